@@ -1,0 +1,76 @@
+//! Compiles `viam/**/*.proto` with a vendored protoc, so a fresh machine needs
+//! nothing but cargo, and writes the table of safety-monitored methods.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+const MONITORED_OPTION: &str = "(viam.common.v1.safety_heartbeat_monitored) = true";
+
+fn main() -> io::Result<()> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let proto_dir = root.join("viam");
+    let mut protos = Vec::new();
+    collect_protos(&proto_dir, &mut protos)?;
+    protos.sort();
+
+    // Neither prost-build nor tonic-prost-build asks cargo to watch the inputs.
+    println!("cargo:rerun-if-changed={}", proto_dir.display());
+    for p in &protos {
+        println!("cargo:rerun-if-changed={}", p.display());
+    }
+
+    let protoc = protoc_bin_vendored::protoc_bin_path().map_err(io::Error::other)?;
+    let wkt = protoc_bin_vendored::include_path().map_err(io::Error::other)?;
+    let mut config = prost_build::Config::new();
+    config.protoc_executable(protoc);
+    tonic_prost_build::configure()
+        .build_server(true)
+        .build_client(true)
+        .compile_with_config(config, &protos, &[root.clone(), wkt])?;
+
+    write_monitored_table(&protos)
+}
+
+fn collect_protos(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_protos(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "proto") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// prost drops method options, so the runtime could not otherwise tell which
+/// methods carry `safety_heartbeat_monitored`. Our .proto files declare each rpc
+/// on one line, which keeps this scan exact; a unit test pins its result.
+fn write_monitored_table(protos: &[PathBuf]) -> io::Result<()> {
+    let mut methods = Vec::new();
+    for path in protos {
+        let text = fs::read_to_string(path)?;
+        let mut package = "";
+        let mut service = "";
+        for line in text.lines().map(str::trim) {
+            if let Some(rest) = line.strip_prefix("package ") {
+                package = rest.trim_end_matches(';').trim();
+            } else if let Some(rest) = line.strip_prefix("service ") {
+                service = rest.trim_end_matches('{').trim();
+            } else if let Some(rest) = line.strip_prefix("rpc ") {
+                let name = rest.split('(').next().unwrap_or_default().trim();
+                if line.contains(MONITORED_OPTION) {
+                    methods.push(format!("/{package}.{service}/{name}"));
+                }
+            }
+        }
+    }
+    methods.sort();
+    let body: String = methods.iter().map(|m| format!("    \"{m}\",\n")).collect();
+    let out = PathBuf::from(std::env::var("OUT_DIR").map_err(io::Error::other)?);
+    fs::write(
+        out.join("safety_monitored.rs"),
+        format!("/// gRPC paths whose proto carries `safety_heartbeat_monitored`, sorted.\npub const SAFETY_MONITORED_METHODS: &[&str] = &[\n{body}];\n"),
+    )
+}

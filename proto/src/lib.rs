@@ -1,0 +1,85 @@
+//! Rust types and tonic services generated from axle's `.proto` files.
+//!
+//! The files under `proto/viam/` are our own, written from the public Viam
+//! wire facts: same packages, services, messages and field numbers, trimmed to
+//! what axle serves.
+
+#![allow(clippy::all, missing_docs)]
+
+pub mod viam {
+    pub mod common {
+        pub mod v1 {
+            tonic::include_proto!("viam.common.v1");
+        }
+    }
+    pub mod robot {
+        pub mod v1 {
+            tonic::include_proto!("viam.robot.v1");
+        }
+    }
+    pub mod app {
+        pub mod v1 {
+            tonic::include_proto!("viam.app.v1");
+        }
+    }
+    pub mod module {
+        pub mod v1 {
+            tonic::include_proto!("viam.module.v1");
+        }
+    }
+    pub mod component {
+        pub mod motor {
+            pub mod v1 {
+                tonic::include_proto!("viam.component.motor.v1");
+            }
+        }
+        pub mod base {
+            pub mod v1 {
+                tonic::include_proto!("viam.component.base.v1");
+            }
+        }
+        pub mod inputcontroller {
+            pub mod v1 {
+                tonic::include_proto!("viam.component.inputcontroller.v1");
+            }
+        }
+    }
+}
+
+pub use viam::common::v1 as common;
+pub use viam::component::base::v1 as base;
+pub use viam::component::inputcontroller::v1 as inputcontroller;
+pub use viam::component::motor::v1 as motor;
+pub use viam::module::v1 as module;
+pub use viam::robot::v1 as robot;
+
+include!(concat!(env!("OUT_DIR"), "/safety_monitored.rs"));
+
+/// Whether calls to this gRPC path (`/package.Service/Method`) are safety
+/// monitored: they keep a session alive and mark the session as the
+/// resource's last user.
+pub fn is_safety_monitored(path: &str) -> bool {
+    SAFETY_MONITORED_METHODS.binary_search(&path).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn monitored_methods_match_upstream() {
+        let expected = [
+            "/viam.component.base.v1.BaseService/MoveStraight",
+            "/viam.component.base.v1.BaseService/SetPower",
+            "/viam.component.base.v1.BaseService/SetVelocity",
+            "/viam.component.base.v1.BaseService/Spin",
+            "/viam.component.motor.v1.MotorService/GoFor",
+            "/viam.component.motor.v1.MotorService/GoTo",
+            "/viam.component.motor.v1.MotorService/SetPower",
+            "/viam.component.motor.v1.MotorService/SetRPM",
+        ];
+        assert_eq!(SAFETY_MONITORED_METHODS, expected);
+        assert!(is_safety_monitored("/viam.component.motor.v1.MotorService/GoFor"));
+        assert!(!is_safety_monitored("/viam.component.motor.v1.MotorService/Stop"));
+    }
+}

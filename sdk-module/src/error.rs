@@ -1,0 +1,32 @@
+use thiserror::Error;
+
+/// What a resource call can fail with. Each kind maps to one gRPC status code,
+/// so the message is what the user reads: say what was wrong and with what.
+#[derive(Debug, Clone, Error, PartialEq)]
+pub enum ResourceError {
+    /// The request's arguments are wrong (INVALID_ARGUMENT).
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// The operation was ended before it finished, e.g. by Stop (ABORTED).
+    #[error("{0}")]
+    Aborted(String),
+    /// The model does not do this (UNIMPLEMENTED).
+    #[error("{0}")]
+    Unimplemented(String),
+    /// The resource is not in a state that allows this (FAILED_PRECONDITION).
+    #[error("{0}")]
+    FailedPrecondition(String),
+    /// The resource cannot be reached now (UNAVAILABLE).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The driver failed (INTERNAL).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ResourceError {
+    /// An INVALID_ARGUMENT error.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::InvalidArgument(message.into())
+    }
+}

@@ -1,0 +1,30 @@
+//! The crate for everyone who implements or drives axle resources.
+//!
+//! A *model* is a driver for one API: it implements [`Motor`], [`Base`] or
+//! [`InputController`]. The same implementation runs built into `axle` or in a
+//! module process, unchanged. Drivers are plain synchronous objects: the
+//! runtime wraps each in an actor that serialises calls to it, runs long
+//! motions as cancellable timers (see [`Motion`]) and delivers `Stop` even while
+//! a motion is in flight.
+
+mod attributes;
+mod base;
+mod error;
+pub mod input;
+mod motion;
+mod motor;
+mod name;
+mod resource;
+pub mod validate;
+
+pub use attributes::{AttributeError, Attributes};
+pub use base::{Base, BaseProperties, Vector3};
+pub use error::ResourceError;
+pub use input::{Event, EventSink, InputController};
+pub use motion::Motion;
+pub use motor::{Motor, MotorProperties};
+pub use name::{Api, Model, NameError, ResourceName};
+pub use resource::{Actuator, Resource};
+
+/// A JSON object: the payload of DoCommand and GetStatus.
+pub type Document = serde_json::Map<String, serde_json::Value>;
