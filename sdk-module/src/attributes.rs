@@ -69,12 +69,6 @@ impl Attributes {
             Some(v) => Err(Self::bad(field, "a list of strings", v)),
         }
     }
-
-    /// Keys present in the attributes that are not in `known`, for warnings:
-    /// upstream configs carry attributes (pins, board, ...) a fake ignores.
-    pub fn unknown_keys(&self, known: &[&str]) -> Vec<String> {
-        self.0.keys().filter(|k| !known.contains(&k.as_str())).cloned().collect()
-    }
 }
 
 #[cfg(test)]

@@ -30,3 +30,17 @@ impl ResourceError {
         Self::InvalidArgument(message.into())
     }
 }
+
+impl From<ResourceError> for tonic::Status {
+    fn from(e: ResourceError) -> Self {
+        let code = match &e {
+            ResourceError::InvalidArgument(_) => tonic::Code::InvalidArgument,
+            ResourceError::Aborted(_) => tonic::Code::Aborted,
+            ResourceError::Unimplemented(_) => tonic::Code::Unimplemented,
+            ResourceError::FailedPrecondition(_) => tonic::Code::FailedPrecondition,
+            ResourceError::Unavailable(_) => tonic::Code::Unavailable,
+            ResourceError::Internal(_) => tonic::Code::Internal,
+        };
+        tonic::Status::new(code, e.to_string())
+    }
+}

@@ -23,7 +23,7 @@ pub use error::ResourceError;
 pub use input::{Event, EventSink, InputController};
 pub use motion::Motion;
 pub use motor::{Motor, MotorProperties};
-pub use name::{Api, Model, NameError, ResourceName};
+pub use name::{Api, MAX_NAME_LEN, Model, NameError, ResourceName, validate_name};
 pub use resource::{Actuator, Resource};
 
 /// A JSON object: the payload of DoCommand and GetStatus.

@@ -1,0 +1,239 @@
+//! The robot's JSON config, Viam-style. A file that is not JSON, or whose top
+//! level is malformed, is refused whole; a bad component is refused alone,
+//! with an error naming it and the field, and the rest of the robot runs.
+
+use axle_sdk_module::{Api, Attributes, Model, validate_name};
+use serde_json::{Map, Value};
+use std::path::Path;
+use thiserror::Error;
+
+/// A config that cannot be used at all.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The text is not JSON.
+    #[error("config {path} is not valid JSON at line {line}, column {column}: {message}")]
+    Syntax {
+        /// The file.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the parser expected.
+        message: String,
+    },
+    /// The JSON is not shaped like a config.
+    #[error("config {path}: {field}: {message}")]
+    Shape {
+        /// The file.
+        path: String,
+        /// The offending top-level field.
+        field: &'static str,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+/// A component that cannot be built, and why: the resource and the field.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("component {name:?}: {field}: {message}")]
+pub struct ComponentError {
+    /// The component's name, or `components[i]` if it has none.
+    pub name: String,
+    /// The config field at fault (`model`, `attributes.max_rpm`, `depends_on`, ...).
+    pub field: String,
+    /// What was wrong.
+    pub message: String,
+}
+
+/// One well-formed component.
+#[derive(Debug, Clone)]
+pub struct ComponentConfig {
+    /// Short name, unique in the robot.
+    pub name: String,
+    /// The API it serves.
+    pub api: Api,
+    /// The model that drives it.
+    pub model: Model,
+    /// Model-specific settings.
+    pub attributes: Attributes,
+    /// Names of components to build first.
+    pub depends_on: Vec<String>,
+}
+
+/// A component entry as read: usable, or refused with its error.
+pub type ComponentEntry = Result<ComponentConfig, ComponentError>;
+
+/// The whole config.
+#[derive(Debug, Clone, Default)]
+pub struct RobotConfig {
+    /// `network.bind_address`, if set.
+    pub bind_address: Option<String>,
+    /// The components, in file order.
+    pub components: Vec<ComponentEntry>,
+}
+
+/// The rover axle serves when started without `--config`.
+pub const DEFAULT_ROVER: &str = include_str!("../../examples/rover.json");
+
+impl RobotConfig {
+    /// Reads and parses a config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        Self::parse(&text, &shown)
+    }
+
+    /// Parses config text; `path` is only for messages.
+    pub fn parse(text: &str, path: &str) -> Result<Self, ConfigError> {
+        let root: Value = serde_json::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.into(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string().split(" at line").next().unwrap_or_default().to_string(),
+        })?;
+        let shape = |field, message: &str| ConfigError::Shape { path: path.into(), field, message: message.into() };
+        let root = root.as_object().ok_or_else(|| shape("(top level)", "expected a JSON object"))?;
+        let bind_address = match root.get("network").and_then(|n| n.get("bind_address")) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(shape("network.bind_address", "expected a string like \"127.0.0.1:8080\"")),
+        };
+        let components = match root.get("components") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items.iter().enumerate().map(|(i, v)| parse_component(i, v)).collect(),
+            Some(_) => return Err(shape("components", "expected a list of components")),
+        };
+        Ok(Self { bind_address, components })
+    }
+}
+
+fn parse_component(index: usize, value: &Value) -> ComponentEntry {
+    let fallback = format!("components[{index}]");
+    let err = |name: &str, field: &str, message: String| ComponentError {
+        name: name.to_string(),
+        field: field.to_string(),
+        message,
+    };
+    let obj = value.as_object().ok_or_else(|| err(&fallback, "(entry)", "expected a JSON object".into()))?;
+    let name = match obj.get("name") {
+        Some(Value::String(n)) => n.clone(),
+        Some(other) => return Err(err(&fallback, "name", format!("expected a string, got {other}"))),
+        None => return Err(err(&fallback, "name", "missing".into())),
+    };
+    validate_name(&name).map_err(|e| err(&name, "name", e.to_string()))?;
+    let text = |field: &str| -> Result<Option<&str>, ComponentError> {
+        match obj.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(other) => Err(err(&name, field, format!("expected a string, got {other}"))),
+        }
+    };
+    let api = match (text("api")?, text("type")?) {
+        (Some(api), _) => api.parse::<Api>().map_err(|e| err(&name, "api", e.to_string()))?,
+        // Legacy form: `type` (+ `namespace`, default rdk) names a component API.
+        (None, Some(kind)) => Api {
+            namespace: text("namespace")?.unwrap_or("rdk").to_string(),
+            kind: "component".into(),
+            subtype: kind.to_string(),
+        },
+        (None, None) => return Err(err(&name, "api", "missing; set \"api\" like \"rdk:component:motor\"".into())),
+    };
+    let model = text("model")?
+        .ok_or_else(|| err(&name, "model", "missing; set \"model\" like \"fake\"".into()))?
+        .parse::<Model>()
+        .map_err(|e| err(&name, "model", e.to_string()))?;
+    let attributes = match obj.get("attributes") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(other) => return Err(err(&name, "attributes", format!("expected an object, got {other}"))),
+    };
+    let depends_on = match obj.get("depends_on") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|d| d.as_str().map(short_name).ok_or_else(|| err(&name, "depends_on", format!("expected names, got {d}"))))
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(err(&name, "depends_on", format!("expected a list of names, got {other}"))),
+    };
+    Ok(ComponentConfig { name, api, model, attributes: Attributes::new(attributes), depends_on })
+}
+
+/// `depends_on` may hold short names or full names (`api/name`).
+fn short_name(s: &str) -> String {
+    s.rsplit_once('/').map_or(s, |(_, n)| n).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_give_line_and_column() {
+        let e = RobotConfig::parse("{\n  \"components\": [\n    {,}\n  ]\n}", "x.json").unwrap_err();
+        match e {
+            ConfigError::Syntax { line, column, .. } => assert_eq!((line, column), (3, 6)),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn accepts_api_legacy_type_and_short_models() {
+        let c = RobotConfig::parse(
+            r#"{"network": {"bind_address": "0.0.0.0:9090"}, "components": [
+                {"name": "a", "api": "rdk:component:motor", "model": "fake", "attributes": {"max_rpm": 5}},
+                {"name": "b", "type": "base", "namespace": "rdk", "model": "rdk:builtin:fake", "depends_on": ["a", "rdk:component:motor/c"]}
+            ]}"#,
+            "x",
+        )
+        .unwrap();
+        assert_eq!(c.bind_address.as_deref(), Some("0.0.0.0:9090"));
+        let a = c.components[0].as_ref().unwrap();
+        assert_eq!((a.api.to_string(), a.model.to_string()), ("rdk:component:motor".into(), "rdk:builtin:fake".into()));
+        let b = c.components[1].as_ref().unwrap();
+        assert_eq!(b.api.to_string(), "rdk:component:base");
+        assert_eq!(b.depends_on, ["a", "c"]);
+    }
+
+    #[test]
+    fn bad_components_are_refused_alone_naming_the_field() {
+        let c = RobotConfig::parse(
+            r#"{"components": [
+                {"name": "ok", "api": "rdk:component:motor", "model": "fake"},
+                {"name": "bad name", "api": "rdk:component:motor", "model": "fake"},
+                {"name": "m", "api": "motor", "model": "fake"},
+                {"name": "n", "api": "rdk:component:motor"},
+                {"name": "o", "api": "rdk:component:motor", "model": "fake", "attributes": [1]},
+                {"api": "rdk:component:motor", "model": "fake"}
+            ]}"#,
+            "x",
+        )
+        .unwrap();
+        let fields: Vec<_> = c.components.iter().map(|e| e.as_ref().err().map(|e| (e.name.as_str(), e.field.as_str()))).collect();
+        assert_eq!(
+            fields,
+            [None, Some(("bad name", "name")), Some(("m", "api")), Some(("n", "model")), Some(("o", "attributes")), Some(("components[5]", "name"))]
+        );
+    }
+
+    #[test]
+    fn malformed_top_level_is_refused_whole() {
+        assert!(matches!(RobotConfig::parse("[]", "x"), Err(ConfigError::Shape { .. })));
+        assert!(matches!(RobotConfig::parse(r#"{"components": {}}"#, "x"), Err(ConfigError::Shape { field: "components", .. })));
+    }
+
+    #[test]
+    fn embedded_rover_parses_cleanly() {
+        let c = RobotConfig::parse(DEFAULT_ROVER, "rover").unwrap();
+        assert!(c.components.iter().all(Result::is_ok));
+        assert_eq!(c.components.len(), 4);
+    }
+}

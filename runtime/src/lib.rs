@@ -1,0 +1,8 @@
+//! axle's runtime: config, registry, builder, resource actors and the gRPC API.
+
+pub mod builder;
+pub mod config;
+pub mod models;
+pub mod registry;
+pub mod resources;
+pub mod robot;

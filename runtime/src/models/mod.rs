@@ -1,0 +1,3 @@
+//! Built-in models. Each registers a constructor in the [`crate::registry`].
+
+pub mod fake;

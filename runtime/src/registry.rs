@@ -1,0 +1,79 @@
+//! Maps (API, model) to a constructor. Built-in models register here; modules
+//! and remote parts will register theirs the same way, and the actors do not
+//! change.
+
+use crate::models::fake::{FakeBase, FakeInputController, FakeMotor};
+use axle_sdk_module::{Api, AttributeError, Attributes, Base, InputController, Model, Motor};
+use std::collections::BTreeMap;
+
+/// A driver fresh from its constructor, tagged with its API.
+pub enum Built {
+    /// A motor driver.
+    Motor(Box<dyn Motor>),
+    /// A base driver.
+    Base(Box<dyn Base>),
+    /// An input controller driver.
+    InputController(Box<dyn InputController>),
+}
+
+/// Builds a driver from a component's name and attributes.
+pub type Constructor = fn(&str, &Attributes) -> Result<Built, AttributeError>;
+
+/// How to build one model.
+#[derive(Clone, Copy)]
+pub struct Registration {
+    /// The constructor.
+    pub build: Constructor,
+    /// The driver's calls block (serial bus, file I/O): give its actor its own
+    /// thread, so it cannot stall gRPC I/O or other actors.
+    pub blocking: bool,
+}
+
+/// The models this process can build.
+#[derive(Clone, Default)]
+pub struct Registry {
+    models: BTreeMap<(Api, Model), Registration>,
+}
+
+/// The APIs axle serves, with the gRPC service of each.
+pub const SERVED_APIS: &[(&str, &str)] = &[
+    ("motor", "viam.component.motor.v1.MotorService"),
+    ("base", "viam.component.base.v1.BaseService"),
+    ("input_controller", "viam.component.inputcontroller.v1.InputControllerService"),
+];
+
+impl Registry {
+    /// The built-in models.
+    pub fn builtin() -> Self {
+        let mut r = Self::default();
+        let fake = Model::builtin("fake");
+        r.register(Api::rdk_component("motor"), fake.clone(), Registration { build: FakeMotor::build, blocking: false });
+        r.register(Api::rdk_component("base"), fake.clone(), Registration { build: FakeBase::build, blocking: false });
+        r.register(
+            Api::rdk_component("input_controller"),
+            fake,
+            Registration { build: FakeInputController::build, blocking: false },
+        );
+        r
+    }
+
+    /// Adds (or replaces) a model.
+    pub fn register(&mut self, api: Api, model: Model, registration: Registration) {
+        self.models.insert((api, model), registration);
+    }
+
+    /// How to build `model` for `api`.
+    pub fn lookup(&self, api: &Api, model: &Model) -> Option<Registration> {
+        self.models.get(&(api.clone(), model.clone())).copied()
+    }
+
+    /// The models registered for `api`, for error messages.
+    pub fn models_for(&self, api: &Api) -> Vec<String> {
+        self.models.keys().filter(|(a, _)| a == api).map(|(_, m)| m.to_string()).collect()
+    }
+
+    /// Whether any model serves `api`.
+    pub fn knows_api(&self, api: &Api) -> bool {
+        self.models.keys().any(|(a, _)| a == api)
+    }
+}

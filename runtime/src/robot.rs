@@ -1,0 +1,158 @@
+//! The robot: every configured resource, ready or failed, and what applies to
+//! all of them (StopAll, machine status).
+
+use crate::config::ComponentConfig;
+use crate::resources::{BaseHandle, InputControllerHandle, MotorHandle, ResourceHandle};
+use axle_sdk_module::{Api, Model, ResourceError};
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+use tracing::{info, warn};
+
+/// How long one actuator may take to stop before StopAll reports it.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A resource's state.
+#[derive(Clone)]
+pub enum ResourceState {
+    /// Built and serving.
+    Ready(ResourceHandle),
+    /// Refused or failed to build, with the error to show.
+    Failed(String),
+}
+
+/// One configured resource.
+#[derive(Clone)]
+pub struct ResourceEntry {
+    /// Short name.
+    pub name: String,
+    /// Its API, if the config said one we could read.
+    pub api: Option<Api>,
+    /// Its model, if known.
+    pub model: Option<Model>,
+    /// Ready or failed.
+    pub state: ResourceState,
+    /// When it reached that state.
+    pub since: SystemTime,
+}
+
+impl ResourceEntry {
+    /// A resource that is serving.
+    pub fn ready(c: &ComponentConfig, handle: ResourceHandle) -> Self {
+        Self {
+            name: c.name.clone(),
+            api: Some(c.api.clone()),
+            model: Some(c.model.clone()),
+            state: ResourceState::Ready(handle),
+            since: SystemTime::now(),
+        }
+    }
+
+    /// A resource that could not be built.
+    pub fn failed(name: String, api: Option<Api>, model: Option<Model>, error: String) -> Self {
+        Self { name, api, model, state: ResourceState::Failed(error), since: SystemTime::now() }
+    }
+}
+
+/// Why a name did not resolve to a resource of the wanted API.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    /// No resource of that API has the name.
+    #[error("no {api} named {name:?}")]
+    NotFound {
+        /// The API asked for.
+        api: &'static str,
+        /// The name asked for.
+        name: String,
+    },
+    /// The resource is configured but did not build.
+    #[error("{api} {name:?} is configured but not running: {error}")]
+    Failed {
+        /// The API asked for.
+        api: &'static str,
+        /// The name asked for.
+        name: String,
+        /// Its build error.
+        error: String,
+    },
+}
+
+/// The robot's resources.
+pub struct Robot {
+    entries: Vec<ResourceEntry>,
+    by_name: HashMap<String, usize>,
+}
+
+macro_rules! typed_lookup {
+    ($fn:ident, $variant:ident, $handle:ty, $label:literal) => {
+        /// The named resource, if it is ready and of this API.
+        pub fn $fn(&self, name: &str) -> Result<&$handle, LookupError> {
+            let entry = self.by_name.get(name).map(|&i| &self.entries[i]);
+            match entry.map(|e| &e.state) {
+                Some(ResourceState::Ready(ResourceHandle::$variant(h))) => Ok(h),
+                Some(ResourceState::Failed(error)) if entry.and_then(|e| e.api.as_ref()).is_some_and(|a| a.subtype == $label.replace(' ', "_")) => {
+                    Err(LookupError::Failed { api: $label, name: name.into(), error: error.clone() })
+                }
+                _ => Err(LookupError::NotFound { api: $label, name: name.into() }),
+            }
+        }
+    };
+}
+
+impl Robot {
+    /// A robot of these resources. Names are unique (the builder refuses
+    /// duplicates); the first entry of a name wins if not.
+    pub fn new(entries: Vec<ResourceEntry>) -> Self {
+        let mut by_name = HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            by_name.entry(e.name.clone()).or_insert(i);
+        }
+        Self { entries, by_name }
+    }
+
+    /// Every configured resource, ready or failed.
+    pub fn entries(&self) -> &[ResourceEntry] {
+        &self.entries
+    }
+
+    typed_lookup!(motor, Motor, MotorHandle, "motor");
+    typed_lookup!(base, Base, BaseHandle, "base");
+    typed_lookup!(input_controller, InputController, InputControllerHandle, "input controller");
+
+    /// A ready resource of any API.
+    pub fn resource(&self, name: &str) -> Option<&ResourceHandle> {
+        match self.by_name.get(name).map(|&i| &self.entries[i].state) {
+            Some(ResourceState::Ready(h)) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// Stops every actuator at once, each bounded by [`STOP_TIMEOUT`], and
+    /// returns the ones that failed or timed out.
+    pub async fn stop_all(&self, cause: &'static str) -> Vec<(String, ResourceError)> {
+        let stops = self.entries.iter().filter_map(|e| match &e.state {
+            ResourceState::Ready(h) => h.stopper().map(|s| (e.name.clone(), s)),
+            ResourceState::Failed(_) => None,
+        });
+        let pending: Vec<_> = stops
+            .map(|(name, stopper)| async move {
+                let outcome = match tokio::time::timeout(STOP_TIMEOUT, stopper.send(crate::resources::actor::Stop { cause })).await {
+                    Ok(Ok(result)) => result,
+                    Ok(Err(_)) => Err(ResourceError::Unavailable(format!("{name} is not running"))),
+                    Err(_) => Err(ResourceError::Unavailable(format!("{name} did not stop within {STOP_TIMEOUT:?}"))),
+                };
+                (name, outcome)
+            })
+            .collect();
+        let count = pending.len();
+        let failures: Vec<_> = futures::future::join_all(pending)
+            .await
+            .into_iter()
+            .filter_map(|(name, r)| r.err().map(|e| (name, e)))
+            .collect();
+        for (name, e) in &failures {
+            warn!(resource = %name, cause, error = %e, "stop failed");
+        }
+        info!(cause, actuators = count, failed = failures.len(), "stopped all actuators");
+        failures
+    }
+}
