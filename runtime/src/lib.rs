@@ -6,3 +6,4 @@ pub mod models;
 pub mod registry;
 pub mod resources;
 pub mod robot;
+pub mod grpc;

@@ -1,6 +1,6 @@
 //! `ResourceActor`: the one actor type that owns a driver.
 //!
-//! Every resource runs as a `ResourceActor<dyn Api>`. The actor serialises
+//! Every resource runs as a `ResourceActor<K>`, `K` naming its API. The actor serialises
 //! calls to the driver, so drivers need no locks. Motions that take time never
 //! block the mailbox: the driver returns [`Motion::CheckAfter`], the actor
 //! arms a timer, and the caller waits on a oneshot. A `Stop` (or any command
@@ -8,25 +8,53 @@
 //! waiting caller with ABORTED, all within one message.
 
 use actix::prelude::*;
-use axle_sdk_module::{Actuator, Motion, ResourceError};
+use axle_sdk_module::{Actuator, Base, InputController, Motion, Motor, Resource, ResourceError};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 use tracing::{debug, info, warn};
 
+/// An API, as a type: names the driver trait its actors own.
+///
+/// Actors are parameterised by these marker types rather than by `dyn Motor`
+/// directly: a trait object carries a lifetime, and rustc cannot prove
+/// `Send` for async handlers that hold `&Handle<dyn Motor>` once it erases
+/// that lifetime. A marker type has none to erase.
+pub trait Kind: 'static {
+    /// The driver trait object, e.g. `dyn Motor`.
+    type Driver: ?Sized + Resource;
+}
+
+/// `rdk:component:motor`.
+pub enum MotorApi {}
+/// `rdk:component:base`.
+pub enum BaseApi {}
+/// `rdk:component:input_controller`.
+pub enum InputControllerApi {}
+
+impl Kind for MotorApi {
+    type Driver = dyn Motor;
+}
+impl Kind for BaseApi {
+    type Driver = dyn Base;
+}
+impl Kind for InputControllerApi {
+    type Driver = dyn InputController;
+}
+
 /// Runs a closure on the driver and answers with its result: for reads and
 /// for commands that do not touch motion.
-pub struct Call<D: ?Sized, R>(pub Box<dyn FnOnce(&mut D) -> Result<R, ResourceError> + Send>);
+pub struct Call<K: Kind, R>(pub Box<dyn FnOnce(&mut K::Driver) -> Result<R, ResourceError> + Send>);
 
-impl<D: ?Sized + 'static, R: 'static> Message for Call<D, R> {
+impl<K: Kind, R: 'static> Message for Call<K, R> {
     type Result = Result<R, ResourceError>;
 }
 
 /// Starts a command that changes motion; supersedes any motion in flight.
-pub struct Move<D: ?Sized> {
+pub struct Move<K: Kind> {
     /// The API method, for logs and for the superseded caller's error.
     pub command: &'static str,
     /// Starts the motion on the driver.
-    pub start: Box<dyn FnOnce(&mut D) -> Result<Motion, ResourceError> + Send>,
+    pub start: Box<dyn FnOnce(&mut K::Driver) -> Result<Motion, ResourceError> + Send>,
 }
 
 /// The answer to a [`Move`]: the motion's id and where its outcome arrives.
@@ -37,7 +65,7 @@ pub struct Ticket {
     pub done: oneshot::Receiver<Result<(), ResourceError>>,
 }
 
-impl<D: ?Sized + 'static> Message for Move<D> {
+impl<K: Kind> Message for Move<K> {
     type Result = Result<Ticket, ResourceError>;
 }
 
@@ -64,21 +92,21 @@ struct InFlight {
 }
 
 /// The actor that owns one resource's driver.
-pub struct ResourceActor<D: ?Sized> {
+pub struct ResourceActor<K: Kind> {
     name: Arc<str>,
-    driver: Box<D>,
+    driver: Box<K::Driver>,
     motion: Option<InFlight>,
     next_id: u64,
 }
 
-impl<D: ?Sized> ResourceActor<D> {
+impl<K: Kind> ResourceActor<K> {
     /// An actor for `driver`, serving the resource `name` (a full name).
-    pub fn new(name: Arc<str>, driver: Box<D>) -> Self {
+    pub fn new(name: Arc<str>, driver: Box<K::Driver>) -> Self {
         Self { name, driver, motion: None, next_id: 0 }
     }
 }
 
-impl<D: ?Sized + Send + 'static> Actor for ResourceActor<D> {
+impl<K: Kind> Actor for ResourceActor<K> {
     type Context = Context<Self>;
 
     fn started(&mut self, _: &mut Context<Self>) {
@@ -86,15 +114,18 @@ impl<D: ?Sized + Send + 'static> Actor for ResourceActor<D> {
     }
 }
 
-impl<D: ?Sized + Send + 'static, R: 'static> Handler<Call<D, R>> for ResourceActor<D> {
+impl<K: Kind, R: 'static> Handler<Call<K, R>> for ResourceActor<K> {
     type Result = Result<R, ResourceError>;
 
-    fn handle(&mut self, call: Call<D, R>, _: &mut Context<Self>) -> Self::Result {
-        (call.0)(&mut self.driver)
+    fn handle(&mut self, call: Call<K, R>, _: &mut Context<Self>) -> Self::Result {
+        (call.0)(&mut *self.driver)
     }
 }
 
-impl<D: ?Sized + Actuator> ResourceActor<D> {
+impl<K: Kind> ResourceActor<K>
+where
+    K::Driver: Actuator,
+{
     /// Ends the motion in flight, if any, answering its caller with `outcome`.
     fn finish(&mut self, ctx: &mut Context<Self>, outcome: Result<(), ResourceError>) {
         if let Some(m) = self.motion.take() {
@@ -140,12 +171,15 @@ impl<D: ?Sized + Actuator> ResourceActor<D> {
     }
 }
 
-impl<D: ?Sized + Actuator> Handler<Move<D>> for ResourceActor<D> {
+impl<K: Kind> Handler<Move<K>> for ResourceActor<K>
+where
+    K::Driver: Actuator,
+{
     type Result = Result<Ticket, ResourceError>;
 
-    fn handle(&mut self, msg: Move<D>, ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: Move<K>, ctx: &mut Context<Self>) -> Self::Result {
         self.interrupt(ctx, msg.command);
-        let motion = (msg.start)(&mut self.driver)?;
+        let motion = (msg.start)(&mut *self.driver)?;
         self.next_id += 1;
         let id = self.next_id;
         let (reply, done) = oneshot::channel();
@@ -162,7 +196,10 @@ impl<D: ?Sized + Actuator> Handler<Move<D>> for ResourceActor<D> {
     }
 }
 
-impl<D: ?Sized + Actuator> Handler<Stop> for ResourceActor<D> {
+impl<K: Kind> Handler<Stop> for ResourceActor<K>
+where
+    K::Driver: Actuator,
+{
     type Result = Result<(), ResourceError>;
 
     fn handle(&mut self, msg: Stop, ctx: &mut Context<Self>) -> Self::Result {
@@ -171,7 +208,10 @@ impl<D: ?Sized + Actuator> Handler<Stop> for ResourceActor<D> {
     }
 }
 
-impl<D: ?Sized + Actuator> Handler<Abandon> for ResourceActor<D> {
+impl<K: Kind> Handler<Abandon> for ResourceActor<K>
+where
+    K::Driver: Actuator,
+{
     type Result = ();
 
     fn handle(&mut self, Abandon(id): Abandon, ctx: &mut Context<Self>) {

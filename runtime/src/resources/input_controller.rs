@@ -2,6 +2,7 @@
 //! filter a StreamEvents subscriber applies.
 
 use super::Handle;
+use super::actor::InputControllerApi;
 use axle_sdk_module::input::ALL_EVENTS;
 use axle_sdk_module::{Event, EventSink, InputController, ResourceError};
 use std::collections::HashMap;
@@ -13,7 +14,7 @@ use tokio::sync::broadcast;
 #[derive(Clone)]
 pub struct InputControllerHandle {
     /// The controller's actor.
-    pub actor: Handle<dyn InputController>,
+    pub actor: Handle<InputControllerApi>,
     events: EventSink,
 }
 

@@ -9,40 +9,41 @@ mod motor;
 pub use input_controller::{InputControllerHandle, StreamFilter};
 
 use actix::prelude::*;
-use actor::{Abandon, Call, Move, ResourceActor, Stop};
-use axle_sdk_module::{Actuator, Base, Document, Motion, Motor, Resource, ResourceError};
+use actor::{Abandon, BaseApi, Call, Kind, MotorApi, Move, ResourceActor, Stop};
+use axle_sdk_module::{Actuator, Document, Motion, Resource, ResourceError};
+use std::future::Future;
 use std::sync::Arc;
 
 /// The address of one resource actor, and the resource's full name.
-pub struct Handle<D: ?Sized + Resource> {
+pub struct Handle<K: Kind> {
     name: Arc<str>,
-    addr: Addr<ResourceActor<D>>,
+    addr: Addr<ResourceActor<K>>,
 }
 
-impl<D: ?Sized + Resource> Clone for Handle<D> {
+impl<K: Kind> Clone for Handle<K> {
     fn clone(&self) -> Self {
         Self { name: self.name.clone(), addr: self.addr.clone() }
     }
 }
 
 /// A motor actor's handle.
-pub type MotorHandle = Handle<dyn Motor>;
+pub type MotorHandle = Handle<MotorApi>;
 /// A base actor's handle.
-pub type BaseHandle = Handle<dyn Base>;
+pub type BaseHandle = Handle<BaseApi>;
 
 fn gone(name: &str) -> ResourceError {
     ResourceError::Unavailable(format!("resource {name} is not running"))
 }
 
-impl<D: ?Sized + Resource> Handle<D> {
+impl<K: Kind> Handle<K> {
     /// Starts an actor for `driver` on the current arbiter.
-    pub fn start(name: Arc<str>, driver: Box<D>) -> Self {
+    pub fn start(name: Arc<str>, driver: Box<K::Driver>) -> Self {
         let addr = ResourceActor::new(name.clone(), driver).start();
         Self { name, addr }
     }
 
     /// Starts an actor for `driver` on `arbiter`: for drivers that block.
-    pub fn start_on(name: Arc<str>, driver: Box<D>, arbiter: &ArbiterHandle) -> Self {
+    pub fn start_on(name: Arc<str>, driver: Box<K::Driver>, arbiter: &ArbiterHandle) -> Self {
         let actor = ResourceActor::new(name.clone(), driver);
         let addr = ResourceActor::start_in_arbiter(arbiter, move |_| actor);
         Self { name, addr }
@@ -53,12 +54,17 @@ impl<D: ?Sized + Resource> Handle<D> {
         &self.name
     }
 
-    /// Runs `f` on the driver inside the actor.
-    pub async fn call<R: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut D) -> Result<R, ResourceError> + Send + 'static,
-    ) -> Result<R, ResourceError> {
-        self.addr.send(Call(Box::new(f))).await.map_err(|_| gone(&self.name))?
+    /// Runs `f` on the driver inside the actor. (Returns a `'static` future
+    /// rather than being `async`, which keeps rustc's `Send` inference happy
+    /// about the boxed closure it carries.)
+    pub fn call<R, F>(&self, f: F) -> impl Future<Output = Result<R, ResourceError>> + Send + 'static + use<K, R, F>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut K::Driver) -> Result<R, ResourceError> + Send + 'static,
+    {
+        let request = self.addr.send(Call(Box::new(f)));
+        let name = self.name.clone();
+        async move { request.await.map_err(|_| gone(&name))? }
     }
 
     /// DoCommand.
@@ -73,13 +79,19 @@ impl<D: ?Sized + Resource> Handle<D> {
 }
 
 /// Stops the motion a caller waits for if the caller goes away first.
-struct AbandonOnDrop<D: ?Sized + Actuator> {
-    addr: Addr<ResourceActor<D>>,
+struct AbandonOnDrop<K: Kind>
+where
+    K::Driver: Actuator,
+{
+    addr: Addr<ResourceActor<K>>,
     id: u64,
     armed: bool,
 }
 
-impl<D: ?Sized + Actuator> Drop for AbandonOnDrop<D> {
+impl<K: Kind> Drop for AbandonOnDrop<K>
+where
+    K::Driver: Actuator,
+{
     fn drop(&mut self) {
         if self.armed {
             self.addr.do_send(Abandon(self.id));
@@ -87,25 +99,32 @@ impl<D: ?Sized + Actuator> Drop for AbandonOnDrop<D> {
     }
 }
 
-impl<D: ?Sized + Actuator> Handle<D> {
+impl<K: Kind> Handle<K>
+where
+    K::Driver: Actuator,
+{
     /// Starts a command that changes motion and waits until the motion ends.
     /// If the caller stops waiting (a cancelled RPC), the motion is stopped.
-    pub async fn run(
-        &self,
-        command: &'static str,
-        start: impl FnOnce(&mut D) -> Result<Motion, ResourceError> + Send + 'static,
-    ) -> Result<(), ResourceError> {
-        let msg = Move { command, start: Box::new(start) };
-        let ticket = self.addr.send(msg).await.map_err(|_| gone(&self.name))??;
-        let mut guard = AbandonOnDrop { addr: self.addr.clone(), id: ticket.id, armed: true };
-        let outcome = ticket.done.await.map_err(|_| gone(&self.name))?;
-        guard.armed = false;
-        outcome
+    pub fn run<F>(&self, command: &'static str, start: F) -> impl Future<Output = Result<(), ResourceError>> + Send + 'static + use<K, F>
+    where
+        F: FnOnce(&mut K::Driver) -> Result<Motion, ResourceError> + Send + 'static,
+    {
+        let request = self.addr.send(Move { command, start: Box::new(start) });
+        let (addr, name) = (self.addr.clone(), self.name.clone());
+        async move {
+            let ticket = request.await.map_err(|_| gone(&name))??;
+            let mut guard = AbandonOnDrop { addr, id: ticket.id, armed: true };
+            let outcome = ticket.done.await.map_err(|_| gone(&name))?;
+            guard.armed = false;
+            outcome
+        }
     }
 
     /// Stops all motion, ending any motion in flight.
-    pub async fn stop(&self, cause: &'static str) -> Result<(), ResourceError> {
-        self.addr.send(Stop { cause }).await.map_err(|_| gone(&self.name))?
+    pub fn stop(&self, cause: &'static str) -> impl Future<Output = Result<(), ResourceError>> + Send + 'static + use<K> {
+        let request = self.addr.send(Stop { cause });
+        let name = self.name.clone();
+        async move { request.await.map_err(|_| gone(&name))? }
     }
 
     /// Whether the actuator is moving.
