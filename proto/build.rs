@@ -71,6 +71,8 @@ fn write_monitored_table(protos: &[PathBuf]) -> io::Result<()> {
     let out = PathBuf::from(std::env::var("OUT_DIR").map_err(io::Error::other)?);
     fs::write(
         out.join("safety_monitored.rs"),
-        format!("/// gRPC paths whose proto carries `safety_heartbeat_monitored`, sorted.\npub const SAFETY_MONITORED_METHODS: &[&str] = &[\n{body}];\n"),
+        format!(
+            "/// gRPC paths whose proto carries `safety_heartbeat_monitored`, sorted.\npub const SAFETY_MONITORED_METHODS: &[&str] = &[\n{body}];\n"
+        ),
     )
 }

@@ -79,7 +79,11 @@ mod tests {
             "/viam.component.motor.v1.MotorService/SetRPM",
         ];
         assert_eq!(SAFETY_MONITORED_METHODS, expected);
-        assert!(is_safety_monitored("/viam.component.motor.v1.MotorService/GoFor"));
-        assert!(!is_safety_monitored("/viam.component.motor.v1.MotorService/Stop"));
+        assert!(is_safety_monitored(
+            "/viam.component.motor.v1.MotorService/GoFor"
+        ));
+        assert!(!is_safety_monitored(
+            "/viam.component.motor.v1.MotorService/Stop"
+        ));
     }
 }

@@ -32,8 +32,18 @@ pub fn build(config: &RobotConfig, registry: &Registry) -> Robot {
     let mut entries = Vec::new();
     for e in failed {
         warn!(resource = %e.name, field = %e.field, error = %e.message, "component refused");
-        let api = config.components.iter().flatten().find(|c| c.name == e.name).map(|c| c.api.clone());
-        entries.push(ResourceEntry::failed(e.name.clone(), api, None, e.to_string()));
+        let api = config
+            .components
+            .iter()
+            .flatten()
+            .find(|c| c.name == e.name)
+            .map(|c| c.api.clone());
+        entries.push(ResourceEntry::failed(
+            e.name.clone(),
+            api,
+            None,
+            e.to_string(),
+        ));
     }
 
     let (order, mut errors) = dependency_order(&valid);
@@ -44,7 +54,11 @@ pub fn build(config: &RobotConfig, registry: &Registry) -> Robot {
         }
         let c = valid[i];
         let outcome = match c.depends_on.iter().find(|d| !ready.contains(d.as_str())) {
-            Some(dep) => Err(error(c, "depends_on", format!("dependency {dep:?} failed to build"))),
+            Some(dep) => Err(error(
+                c,
+                "depends_on",
+                format!("dependency {dep:?} failed to build"),
+            )),
             None => start(c, registry),
         };
         match outcome {
@@ -63,20 +77,38 @@ pub fn build(config: &RobotConfig, registry: &Registry) -> Robot {
     for (i, e) in errors {
         let c = valid[i];
         warn!(resource = %c.name, field = %e.field, error = %e.message, "resource failed to build");
-        entries.push(ResourceEntry::failed(c.name.clone(), Some(c.api.clone()), Some(c.model.clone()), e.to_string()));
+        entries.push(ResourceEntry::failed(
+            c.name.clone(),
+            Some(c.api.clone()),
+            Some(c.model.clone()),
+            e.to_string(),
+        ));
     }
     Robot::new(entries)
 }
 
 fn error(c: &ComponentConfig, field: &str, message: String) -> ComponentError {
-    ComponentError { name: c.name.clone(), field: field.into(), message }
+    ComponentError {
+        name: c.name.clone(),
+        field: field.into(),
+        message,
+    }
 }
 
 /// Looks the model up, constructs the driver and starts its actor.
 fn start(c: &ComponentConfig, registry: &Registry) -> Result<ResourceHandle, ComponentError> {
     let Some(reg) = registry.lookup(&c.api, &c.model) else {
         return Err(if registry.knows_api(&c.api) {
-            error(c, "model", format!("unknown model {} for {}; known: {:?}", c.model, c.api, registry.models_for(&c.api)))
+            error(
+                c,
+                "model",
+                format!(
+                    "unknown model {} for {}; known: {:?}",
+                    c.model,
+                    c.api,
+                    registry.models_for(&c.api)
+                ),
+            )
         } else {
             error(c, "api", format!("unknown api {}", c.api))
         });
@@ -91,7 +123,9 @@ fn start(c: &ComponentConfig, registry: &Registry) -> Result<ResourceHandle, Com
         (Built::Motor(d), Some(a)) => ResourceHandle::Motor(Handle::start_on(full, d, &a.handle())),
         (Built::Base(d), None) => ResourceHandle::Base(Handle::start(full, d)),
         (Built::Base(d), Some(a)) => ResourceHandle::Base(Handle::start_on(full, d, &a.handle())),
-        (Built::InputController(d), _) => ResourceHandle::InputController(InputControllerHandle::start(full, d)),
+        (Built::InputController(d), _) => {
+            ResourceHandle::InputController(InputControllerHandle::start(full, d))
+        }
     };
     Ok(handle)
 }
@@ -100,12 +134,25 @@ fn start(c: &ComponentConfig, registry: &Registry) -> Result<ResourceHandle, Com
 /// a missing dependency are ordered but returned as errors (so what depends on
 /// them fails for that reason); those in or behind a cycle are left out of the
 /// order and returned as errors. Errors are keyed by index.
-fn dependency_order(components: &[&ComponentConfig]) -> (Vec<usize>, HashMap<usize, ComponentError>) {
-    let index: HashMap<&str, usize> = components.iter().enumerate().map(|(i, c)| (c.name.as_str(), i)).collect();
+fn dependency_order(
+    components: &[&ComponentConfig],
+) -> (Vec<usize>, HashMap<usize, ComponentError>) {
+    let index: HashMap<&str, usize> = components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.name.as_str(), i))
+        .collect();
     let mut errors = HashMap::new();
     for (i, c) in components.iter().enumerate() {
-        if let Some(missing) = c.depends_on.iter().find(|d| !index.contains_key(d.as_str())) {
-            errors.insert(i, error(c, "depends_on", format!("no component named {missing:?}")));
+        if let Some(missing) = c
+            .depends_on
+            .iter()
+            .find(|d| !index.contains_key(d.as_str()))
+        {
+            errors.insert(
+                i,
+                error(c, "depends_on", format!("no component named {missing:?}")),
+            );
         }
     }
     // Kahn's algorithm, in file order among equals.
@@ -120,7 +167,8 @@ fn dependency_order(components: &[&ComponentConfig]) -> (Vec<usize>, HashMap<usi
             }
         }
     }
-    let mut queue: std::collections::VecDeque<usize> = (0..components.len()).filter(|&i| pending[i] == 0).collect();
+    let mut queue: std::collections::VecDeque<usize> =
+        (0..components.len()).filter(|&i| pending[i] == 0).collect();
     let mut order = Vec::new();
     while let Some(i) = queue.pop_front() {
         order.push(i);
@@ -155,13 +203,23 @@ fn describe_cycle(
             .iter()
             .filter_map(|d| index.get(d.as_str()).copied())
             .find(|j| !placed.contains(j));
-        let Some(next) = next else { return "depends on a component in a dependency cycle".into() };
+        let Some(next) = next else {
+            return "depends on a component in a dependency cycle".into();
+        };
         if let Some(pos) = path.iter().position(|&p| p == next) {
-            let names: Vec<&str> = path[pos..].iter().chain([&next]).map(|&p| components[p].name.as_str()).collect();
+            let names: Vec<&str> = path[pos..]
+                .iter()
+                .chain([&next])
+                .map(|&p| components[p].name.as_str())
+                .collect();
             return if pos == 0 {
                 format!("dependency cycle: {}", names.join(" -> "))
             } else {
-                format!("depends on {:?}, which is in a dependency cycle: {}", components[path[1]].name, names.join(" -> "))
+                format!(
+                    "depends on {:?}, which is in a dependency cycle: {}",
+                    components[path[1]].name,
+                    names.join(" -> ")
+                )
             };
         }
         path.push(next);
@@ -186,13 +244,23 @@ mod tests {
     }
 
     fn comp(name: &str, deps: &[&str]) -> String {
-        format!(r#"{{"name": "{name}", "api": "rdk:component:motor", "model": "fake", "depends_on": {deps:?}}}"#)
+        format!(
+            r#"{{"name": "{name}", "api": "rdk:component:motor", "model": "fake", "depends_on": {deps:?}}}"#
+        )
     }
 
     #[test]
     fn dependencies_come_first() {
-        let cfg = parse(&format!(r#"{{"components": [{}, {}, {}]}}"#, comp("base", &["l", "r"]), comp("l", &[]), comp("r", &["l"])));
-        assert_eq!(order_names(&cfg), (vec!["l".into(), "r".into(), "base".into()], vec![]));
+        let cfg = parse(&format!(
+            r#"{{"components": [{}, {}, {}]}}"#,
+            comp("base", &["l", "r"]),
+            comp("l", &[]),
+            comp("r", &["l"])
+        ));
+        assert_eq!(
+            order_names(&cfg),
+            (vec!["l".into(), "r".into(), "base".into()], vec![])
+        );
     }
 
     #[test]

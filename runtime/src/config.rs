@@ -88,7 +88,10 @@ impl RobotConfig {
     /// Reads and parses a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
         Self::parse(&text, &shown)
     }
 
@@ -98,21 +101,44 @@ impl RobotConfig {
             path: path.into(),
             line: e.line(),
             column: e.column(),
-            message: e.to_string().split(" at line").next().unwrap_or_default().to_string(),
+            message: e
+                .to_string()
+                .split(" at line")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
         })?;
-        let shape = |field, message: &str| ConfigError::Shape { path: path.into(), field, message: message.into() };
-        let root = root.as_object().ok_or_else(|| shape("(top level)", "expected a JSON object"))?;
+        let shape = |field, message: &str| ConfigError::Shape {
+            path: path.into(),
+            field,
+            message: message.into(),
+        };
+        let root = root
+            .as_object()
+            .ok_or_else(|| shape("(top level)", "expected a JSON object"))?;
         let bind_address = match root.get("network").and_then(|n| n.get("bind_address")) {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => return Err(shape("network.bind_address", "expected a string like \"127.0.0.1:8080\"")),
+            Some(_) => {
+                return Err(shape(
+                    "network.bind_address",
+                    "expected a string like \"127.0.0.1:8080\"",
+                ));
+            }
         };
         let components = match root.get("components") {
             None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items.iter().enumerate().map(|(i, v)| parse_component(i, v)).collect(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| parse_component(i, v))
+                .collect(),
             Some(_) => return Err(shape("components", "expected a list of components")),
         };
-        Ok(Self { bind_address, components })
+        Ok(Self {
+            bind_address,
+            components,
+        })
     }
 }
 
@@ -123,10 +149,18 @@ fn parse_component(index: usize, value: &Value) -> ComponentEntry {
         field: field.to_string(),
         message,
     };
-    let obj = value.as_object().ok_or_else(|| err(&fallback, "(entry)", "expected a JSON object".into()))?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| err(&fallback, "(entry)", "expected a JSON object".into()))?;
     let name = match obj.get("name") {
         Some(Value::String(n)) => n.clone(),
-        Some(other) => return Err(err(&fallback, "name", format!("expected a string, got {other}"))),
+        Some(other) => {
+            return Err(err(
+                &fallback,
+                "name",
+                format!("expected a string, got {other}"),
+            ));
+        }
         None => return Err(err(&fallback, "name", "missing".into())),
     };
     validate_name(&name).map_err(|e| err(&name, "name", e.to_string()))?;
@@ -138,33 +172,69 @@ fn parse_component(index: usize, value: &Value) -> ComponentEntry {
         }
     };
     let api = match (text("api")?, text("type")?) {
-        (Some(api), _) => api.parse::<Api>().map_err(|e| err(&name, "api", e.to_string()))?,
+        (Some(api), _) => api
+            .parse::<Api>()
+            .map_err(|e| err(&name, "api", e.to_string()))?,
         // Legacy form: `type` (+ `namespace`, default rdk) names a component API.
         (None, Some(kind)) => Api {
             namespace: text("namespace")?.unwrap_or("rdk").to_string(),
             kind: "component".into(),
             subtype: kind.to_string(),
         },
-        (None, None) => return Err(err(&name, "api", "missing; set \"api\" like \"rdk:component:motor\"".into())),
+        (None, None) => {
+            return Err(err(
+                &name,
+                "api",
+                "missing; set \"api\" like \"rdk:component:motor\"".into(),
+            ));
+        }
     };
     let model = text("model")?
-        .ok_or_else(|| err(&name, "model", "missing; set \"model\" like \"fake\"".into()))?
+        .ok_or_else(|| {
+            err(
+                &name,
+                "model",
+                "missing; set \"model\" like \"fake\"".into(),
+            )
+        })?
         .parse::<Model>()
         .map_err(|e| err(&name, "model", e.to_string()))?;
     let attributes = match obj.get("attributes") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
-        Some(other) => return Err(err(&name, "attributes", format!("expected an object, got {other}"))),
+        Some(other) => {
+            return Err(err(
+                &name,
+                "attributes",
+                format!("expected an object, got {other}"),
+            ));
+        }
     };
     let depends_on = match obj.get("depends_on") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|d| d.as_str().map(short_name).ok_or_else(|| err(&name, "depends_on", format!("expected names, got {d}"))))
+            .map(|d| {
+                d.as_str()
+                    .map(short_name)
+                    .ok_or_else(|| err(&name, "depends_on", format!("expected names, got {d}")))
+            })
             .collect::<Result<_, _>>()?,
-        Some(other) => return Err(err(&name, "depends_on", format!("expected a list of names, got {other}"))),
+        Some(other) => {
+            return Err(err(
+                &name,
+                "depends_on",
+                format!("expected a list of names, got {other}"),
+            ));
+        }
     };
-    Ok(ComponentConfig { name, api, model, attributes: Attributes::new(attributes), depends_on })
+    Ok(ComponentConfig {
+        name,
+        api,
+        model,
+        attributes: Attributes::new(attributes),
+        depends_on,
+    })
 }
 
 /// `depends_on` may hold short names or full names (`api/name`).
@@ -178,7 +248,8 @@ mod tests {
 
     #[test]
     fn syntax_errors_give_line_and_column() {
-        let e = RobotConfig::parse("{\n  \"components\": [\n    {,}\n  ]\n}", "x.json").unwrap_err();
+        let e =
+            RobotConfig::parse("{\n  \"components\": [\n    {,}\n  ]\n}", "x.json").unwrap_err();
         match e {
             ConfigError::Syntax { line, column, .. } => assert_eq!((line, column), (3, 6)),
             other => panic!("{other}"),
@@ -197,7 +268,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.bind_address.as_deref(), Some("0.0.0.0:9090"));
         let a = c.components[0].as_ref().unwrap();
-        assert_eq!((a.api.to_string(), a.model.to_string()), ("rdk:component:motor".into(), "rdk:builtin:fake".into()));
+        assert_eq!(
+            (a.api.to_string(), a.model.to_string()),
+            ("rdk:component:motor".into(), "rdk:builtin:fake".into())
+        );
         let b = c.components[1].as_ref().unwrap();
         assert_eq!(b.api.to_string(), "rdk:component:base");
         assert_eq!(b.depends_on, ["a", "c"]);
@@ -217,17 +291,41 @@ mod tests {
             "x",
         )
         .unwrap();
-        let fields: Vec<_> = c.components.iter().map(|e| e.as_ref().err().map(|e| (e.name.as_str(), e.field.as_str()))).collect();
+        let fields: Vec<_> = c
+            .components
+            .iter()
+            .map(|e| {
+                e.as_ref()
+                    .err()
+                    .map(|e| (e.name.as_str(), e.field.as_str()))
+            })
+            .collect();
         assert_eq!(
             fields,
-            [None, Some(("bad name", "name")), Some(("m", "api")), Some(("n", "model")), Some(("o", "attributes")), Some(("components[5]", "name"))]
+            [
+                None,
+                Some(("bad name", "name")),
+                Some(("m", "api")),
+                Some(("n", "model")),
+                Some(("o", "attributes")),
+                Some(("components[5]", "name"))
+            ]
         );
     }
 
     #[test]
     fn malformed_top_level_is_refused_whole() {
-        assert!(matches!(RobotConfig::parse("[]", "x"), Err(ConfigError::Shape { .. })));
-        assert!(matches!(RobotConfig::parse(r#"{"components": {}}"#, "x"), Err(ConfigError::Shape { field: "components", .. })));
+        assert!(matches!(
+            RobotConfig::parse("[]", "x"),
+            Err(ConfigError::Shape { .. })
+        ));
+        assert!(matches!(
+            RobotConfig::parse(r#"{"components": {}}"#, "x"),
+            Err(ConfigError::Shape {
+                field: "components",
+                ..
+            })
+        ));
     }
 
     #[test]

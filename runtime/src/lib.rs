@@ -2,8 +2,8 @@
 
 pub mod builder;
 pub mod config;
+pub mod grpc;
 pub mod models;
 pub mod registry;
 pub mod resources;
 pub mod robot;
-pub mod grpc;

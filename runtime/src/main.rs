@@ -82,14 +82,23 @@ fn main() -> ExitCode {
 
 async fn run(args: Args, config: RobotConfig) -> Result<(), String> {
     let robot = Arc::new(builder::build(&config, &Registry::builtin()));
-    let bind = args.bind.or(config.bind_address).unwrap_or_else(|| DEFAULT_BIND.into());
-    let tcp = TcpListener::bind(&bind).await.map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let bind = args
+        .bind
+        .or(config.bind_address)
+        .unwrap_or_else(|| DEFAULT_BIND.into());
+    let tcp = TcpListener::bind(&bind)
+        .await
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let local = tcp.local_addr().map_err(|e| e.to_string())?;
     let unix = match args.socket {
         Some(path) => Some((bind_unix(&path)?, path)),
         None => None,
     };
-    let failed = robot.entries().iter().filter(|e| matches!(e.state, axle_runtime::robot::ResourceState::Failed(_))).count();
+    let failed = robot
+        .entries()
+        .iter()
+        .filter(|e| matches!(e.state, axle_runtime::robot::ResourceState::Failed(_)))
+        .count();
     info!(
         address = %local,
         socket = ?unix.as_ref().map(|(_, p)| p),
@@ -121,5 +130,6 @@ fn bind_unix(path: &std::path::Path) -> Result<UnixListener, String> {
     if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
         let _ = std::fs::remove_file(path);
     }
-    UnixListener::bind(path).map_err(|e| format!("cannot listen on unix socket {}: {e}", path.display()))
+    UnixListener::bind(path)
+        .map_err(|e| format!("cannot listen on unix socket {}: {e}", path.display()))
 }

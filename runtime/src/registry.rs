@@ -39,7 +39,10 @@ pub struct Registry {
 pub const SERVED_APIS: &[(&str, &str)] = &[
     ("motor", "viam.component.motor.v1.MotorService"),
     ("base", "viam.component.base.v1.BaseService"),
-    ("input_controller", "viam.component.inputcontroller.v1.InputControllerService"),
+    (
+        "input_controller",
+        "viam.component.inputcontroller.v1.InputControllerService",
+    ),
 ];
 
 impl Registry {
@@ -47,12 +50,29 @@ impl Registry {
     pub fn builtin() -> Self {
         let mut r = Self::default();
         let fake = Model::builtin("fake");
-        r.register(Api::rdk_component("motor"), fake.clone(), Registration { build: FakeMotor::build, blocking: false });
-        r.register(Api::rdk_component("base"), fake.clone(), Registration { build: FakeBase::build, blocking: false });
+        r.register(
+            Api::rdk_component("motor"),
+            fake.clone(),
+            Registration {
+                build: FakeMotor::build,
+                blocking: false,
+            },
+        );
+        r.register(
+            Api::rdk_component("base"),
+            fake.clone(),
+            Registration {
+                build: FakeBase::build,
+                blocking: false,
+            },
+        );
         r.register(
             Api::rdk_component("input_controller"),
             fake,
-            Registration { build: FakeInputController::build, blocking: false },
+            Registration {
+                build: FakeInputController::build,
+                blocking: false,
+            },
         );
         r
     }
@@ -69,7 +89,11 @@ impl Registry {
 
     /// The models registered for `api`, for error messages.
     pub fn models_for(&self, api: &Api) -> Vec<String> {
-        self.models.keys().filter(|(a, _)| a == api).map(|(_, m)| m.to_string()).collect()
+        self.models
+            .keys()
+            .filter(|(a, _)| a == api)
+            .map(|(_, m)| m.to_string())
+            .collect()
     }
 
     /// Whether any model serves `api`.

@@ -49,7 +49,13 @@ impl ResourceEntry {
 
     /// A resource that could not be built.
     pub fn failed(name: String, api: Option<Api>, model: Option<Model>, error: String) -> Self {
-        Self { name, api, model, state: ResourceState::Failed(error), since: SystemTime::now() }
+        Self {
+            name,
+            api,
+            model,
+            state: ResourceState::Failed(error),
+            since: SystemTime::now(),
+        }
     }
 }
 
@@ -89,10 +95,21 @@ macro_rules! typed_lookup {
             let entry = self.by_name.get(name).map(|&i| &self.entries[i]);
             match entry.map(|e| &e.state) {
                 Some(ResourceState::Ready(ResourceHandle::$variant(h))) => Ok(h),
-                Some(ResourceState::Failed(error)) if entry.and_then(|e| e.api.as_ref()).is_some_and(|a| a.subtype == $label.replace(' ', "_")) => {
-                    Err(LookupError::Failed { api: $label, name: name.into(), error: error.clone() })
+                Some(ResourceState::Failed(error))
+                    if entry
+                        .and_then(|e| e.api.as_ref())
+                        .is_some_and(|a| a.subtype == $label.replace(' ', "_")) =>
+                {
+                    Err(LookupError::Failed {
+                        api: $label,
+                        name: name.into(),
+                        error: error.clone(),
+                    })
                 }
-                _ => Err(LookupError::NotFound { api: $label, name: name.into() }),
+                _ => Err(LookupError::NotFound {
+                    api: $label,
+                    name: name.into(),
+                }),
             }
         }
     };
@@ -116,7 +133,12 @@ impl Robot {
 
     typed_lookup!(motor, Motor, MotorHandle, "motor");
     typed_lookup!(base, Base, BaseHandle, "base");
-    typed_lookup!(input_controller, InputController, InputControllerHandle, "input controller");
+    typed_lookup!(
+        input_controller,
+        InputController,
+        InputControllerHandle,
+        "input controller"
+    );
 
     /// A ready resource of any API.
     pub fn resource(&self, name: &str) -> Option<&ResourceHandle> {
@@ -135,10 +157,17 @@ impl Robot {
         });
         let pending: Vec<_> = stops
             .map(|(name, stopper)| async move {
-                let outcome = match tokio::time::timeout(STOP_TIMEOUT, stopper.send(crate::resources::actor::Stop { cause })).await {
+                let outcome = match tokio::time::timeout(
+                    STOP_TIMEOUT,
+                    stopper.send(crate::resources::actor::Stop { cause }),
+                )
+                .await
+                {
                     Ok(Ok(result)) => result,
                     Ok(Err(_)) => Err(ResourceError::Unavailable(format!("{name} is not running"))),
-                    Err(_) => Err(ResourceError::Unavailable(format!("{name} did not stop within {STOP_TIMEOUT:?}"))),
+                    Err(_) => Err(ResourceError::Unavailable(format!(
+                        "{name} did not stop within {STOP_TIMEOUT:?}"
+                    ))),
                 };
                 (name, outcome)
             })
@@ -152,7 +181,12 @@ impl Robot {
         for (name, e) in &failures {
             warn!(resource = %name, cause, error = %e, "stop failed");
         }
-        info!(cause, actuators = count, failed = failures.len(), "stopped all actuators");
+        info!(
+            cause,
+            actuators = count,
+            failed = failures.len(),
+            "stopped all actuators"
+        );
         failures
     }
 }

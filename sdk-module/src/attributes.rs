@@ -30,7 +30,10 @@ impl Attributes {
     }
 
     fn bad(field: &str, expected: &str, got: &Value) -> AttributeError {
-        AttributeError { field: field.into(), problem: format!("expected {expected}, got {got}") }
+        AttributeError {
+            field: field.into(),
+            problem: format!("expected {expected}, got {got}"),
+        }
     }
 
     /// A finite number, if present.
@@ -63,7 +66,11 @@ impl Attributes {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Array(items)) => items
                 .iter()
-                .map(|v| v.as_str().map(str::to_string).ok_or_else(|| Self::bad(field, "a list of strings", v)))
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| Self::bad(field, "a list of strings", v))
+                })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
             Some(v) => Err(Self::bad(field, "a list of strings", v)),
@@ -87,8 +94,18 @@ mod tests {
             a.positive_number("max_rpm", 100.0).unwrap_err().to_string(),
             "attributes.max_rpm: expected a number, got \"fast\""
         );
-        assert!(a.positive_number("ticks", 1.0).unwrap_err().to_string().contains("greater than 0"));
-        assert!(a.strings("controls").unwrap_err().to_string().starts_with("attributes.controls"));
+        assert!(
+            a.positive_number("ticks", 1.0)
+                .unwrap_err()
+                .to_string()
+                .contains("greater than 0")
+        );
+        assert!(
+            a.strings("controls")
+                .unwrap_err()
+                .to_string()
+                .starts_with("attributes.controls")
+        );
         assert_eq!(a.positive_number("absent", 7.0).unwrap(), 7.0);
     }
 }

@@ -33,7 +33,8 @@ pub struct BaseProperties {
 /// powers in [-1, 1], a non-zero speed for a non-zero distance or angle.
 pub trait Base: Actuator {
     /// Drives `distance_mm` (negative is backwards) at `|mm_per_sec|`.
-    fn move_straight(&mut self, distance_mm: i64, mm_per_sec: f64) -> Result<Motion, ResourceError>;
+    fn move_straight(&mut self, distance_mm: i64, mm_per_sec: f64)
+    -> Result<Motion, ResourceError>;
     /// Turns `angle_deg` (positive is counter-clockwise) at `|degs_per_sec|`.
     fn spin(&mut self, angle_deg: f64, degs_per_sec: f64) -> Result<Motion, ResourceError>;
     /// Drives at fractions of full power until told otherwise.

@@ -118,6 +118,8 @@ pub trait InputController: Resource {
     /// validated against the vocabulary.
     fn trigger_event(&mut self, _event: Event) -> Result<(), ResourceError> {
         // The Python client recognises this wording and raises NotSupportedError.
-        Err(ResourceError::Unimplemented("this controller does not support triggering events".into()))
+        Err(ResourceError::Unimplemented(
+            "this controller does not support triggering events".into(),
+        ))
     }
 }

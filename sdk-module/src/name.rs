@@ -49,7 +49,11 @@ fn split_triplet<'a>(
     let parts: Vec<&str> = value.split(':').collect();
     match parts[..] {
         [a, b, c] if !a.is_empty() && !b.is_empty() && !c.is_empty() => Ok([a, b, c]),
-        _ => Err(NameError::InvalidTriplet { what, value: value.to_string(), example }),
+        _ => Err(NameError::InvalidTriplet {
+            what,
+            value: value.to_string(),
+            example,
+        }),
     }
 }
 
@@ -67,7 +71,11 @@ pub struct Api {
 impl Api {
     /// A component API of the `rdk` namespace.
     pub fn rdk_component(subtype: &str) -> Self {
-        Self { namespace: "rdk".into(), kind: "component".into(), subtype: subtype.into() }
+        Self {
+            namespace: "rdk".into(),
+            kind: "component".into(),
+            subtype: subtype.into(),
+        }
     }
 }
 
@@ -75,7 +83,11 @@ impl FromStr for Api {
     type Err = NameError;
     fn from_str(s: &str) -> Result<Self, NameError> {
         let [namespace, kind, subtype] = split_triplet(s, "api", "rdk:component:motor")?;
-        Ok(Self { namespace: namespace.into(), kind: kind.into(), subtype: subtype.into() })
+        Ok(Self {
+            namespace: namespace.into(),
+            kind: kind.into(),
+            subtype: subtype.into(),
+        })
     }
 }
 
@@ -100,7 +112,11 @@ pub struct Model {
 impl Model {
     /// A model of the `rdk:builtin` family.
     pub fn builtin(name: &str) -> Self {
-        Self { namespace: "rdk".into(), family: "builtin".into(), name: name.into() }
+        Self {
+            namespace: "rdk".into(),
+            family: "builtin".into(),
+            name: name.into(),
+        }
     }
 }
 
@@ -111,7 +127,11 @@ impl FromStr for Model {
             return Ok(Self::builtin(s));
         }
         let [namespace, family, name] = split_triplet(s, "model", "rdk:builtin:fake")?;
-        Ok(Self { namespace: namespace.into(), family: family.into(), name: name.into() })
+        Ok(Self {
+            namespace: namespace.into(),
+            family: family.into(),
+            name: name.into(),
+        })
     }
 }
 
@@ -134,7 +154,10 @@ impl ResourceName {
     /// A name checked against upstream's rule.
     pub fn new(api: Api, name: &str) -> Result<Self, NameError> {
         validate_name(name)?;
-        Ok(Self { api, name: name.to_string() })
+        Ok(Self {
+            api,
+            name: name.to_string(),
+        })
     }
 }
 
@@ -165,7 +188,16 @@ mod tests {
         for ok in ["a", "left-motor", "Motor_2", "9lives", &"x".repeat(60)] {
             assert!(validate_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "-a", "_a", "a b", "a/b", "a:b", "mötor", &"x".repeat(61)] {
+        for bad in [
+            "",
+            "-a",
+            "_a",
+            "a b",
+            "a/b",
+            "a:b",
+            "mötor",
+            &"x".repeat(61),
+        ] {
             assert!(validate_name(bad).is_err(), "{bad}");
         }
     }
@@ -173,7 +205,10 @@ mod tests {
     #[test]
     fn one_word_model_is_builtin() {
         assert_eq!("fake".parse::<Model>().unwrap(), Model::builtin("fake"));
-        assert_eq!("acme:motors:x1".parse::<Model>().unwrap().to_string(), "acme:motors:x1");
+        assert_eq!(
+            "acme:motors:x1".parse::<Model>().unwrap().to_string(),
+            "acme:motors:x1"
+        );
         assert!("acme::x1".parse::<Model>().is_err());
         assert!("".parse::<Model>().is_err());
     }

@@ -8,7 +8,9 @@ pub fn finite(what: &str, value: f64) -> Result<f64, ResourceError> {
     if value.is_finite() {
         Ok(value)
     } else {
-        Err(ResourceError::invalid(format!("{what} must be a finite number, got {value}")))
+        Err(ResourceError::invalid(format!(
+            "{what} must be a finite number, got {value}"
+        )))
     }
 }
 
@@ -18,7 +20,9 @@ pub fn power(what: &str, value: f64) -> Result<f64, ResourceError> {
     if (-1.0..=1.0).contains(&value) {
         Ok(value)
     } else {
-        Err(ResourceError::invalid(format!("{what} must be between -1 and 1, got {value}")))
+        Err(ResourceError::invalid(format!(
+            "{what} must be between -1 and 1, got {value}"
+        )))
     }
 }
 
@@ -26,7 +30,9 @@ pub fn power(what: &str, value: f64) -> Result<f64, ResourceError> {
 pub fn nonzero_speed(what: &str, value: f64) -> Result<f64, ResourceError> {
     let value = finite(what, value)?;
     if value.abs() < 1e-9 {
-        Err(ResourceError::invalid(format!("{what} must not be 0: cannot move at a speed of 0")))
+        Err(ResourceError::invalid(format!(
+            "{what} must not be 0: cannot move at a speed of 0"
+        )))
     } else {
         Ok(value)
     }
@@ -61,7 +67,15 @@ mod tests {
         assert!(power("power_pct", -1.0).is_ok());
         assert!(finite("rpm", f64::INFINITY).is_err());
         assert!(nonzero_speed("rpm", 0.0).is_err());
-        let e = power_vector("linear", Vector3 { x: 0.0, y: 2.0, z: 0.0 }).unwrap_err();
+        let e = power_vector(
+            "linear",
+            Vector3 {
+                x: 0.0,
+                y: 2.0,
+                z: 0.0,
+            },
+        )
+        .unwrap_err();
         assert_eq!(e.to_string(), "linear.y must be between -1 and 1, got 2");
     }
 }

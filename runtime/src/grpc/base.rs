@@ -16,27 +16,42 @@ type Reply<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
 impl BaseService for BaseApi {
-    async fn move_straight(&self, req: Request<MoveStraightRequest>) -> Reply<MoveStraightResponse> {
+    async fn move_straight(
+        &self,
+        req: Request<MoveStraightRequest>,
+    ) -> Reply<MoveStraightResponse> {
         let r = req.into_inner();
-        self.0.base(&r.name)?.move_straight(r.distance_mm, r.mm_per_sec).await?;
+        self.0
+            .base(&r.name)?
+            .move_straight(r.distance_mm, r.mm_per_sec)
+            .await?;
         Ok(Response::new(MoveStraightResponse {}))
     }
 
     async fn spin(&self, req: Request<SpinRequest>) -> Reply<SpinResponse> {
         let r = req.into_inner();
-        self.0.base(&r.name)?.spin(r.angle_deg, r.degs_per_sec).await?;
+        self.0
+            .base(&r.name)?
+            .spin(r.angle_deg, r.degs_per_sec)
+            .await?;
         Ok(Response::new(SpinResponse {}))
     }
 
     async fn set_power(&self, req: Request<SetPowerRequest>) -> Reply<SetPowerResponse> {
         let r = req.into_inner();
-        self.0.base(&r.name)?.set_power(vector(r.linear), vector(r.angular)).await?;
+        self.0
+            .base(&r.name)?
+            .set_power(vector(r.linear), vector(r.angular))
+            .await?;
         Ok(Response::new(SetPowerResponse {}))
     }
 
     async fn set_velocity(&self, req: Request<SetVelocityRequest>) -> Reply<SetVelocityResponse> {
         let r = req.into_inner();
-        self.0.base(&r.name)?.set_velocity(vector(r.linear), vector(r.angular)).await?;
+        self.0
+            .base(&r.name)?
+            .set_velocity(vector(r.linear), vector(r.angular))
+            .await?;
         Ok(Response::new(SetVelocityResponse {}))
     }
 
@@ -50,7 +65,10 @@ impl BaseService for BaseApi {
         Ok(Response::new(IsMovingResponse { is_moving }))
     }
 
-    async fn get_properties(&self, req: Request<GetPropertiesRequest>) -> Reply<GetPropertiesResponse> {
+    async fn get_properties(
+        &self,
+        req: Request<GetPropertiesRequest>,
+    ) -> Reply<GetPropertiesResponse> {
         let p = self.0.base(&req.get_ref().name)?.properties().await?;
         Ok(Response::new(GetPropertiesResponse {
             width_meters: p.width_meters,
@@ -59,17 +77,26 @@ impl BaseService for BaseApi {
         }))
     }
 
-    async fn do_command(&self, req: Request<common::DoCommandRequest>) -> Reply<common::DoCommandResponse> {
+    async fn do_command(
+        &self,
+        req: Request<common::DoCommandRequest>,
+    ) -> Reply<common::DoCommandResponse> {
         let r = req.into_inner();
         let handle = ResourceHandle::Base(self.0.base(&r.name)?.clone());
         super::do_command(handle, r).await
     }
 
-    async fn get_status(&self, req: Request<common::GetStatusRequest>) -> Reply<common::GetStatusResponse> {
+    async fn get_status(
+        &self,
+        req: Request<common::GetStatusRequest>,
+    ) -> Reply<common::GetStatusResponse> {
         super::status_response(self.0.base(&req.get_ref().name)?.status().await?)
     }
 
-    async fn get_geometries(&self, req: Request<common::GetGeometriesRequest>) -> Reply<common::GetGeometriesResponse> {
+    async fn get_geometries(
+        &self,
+        req: Request<common::GetGeometriesRequest>,
+    ) -> Reply<common::GetGeometriesResponse> {
         self.0.base(&req.get_ref().name)?;
         super::no_geometries()
     }

@@ -6,13 +6,21 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A protobuf Struct as a JSON object (absent is empty).
 pub fn from_struct(s: Option<Struct>) -> Document {
-    s.map(|s| s.fields.into_iter().map(|(k, v)| (k, from_value(v))).collect()).unwrap_or_default()
+    s.map(|s| {
+        s.fields
+            .into_iter()
+            .map(|(k, v)| (k, from_value(v)))
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 fn from_value(v: Value) -> serde_json::Value {
     match v.kind {
         None | Some(Kind::NullValue(_)) => serde_json::Value::Null,
-        Some(Kind::NumberValue(n)) => serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, Into::into),
+        Some(Kind::NumberValue(n)) => {
+            serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, Into::into)
+        }
         Some(Kind::StringValue(s)) => s.into(),
         Some(Kind::BoolValue(b)) => b.into(),
         Some(Kind::StructValue(s)) => serde_json::Value::Object(from_struct(Some(s))),
@@ -22,7 +30,9 @@ fn from_value(v: Value) -> serde_json::Value {
 
 /// A JSON object as a protobuf Struct.
 pub fn to_struct(doc: Document) -> Struct {
-    Struct { fields: doc.into_iter().map(|(k, v)| (k, to_value(v))).collect() }
+    Struct {
+        fields: doc.into_iter().map(|(k, v)| (k, to_value(v))).collect(),
+    }
 }
 
 fn to_value(v: serde_json::Value) -> Value {
@@ -31,7 +41,9 @@ fn to_value(v: serde_json::Value) -> Value {
         serde_json::Value::Bool(b) => Kind::BoolValue(b),
         serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or(f64::NAN)),
         serde_json::Value::String(s) => Kind::StringValue(s),
-        serde_json::Value::Array(a) => Kind::ListValue(ListValue { values: a.into_iter().map(to_value).collect() }),
+        serde_json::Value::Array(a) => Kind::ListValue(ListValue {
+            values: a.into_iter().map(to_value).collect(),
+        }),
         serde_json::Value::Object(o) => Kind::StructValue(to_struct(o)),
     };
     Value { kind: Some(kind) }
@@ -40,7 +52,10 @@ fn to_value(v: serde_json::Value) -> Value {
 /// A wall-clock time as a protobuf Timestamp.
 pub fn timestamp(t: SystemTime) -> Timestamp {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    Timestamp { seconds: d.as_secs() as i64, nanos: d.subsec_nanos() as i32 }
+    Timestamp {
+        seconds: d.as_secs() as i64,
+        nanos: d.subsec_nanos() as i32,
+    }
 }
 
 /// A protobuf Timestamp as a wall-clock time (absent or invalid is now).
@@ -52,7 +67,12 @@ pub fn system_time(t: Option<Timestamp>) -> SystemTime {
 
 /// A protobuf Vector3 (absent is zero).
 pub fn vector(v: Option<axle_proto::common::Vector3>) -> Vector3 {
-    v.map(|v| Vector3 { x: v.x, y: v.y, z: v.z }).unwrap_or_default()
+    v.map(|v| Vector3 {
+        x: v.x,
+        y: v.y,
+        z: v.z,
+    })
+    .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -21,11 +21,21 @@ pub struct InputControllerApi(pub Arc<Robot>);
 type Reply<T> = Result<Response<T>, Status>;
 
 fn to_proto(e: axle_sdk_module::Event) -> Event {
-    Event { time: Some(timestamp(e.time)), event: e.event, control: e.control, value: e.value }
+    Event {
+        time: Some(timestamp(e.time)),
+        event: e.event,
+        control: e.control,
+        value: e.value,
+    }
 }
 
 fn from_proto(e: Event) -> axle_sdk_module::Event {
-    axle_sdk_module::Event { time: system_time(e.time), event: e.event, control: e.control, value: e.value }
+    axle_sdk_module::Event {
+        time: system_time(e.time),
+        event: e.event,
+        control: e.control,
+        value: e.value,
+    }
 }
 
 /// Reads a subscription, refusing names clients could not decode.
@@ -33,10 +43,20 @@ fn filter_of(events: Vec<stream_events_request::Events>) -> Result<StreamFilter,
     let mut filter = StreamFilter::default();
     for e in events {
         if !CONTROLS.contains(&e.control.as_str()) {
-            return Err(Status::invalid_argument(format!("unknown control {:?}", e.control)));
+            return Err(Status::invalid_argument(format!(
+                "unknown control {:?}",
+                e.control
+            )));
         }
-        if let Some(bad) = e.events.iter().chain(&e.cancelled_events).find(|t| !EVENT_TYPES.contains(&t.as_str())) {
-            return Err(Status::invalid_argument(format!("unknown event type {bad:?}")));
+        if let Some(bad) = e
+            .events
+            .iter()
+            .chain(&e.cancelled_events)
+            .find(|t| !EVENT_TYPES.contains(&t.as_str()))
+        {
+            return Err(Status::invalid_argument(format!(
+                "unknown event type {bad:?}"
+            )));
         }
         filter.add(e.control, e.events, &e.cancelled_events);
     }
@@ -46,18 +66,32 @@ fn filter_of(events: Vec<stream_events_request::Events>) -> Result<StreamFilter,
 #[tonic::async_trait]
 impl InputControllerService for InputControllerApi {
     async fn get_controls(&self, req: Request<GetControlsRequest>) -> Reply<GetControlsResponse> {
-        let controls = self.0.input_controller(&req.get_ref().controller)?.controls().await?;
+        let controls = self
+            .0
+            .input_controller(&req.get_ref().controller)?
+            .controls()
+            .await?;
         Ok(Response::new(GetControlsResponse { controls }))
     }
 
     async fn get_events(&self, req: Request<GetEventsRequest>) -> Reply<GetEventsResponse> {
-        let events = self.0.input_controller(&req.get_ref().controller)?.events().await?;
-        Ok(Response::new(GetEventsResponse { events: events.into_iter().map(to_proto).collect() }))
+        let events = self
+            .0
+            .input_controller(&req.get_ref().controller)?
+            .events()
+            .await?;
+        Ok(Response::new(GetEventsResponse {
+            events: events.into_iter().map(to_proto).collect(),
+        }))
     }
 
-    type StreamEventsStream = Pin<Box<dyn Stream<Item = Result<StreamEventsResponse, Status>> + Send>>;
+    type StreamEventsStream =
+        Pin<Box<dyn Stream<Item = Result<StreamEventsResponse, Status>> + Send>>;
 
-    async fn stream_events(&self, req: Request<StreamEventsRequest>) -> Reply<Self::StreamEventsStream> {
+    async fn stream_events(
+        &self,
+        req: Request<StreamEventsRequest>,
+    ) -> Reply<Self::StreamEventsStream> {
         let r = req.into_inner();
         let controller = self.0.input_controller(&r.controller)?;
         let filter = filter_of(r.events)?;
@@ -73,24 +107,47 @@ impl InputControllerService for InputControllerApi {
         Ok(Response::new(Box::pin(events)))
     }
 
-    async fn trigger_event(&self, req: Request<TriggerEventRequest>) -> Reply<TriggerEventResponse> {
+    async fn trigger_event(
+        &self,
+        req: Request<TriggerEventRequest>,
+    ) -> Reply<TriggerEventResponse> {
         let r = req.into_inner();
-        let event = r.event.ok_or_else(|| Status::invalid_argument("TriggerEvent needs an event"))?;
-        self.0.input_controller(&r.controller)?.trigger_event(from_proto(event)).await?;
+        let event = r
+            .event
+            .ok_or_else(|| Status::invalid_argument("TriggerEvent needs an event"))?;
+        self.0
+            .input_controller(&r.controller)?
+            .trigger_event(from_proto(event))
+            .await?;
         Ok(Response::new(TriggerEventResponse {}))
     }
 
-    async fn do_command(&self, req: Request<common::DoCommandRequest>) -> Reply<common::DoCommandResponse> {
+    async fn do_command(
+        &self,
+        req: Request<common::DoCommandRequest>,
+    ) -> Reply<common::DoCommandResponse> {
         let r = req.into_inner();
         let handle = ResourceHandle::InputController(self.0.input_controller(&r.name)?.clone());
         super::do_command(handle, r).await
     }
 
-    async fn get_status(&self, req: Request<common::GetStatusRequest>) -> Reply<common::GetStatusResponse> {
-        super::status_response(self.0.input_controller(&req.get_ref().name)?.actor.status().await?)
+    async fn get_status(
+        &self,
+        req: Request<common::GetStatusRequest>,
+    ) -> Reply<common::GetStatusResponse> {
+        super::status_response(
+            self.0
+                .input_controller(&req.get_ref().name)?
+                .actor
+                .status()
+                .await?,
+        )
     }
 
-    async fn get_geometries(&self, req: Request<common::GetGeometriesRequest>) -> Reply<common::GetGeometriesResponse> {
+    async fn get_geometries(
+        &self,
+        req: Request<common::GetGeometriesRequest>,
+    ) -> Reply<common::GetGeometriesResponse> {
         self.0.input_controller(&req.get_ref().name)?;
         super::no_geometries()
     }

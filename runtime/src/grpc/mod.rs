@@ -10,8 +10,8 @@ mod server;
 
 pub use server::{Listeners, serve};
 
-use crate::robot::LookupError;
 use crate::resources::ResourceHandle;
+use crate::robot::LookupError;
 use axle_proto::common;
 use tonic::{Response, Status};
 
@@ -22,16 +22,27 @@ impl From<LookupError> for Status {
 }
 
 /// DoCommand, the same for every API.
-async fn do_command(handle: ResourceHandle, req: common::DoCommandRequest) -> Result<Response<common::DoCommandResponse>, Status> {
+async fn do_command(
+    handle: ResourceHandle,
+    req: common::DoCommandRequest,
+) -> Result<Response<common::DoCommandResponse>, Status> {
     let result = handle.do_command(convert::from_struct(req.command)).await?;
-    Ok(Response::new(common::DoCommandResponse { result: Some(convert::to_struct(result)) }))
+    Ok(Response::new(common::DoCommandResponse {
+        result: Some(convert::to_struct(result)),
+    }))
 }
 
 /// GetGeometries: no model reports geometry yet, so the answer is empty.
 fn no_geometries() -> Result<Response<common::GetGeometriesResponse>, Status> {
-    Ok(Response::new(common::GetGeometriesResponse { geometries: Vec::new() }))
+    Ok(Response::new(common::GetGeometriesResponse {
+        geometries: Vec::new(),
+    }))
 }
 
-fn status_response(doc: axle_sdk_module::Document) -> Result<Response<common::GetStatusResponse>, Status> {
-    Ok(Response::new(common::GetStatusResponse { result: Some(convert::to_struct(doc)) }))
+fn status_response(
+    doc: axle_sdk_module::Document,
+) -> Result<Response<common::GetStatusResponse>, Status> {
+    Ok(Response::new(common::GetStatusResponse {
+        result: Some(convert::to_struct(doc)),
+    }))
 }

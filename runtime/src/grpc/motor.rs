@@ -29,7 +29,10 @@ impl MotorService for MotorApi {
 
     async fn go_to(&self, req: Request<GoToRequest>) -> Reply<GoToResponse> {
         let r = req.into_inner();
-        self.0.motor(&r.name)?.go_to(r.rpm, r.position_revolutions).await?;
+        self.0
+            .motor(&r.name)?
+            .go_to(r.rpm, r.position_revolutions)
+            .await?;
         Ok(Response::new(GoToResponse {}))
     }
 
@@ -39,7 +42,10 @@ impl MotorService for MotorApi {
         Ok(Response::new(SetRpmResponse {}))
     }
 
-    async fn reset_zero_position(&self, req: Request<ResetZeroPositionRequest>) -> Reply<ResetZeroPositionResponse> {
+    async fn reset_zero_position(
+        &self,
+        req: Request<ResetZeroPositionRequest>,
+    ) -> Reply<ResetZeroPositionResponse> {
         let r = req.into_inner();
         self.0.motor(&r.name)?.reset_zero_position(r.offset).await?;
         Ok(Response::new(ResetZeroPositionResponse {}))
@@ -50,9 +56,14 @@ impl MotorService for MotorApi {
         Ok(Response::new(GetPositionResponse { position }))
     }
 
-    async fn get_properties(&self, req: Request<GetPropertiesRequest>) -> Reply<GetPropertiesResponse> {
+    async fn get_properties(
+        &self,
+        req: Request<GetPropertiesRequest>,
+    ) -> Reply<GetPropertiesResponse> {
         let p = self.0.motor(&req.get_ref().name)?.properties().await?;
-        Ok(Response::new(GetPropertiesResponse { position_reporting: p.position_reporting }))
+        Ok(Response::new(GetPropertiesResponse {
+            position_reporting: p.position_reporting,
+        }))
     }
 
     async fn stop(&self, req: Request<StopRequest>) -> Reply<StopResponse> {
@@ -70,17 +81,26 @@ impl MotorService for MotorApi {
         Ok(Response::new(IsMovingResponse { is_moving }))
     }
 
-    async fn do_command(&self, req: Request<common::DoCommandRequest>) -> Reply<common::DoCommandResponse> {
+    async fn do_command(
+        &self,
+        req: Request<common::DoCommandRequest>,
+    ) -> Reply<common::DoCommandResponse> {
         let r = req.into_inner();
         let handle = ResourceHandle::Motor(self.0.motor(&r.name)?.clone());
         super::do_command(handle, r).await
     }
 
-    async fn get_status(&self, req: Request<common::GetStatusRequest>) -> Reply<common::GetStatusResponse> {
+    async fn get_status(
+        &self,
+        req: Request<common::GetStatusRequest>,
+    ) -> Reply<common::GetStatusResponse> {
         super::status_response(self.0.motor(&req.get_ref().name)?.status().await?)
     }
 
-    async fn get_geometries(&self, req: Request<common::GetGeometriesRequest>) -> Reply<common::GetGeometriesResponse> {
+    async fn get_geometries(
+        &self,
+        req: Request<common::GetGeometriesRequest>,
+    ) -> Reply<common::GetGeometriesResponse> {
         self.0.motor(&req.get_ref().name)?;
         super::no_geometries()
     }

@@ -23,20 +23,33 @@ pub struct RobotApi {
 impl RobotApi {
     /// The robot-wide API of `robot`.
     pub fn new(robot: Arc<Robot>) -> Self {
-        Self { robot, started: SystemTime::now() }
+        Self {
+            robot,
+            started: SystemTime::now(),
+        }
     }
 }
 
 type Reply<T> = Result<Response<T>, Status>;
 
 fn proto_name(api: Option<&axle_sdk_module::Api>, name: &str) -> ResourceName {
-    let (namespace, kind, subtype) = api.map_or_else(Default::default, |a| (a.namespace.clone(), a.kind.clone(), a.subtype.clone()));
-    ResourceName { namespace, r#type: kind, subtype, name: name.into() }
+    let (namespace, kind, subtype) = api.map_or_else(Default::default, |a| {
+        (a.namespace.clone(), a.kind.clone(), a.subtype.clone())
+    });
+    ResourceName {
+        namespace,
+        r#type: kind,
+        subtype,
+        name: name.into(),
+    }
 }
 
 #[tonic::async_trait]
 impl RobotService for RobotApi {
-    async fn resource_names(&self, _: Request<ResourceNamesRequest>) -> Reply<ResourceNamesResponse> {
+    async fn resource_names(
+        &self,
+        _: Request<ResourceNamesRequest>,
+    ) -> Reply<ResourceNamesResponse> {
         let resources = self
             .robot
             .entries()
@@ -47,18 +60,29 @@ impl RobotService for RobotApi {
         Ok(Response::new(ResourceNamesResponse { resources }))
     }
 
-    async fn resource_rpc_subtypes(&self, _: Request<ResourceRpcSubtypesRequest>) -> Reply<ResourceRpcSubtypesResponse> {
+    async fn resource_rpc_subtypes(
+        &self,
+        _: Request<ResourceRpcSubtypesRequest>,
+    ) -> Reply<ResourceRpcSubtypesResponse> {
         let resource_rpc_subtypes = SERVED_APIS
             .iter()
             .map(|(subtype, service)| ResourceRpcSubtype {
-                subtype: Some(proto_name(Some(&axle_sdk_module::Api::rdk_component(subtype)), "")),
+                subtype: Some(proto_name(
+                    Some(&axle_sdk_module::Api::rdk_component(subtype)),
+                    "",
+                )),
                 proto_service: (*service).into(),
             })
             .collect();
-        Ok(Response::new(ResourceRpcSubtypesResponse { resource_rpc_subtypes }))
+        Ok(Response::new(ResourceRpcSubtypesResponse {
+            resource_rpc_subtypes,
+        }))
     }
 
-    async fn get_machine_status(&self, _: Request<GetMachineStatusRequest>) -> Reply<GetMachineStatusResponse> {
+    async fn get_machine_status(
+        &self,
+        _: Request<GetMachineStatusRequest>,
+    ) -> Reply<GetMachineStatusResponse> {
         let resources = self
             .robot
             .entries()
@@ -79,7 +103,10 @@ impl RobotService for RobotApi {
             .collect();
         Ok(Response::new(GetMachineStatusResponse {
             resources,
-            config: Some(ConfigStatus { revision: String::new(), last_updated: Some(timestamp(self.started)) }),
+            config: Some(ConfigStatus {
+                revision: String::new(),
+                last_updated: Some(timestamp(self.started)),
+            }),
             state: get_machine_status_response::State::Running.into(),
             ..Default::default()
         }))
@@ -93,8 +120,13 @@ impl RobotService for RobotApi {
         }))
     }
 
-    async fn get_operations(&self, _: Request<GetOperationsRequest>) -> Reply<GetOperationsResponse> {
-        Ok(Response::new(GetOperationsResponse { operations: Vec::new() }))
+    async fn get_operations(
+        &self,
+        _: Request<GetOperationsRequest>,
+    ) -> Reply<GetOperationsResponse> {
+        Ok(Response::new(GetOperationsResponse {
+            operations: Vec::new(),
+        }))
     }
 
     async fn stop_all(&self, _: Request<StopAllRequest>) -> Reply<StopAllResponse> {
@@ -103,28 +135,42 @@ impl RobotService for RobotApi {
             return Ok(Response::new(StopAllResponse {}));
         }
         let list: Vec<String> = failures.iter().map(|(n, e)| format!("{n}: {e}")).collect();
-        Err(Status::internal(format!("some actuators did not stop: {}", list.join("; "))))
+        Err(Status::internal(format!(
+            "some actuators did not stop: {}",
+            list.join("; ")
+        )))
     }
 
     async fn start_session(&self, _: Request<StartSessionRequest>) -> Reply<StartSessionResponse> {
         // Clients that get UNIMPLEMENTED run without sessions, as intended
         // until the SessionSupervisor lands.
-        Err(Status::unimplemented("sessions are not supported by this axle yet"))
+        Err(Status::unimplemented(
+            "sessions are not supported by this axle yet",
+        ))
     }
 
-    async fn send_session_heartbeat(&self, _: Request<SendSessionHeartbeatRequest>) -> Reply<SendSessionHeartbeatResponse> {
-        Err(Status::unimplemented("sessions are not supported by this axle yet"))
+    async fn send_session_heartbeat(
+        &self,
+        _: Request<SendSessionHeartbeatRequest>,
+    ) -> Reply<SendSessionHeartbeatResponse> {
+        Err(Status::unimplemented(
+            "sessions are not supported by this axle yet",
+        ))
     }
 
     async fn get_sessions(&self, _: Request<GetSessionsRequest>) -> Reply<GetSessionsResponse> {
-        Ok(Response::new(GetSessionsResponse { sessions: Vec::new() }))
+        Ok(Response::new(GetSessionsResponse {
+            sessions: Vec::new(),
+        }))
     }
 
     async fn log(&self, req: Request<LogRequest>) -> Reply<LogResponse> {
         for entry in req.into_inner().logs {
             let (logger, message) = (entry.logger_name, entry.message);
             match entry.level.to_ascii_lowercase().as_str() {
-                "error" | "fatal" | "panic" | "dpanic" | "critical" => error!(logger = %logger, "{message}"),
+                "error" | "fatal" | "panic" | "dpanic" | "critical" => {
+                    error!(logger = %logger, "{message}")
+                }
                 "warn" | "warning" => warn!(logger = %logger, "{message}"),
                 "debug" => debug!(logger = %logger, "{message}"),
                 _ => info!(logger = %logger, "{message}"),

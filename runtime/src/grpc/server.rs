@@ -32,7 +32,9 @@ fn router(robot: &Arc<Robot>) -> Router {
         .add_service(RobotServiceServer::new(RobotApi::new(robot.clone())))
         .add_service(MotorServiceServer::new(MotorApi(robot.clone())))
         .add_service(BaseServiceServer::new(BaseApi(robot.clone())))
-        .add_service(InputControllerServiceServer::new(InputControllerApi(robot.clone())))
+        .add_service(InputControllerServiceServer::new(InputControllerApi(
+            robot.clone(),
+        )))
 }
 
 /// Serves `robot` on every listener until `shutdown` resolves.
@@ -55,10 +57,14 @@ pub async fn serve(
         }
         s
     });
-    let mut servers = vec![tokio::spawn(router(&robot).serve_with_incoming_shutdown(tcp, stopped()))];
+    let mut servers = vec![tokio::spawn(
+        router(&robot).serve_with_incoming_shutdown(tcp, stopped()),
+    )];
     let socket_path = listeners.unix.map(|(listener, path)| {
         let incoming = UnixListenerStream::new(listener);
-        servers.push(tokio::spawn(router(&robot).serve_with_incoming_shutdown(incoming, stopped())));
+        servers.push(tokio::spawn(
+            router(&robot).serve_with_incoming_shutdown(incoming, stopped()),
+        ));
         path
     });
     shutdown.await;

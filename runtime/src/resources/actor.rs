@@ -41,9 +41,13 @@ impl Kind for InputControllerApi {
     type Driver = dyn InputController;
 }
 
+/// Work to do on a driver inside its actor.
+pub type DriverFn<K, R> =
+    Box<dyn FnOnce(&mut <K as Kind>::Driver) -> Result<R, ResourceError> + Send>;
+
 /// Runs a closure on the driver and answers with its result: for reads and
 /// for commands that do not touch motion.
-pub struct Call<K: Kind, R>(pub Box<dyn FnOnce(&mut K::Driver) -> Result<R, ResourceError> + Send>);
+pub struct Call<K: Kind, R>(pub DriverFn<K, R>);
 
 impl<K: Kind, R: 'static> Message for Call<K, R> {
     type Result = Result<R, ResourceError>;
@@ -54,7 +58,7 @@ pub struct Move<K: Kind> {
     /// The API method, for logs and for the superseded caller's error.
     pub command: &'static str,
     /// Starts the motion on the driver.
-    pub start: Box<dyn FnOnce(&mut K::Driver) -> Result<Motion, ResourceError> + Send>,
+    pub start: DriverFn<K, Motion>,
 }
 
 /// The answer to a [`Move`]: the motion's id and where its outcome arrives.
@@ -102,7 +106,12 @@ pub struct ResourceActor<K: Kind> {
 impl<K: Kind> ResourceActor<K> {
     /// An actor for `driver`, serving the resource `name` (a full name).
     pub fn new(name: Arc<str>, driver: Box<K::Driver>) -> Self {
-        Self { name, driver, motion: None, next_id: 0 }
+        Self {
+            name,
+            driver,
+            motion: None,
+            next_id: 0,
+        }
     }
 }
 
@@ -189,7 +198,12 @@ where
             }
             Motion::CheckAfter(after) => {
                 let timer = self.arm(ctx, after);
-                self.motion = Some(InFlight { id, command: msg.command, reply, timer });
+                self.motion = Some(InFlight {
+                    id,
+                    command: msg.command,
+                    reply,
+                    timer,
+                });
             }
         }
         Ok(Ticket { id, done })

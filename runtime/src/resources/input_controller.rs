@@ -26,7 +26,10 @@ impl InputControllerHandle {
     pub fn start(name: Arc<str>, mut driver: Box<dyn InputController>) -> Self {
         let events = EventSink::new(EVENT_BUFFER);
         driver.attach(events.clone());
-        Self { actor: Handle::start(name, driver), events }
+        Self {
+            actor: Handle::start(name, driver),
+            events,
+        }
     }
 
     /// GetControls.
@@ -78,7 +81,12 @@ mod tests {
     use std::time::SystemTime;
 
     fn ev(control: &str, event: &str) -> Event {
-        Event { time: SystemTime::now(), event: event.into(), control: control.into(), value: 1.0 }
+        Event {
+            time: SystemTime::now(),
+            event: event.into(),
+            control: control.into(),
+            value: 1.0,
+        }
     }
 
     #[test]

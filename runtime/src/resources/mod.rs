@@ -22,7 +22,10 @@ pub struct Handle<K: Kind> {
 
 impl<K: Kind> Clone for Handle<K> {
     fn clone(&self) -> Self {
-        Self { name: self.name.clone(), addr: self.addr.clone() }
+        Self {
+            name: self.name.clone(),
+            addr: self.addr.clone(),
+        }
     }
 }
 
@@ -57,7 +60,10 @@ impl<K: Kind> Handle<K> {
     /// Runs `f` on the driver inside the actor. (Returns a `'static` future
     /// rather than being `async`, which keeps rustc's `Send` inference happy
     /// about the boxed closure it carries.)
-    pub fn call<R, F>(&self, f: F) -> impl Future<Output = Result<R, ResourceError>> + Send + 'static + use<K, R, F>
+    pub fn call<R, F>(
+        &self,
+        f: F,
+    ) -> impl Future<Output = Result<R, ResourceError>> + Send + 'static + use<K, R, F>
     where
         R: Send + 'static,
         F: FnOnce(&mut K::Driver) -> Result<R, ResourceError> + Send + 'static,
@@ -105,15 +111,26 @@ where
 {
     /// Starts a command that changes motion and waits until the motion ends.
     /// If the caller stops waiting (a cancelled RPC), the motion is stopped.
-    pub fn run<F>(&self, command: &'static str, start: F) -> impl Future<Output = Result<(), ResourceError>> + Send + 'static + use<K, F>
+    pub fn run<F>(
+        &self,
+        command: &'static str,
+        start: F,
+    ) -> impl Future<Output = Result<(), ResourceError>> + Send + 'static + use<K, F>
     where
         F: FnOnce(&mut K::Driver) -> Result<Motion, ResourceError> + Send + 'static,
     {
-        let request = self.addr.send(Move { command, start: Box::new(start) });
+        let request = self.addr.send(Move {
+            command,
+            start: Box::new(start),
+        });
         let (addr, name) = (self.addr.clone(), self.name.clone());
         async move {
             let ticket = request.await.map_err(|_| gone(&name))??;
-            let mut guard = AbandonOnDrop { addr, id: ticket.id, armed: true };
+            let mut guard = AbandonOnDrop {
+                addr,
+                id: ticket.id,
+                armed: true,
+            };
             let outcome = ticket.done.await.map_err(|_| gone(&name))?;
             guard.armed = false;
             outcome
@@ -121,7 +138,10 @@ where
     }
 
     /// Stops all motion, ending any motion in flight.
-    pub fn stop(&self, cause: &'static str) -> impl Future<Output = Result<(), ResourceError>> + Send + 'static + use<K> {
+    pub fn stop(
+        &self,
+        cause: &'static str,
+    ) -> impl Future<Output = Result<(), ResourceError>> + Send + 'static + use<K> {
         let request = self.addr.send(Stop { cause });
         let name = self.name.clone();
         async move { request.await.map_err(|_| gone(&name))? }

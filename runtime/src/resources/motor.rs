@@ -7,27 +7,31 @@ impl MotorHandle {
     /// SetPower.
     pub async fn set_power(&self, power: f64) -> Result<(), ResourceError> {
         let power = validate::power("power_pct", power)?;
-        self.run("SetPower", move |m| m.set_power(power).map(|_| axle_sdk_module::Motion::Done)).await
+        self.run("SetPower", move |m| {
+            m.set_power(power).map(|_| axle_sdk_module::Motion::Done)
+        })
+        .await
     }
 
     /// SetRPM.
     pub async fn set_rpm(&self, rpm: f64) -> Result<(), ResourceError> {
         let rpm = validate::finite("rpm", rpm)?;
-        self.run("SetRPM", move |m| m.set_rpm(rpm).map(|_| axle_sdk_module::Motion::Done)).await
+        self.run("SetRPM", move |m| {
+            m.set_rpm(rpm).map(|_| axle_sdk_module::Motion::Done)
+        })
+        .await
     }
 
     /// GoFor: returns when the motor has turned, or when the motion is stopped.
     pub async fn go_for(&self, rpm: f64, revolutions: f64) -> Result<(), ResourceError> {
-        let rpm = validate::nonzero_speed("rpm", rpm)
-            .map_err(|_| zero_rpm(self.name(), rpm))?;
+        let rpm = validate::nonzero_speed("rpm", rpm).map_err(|_| zero_rpm(self.name(), rpm))?;
         let revolutions = validate::finite("revolutions", revolutions)?;
         self.run("GoFor", move |m| m.go_for(rpm, revolutions)).await
     }
 
     /// GoTo: returns when the motor is at the position, or is stopped.
     pub async fn go_to(&self, rpm: f64, position: f64) -> Result<(), ResourceError> {
-        let rpm = validate::nonzero_speed("rpm", rpm)
-            .map_err(|_| zero_rpm(self.name(), rpm))?;
+        let rpm = validate::nonzero_speed("rpm", rpm).map_err(|_| zero_rpm(self.name(), rpm))?;
         let position = validate::finite("position_revolutions", position)?;
         self.run("GoTo", move |m| m.go_to(rpm, position)).await
     }
@@ -56,7 +60,9 @@ impl MotorHandle {
 
 fn zero_rpm(name: &str, rpm: f64) -> ResourceError {
     if rpm.is_finite() {
-        ResourceError::invalid(format!("cannot move motor {name} at an RPM that is nearly 0 (got {rpm})"))
+        ResourceError::invalid(format!(
+            "cannot move motor {name} at an RPM that is nearly 0 (got {rpm})"
+        ))
     } else {
         ResourceError::invalid(format!("rpm must be a finite number, got {rpm}"))
     }

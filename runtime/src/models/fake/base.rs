@@ -3,7 +3,8 @@
 use super::{do_commands, doc};
 use crate::registry::Built;
 use axle_sdk_module::{
-    Actuator, AttributeError, Attributes, Base, BaseProperties, Document, Motion, Resource, ResourceError, Vector3,
+    Actuator, AttributeError, Attributes, Base, BaseProperties, Document, Motion, Resource,
+    ResourceError, Vector3,
 };
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -39,7 +40,9 @@ impl Pose {
                 self.x_mm -= mm * fraction * s;
                 self.y_mm += mm * fraction * c;
             }
-            Leg::Spin { deg } => self.theta_deg = (self.theta_deg + deg * fraction).rem_euclid(360.0),
+            Leg::Spin { deg } => {
+                self.theta_deg = (self.theta_deg + deg * fraction).rem_euclid(360.0)
+            }
         }
     }
 }
@@ -59,13 +62,20 @@ impl FakeBase {
     pub fn build(_name: &str, attrs: &Attributes) -> Result<Built, AttributeError> {
         let width = attrs.positive_number("width_mm", 600.0)?;
         let wheel = attrs.positive_number("wheel_circumference_mm", 300.0)?;
-        Ok(Built::Base(Box::new(Self::new(width / 1000.0, wheel / 1000.0))))
+        Ok(Built::Base(Box::new(Self::new(
+            width / 1000.0,
+            wheel / 1000.0,
+        ))))
     }
 
     /// A base at rest at the origin.
     pub fn new(width_meters: f64, wheel_circumference_meters: f64) -> Self {
         Self {
-            properties: BaseProperties { width_meters, turning_radius_meters: 0.0, wheel_circumference_meters },
+            properties: BaseProperties {
+                width_meters,
+                turning_radius_meters: 0.0,
+                wheel_circumference_meters,
+            },
             active: None,
             continuous: false,
             pose: Pose::default(),
@@ -79,14 +89,20 @@ impl FakeBase {
             return Motion::Done;
         }
         let duration = Duration::from_secs_f64((amount / speed).abs());
-        self.active = Some(Active { leg, start: Instant::now(), duration });
+        self.active = Some(Active {
+            leg,
+            start: Instant::now(),
+            duration,
+        });
         Motion::CheckAfter(duration)
     }
 
     /// Ends the finite motion, crediting the pose with the part done by `now`.
     fn end_active(&mut self, now: Instant) {
         if let Some(a) = self.active.take() {
-            let fraction = (now.saturating_duration_since(a.start).as_secs_f64() / a.duration.as_secs_f64()).min(1.0);
+            let fraction = (now.saturating_duration_since(a.start).as_secs_f64()
+                / a.duration.as_secs_f64())
+            .min(1.0);
             self.pose.apply(a.leg, fraction);
         }
     }
@@ -128,7 +144,9 @@ impl Actuator for FakeBase {
     }
 
     fn check_motion(&mut self) -> Result<Motion, ResourceError> {
-        let Some(a) = self.active else { return Ok(Motion::Done) };
+        let Some(a) = self.active else {
+            return Ok(Motion::Done);
+        };
         let end = a.start + a.duration;
         let now = Instant::now();
         if now < end {
@@ -140,9 +158,15 @@ impl Actuator for FakeBase {
 }
 
 impl Base for FakeBase {
-    fn move_straight(&mut self, distance_mm: i64, mm_per_sec: f64) -> Result<Motion, ResourceError> {
+    fn move_straight(
+        &mut self,
+        distance_mm: i64,
+        mm_per_sec: f64,
+    ) -> Result<Motion, ResourceError> {
         // A negative speed reverses, as upstream: the signs multiply.
-        let mm = (distance_mm as f64).abs().copysign(distance_mm as f64 * mm_per_sec);
+        let mm = (distance_mm as f64)
+            .abs()
+            .copysign(distance_mm as f64 * mm_per_sec);
         Ok(self.start(Leg::Straight { mm }, mm, mm_per_sec))
     }
 
@@ -173,21 +197,36 @@ mod tests {
     #[test]
     fn finite_motions_move_the_pose() {
         let mut b = FakeBase::new(0.6, 0.3);
-        let Motion::CheckAfter(d) = b.spin(90.0, 9000.0).unwrap() else { panic!() };
+        let Motion::CheckAfter(d) = b.spin(90.0, 9000.0).unwrap() else {
+            panic!()
+        };
         std::thread::sleep(d);
         assert_eq!(b.check_motion().unwrap(), Motion::Done);
-        let Motion::CheckAfter(d) = b.move_straight(100, 10_000.0).unwrap() else { panic!() };
+        let Motion::CheckAfter(d) = b.move_straight(100, 10_000.0).unwrap() else {
+            panic!()
+        };
         assert!(b.is_moving().unwrap());
         std::thread::sleep(d);
         b.check_motion().unwrap();
         assert!(!b.is_moving().unwrap());
-        assert!((b.pose.x_mm + 100.0).abs() < 1e-6 && b.pose.y_mm.abs() < 1e-6, "{:?}", b.pose);
+        assert!(
+            (b.pose.x_mm + 100.0).abs() < 1e-6 && b.pose.y_mm.abs() < 1e-6,
+            "{:?}",
+            b.pose
+        );
     }
 
     #[test]
     fn set_power_moves_until_zero() {
         let mut b = FakeBase::new(0.6, 0.3);
-        b.set_power(Vector3 { y: 0.5, ..Default::default() }, Vector3::default()).unwrap();
+        b.set_power(
+            Vector3 {
+                y: 0.5,
+                ..Default::default()
+            },
+            Vector3::default(),
+        )
+        .unwrap();
         assert!(b.is_moving().unwrap());
         b.set_power(Vector3::default(), Vector3::default()).unwrap();
         assert!(!b.is_moving().unwrap());

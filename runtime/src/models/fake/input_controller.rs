@@ -5,7 +5,8 @@ use super::{do_commands, doc};
 use crate::registry::Built;
 use axle_sdk_module::input::CONTROLS;
 use axle_sdk_module::{
-    AttributeError, Attributes, Document, Event, EventSink, InputController, Resource, ResourceError,
+    AttributeError, Attributes, Document, Event, EventSink, InputController, Resource,
+    ResourceError,
 };
 use serde_json::json;
 use std::time::SystemTime;
@@ -28,7 +29,9 @@ impl FakeInputController {
         if let Some(bad) = controls.iter().find(|c| !CONTROLS.contains(&c.as_str())) {
             return Err(AttributeError {
                 field: "controls".into(),
-                problem: format!("unknown control {bad:?}; expected names like \"ButtonSouth\" or \"AbsoluteX\""),
+                problem: format!(
+                    "unknown control {bad:?}; expected names like \"ButtonSouth\" or \"AbsoluteX\""
+                ),
             });
         }
         Ok(Built::InputController(Box::new(Self::new(controls))))
@@ -39,9 +42,18 @@ impl FakeInputController {
         let now = SystemTime::now();
         let latest = controls
             .iter()
-            .map(|c| Event { time: now, event: "Connect".into(), control: c.clone(), value: 0.0 })
+            .map(|c| Event {
+                time: now,
+                event: "Connect".into(),
+                control: c.clone(),
+                value: 0.0,
+            })
             .collect();
-        Self { controls, latest, sink: None }
+        Self {
+            controls,
+            latest,
+            sink: None,
+        }
     }
 }
 
@@ -51,8 +63,16 @@ impl Resource for FakeInputController {
     }
 
     fn status(&mut self) -> Result<Document, ResourceError> {
-        let events: serde_json::Map<_, _> =
-            self.latest.iter().map(|e| (e.control.clone(), json!({"event": e.event, "value": e.value}))).collect();
+        let events: serde_json::Map<_, _> = self
+            .latest
+            .iter()
+            .map(|e| {
+                (
+                    e.control.clone(),
+                    json!({"event": e.event, "value": e.value}),
+                )
+            })
+            .collect();
         Ok(doc(json!({ "events": events })))
     }
 }

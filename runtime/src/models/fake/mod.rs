@@ -21,7 +21,9 @@ fn do_commands(
     mut run: impl FnMut(&str, Value) -> Result<Value, ResourceError>,
 ) -> Result<Document, ResourceError> {
     if command.is_empty() {
-        return Err(ResourceError::invalid(format!("empty command; supported: {supported:?}")));
+        return Err(ResourceError::invalid(format!(
+            "empty command; supported: {supported:?}"
+        )));
     }
     let mut out = Document::new();
     for (key, arg) in command {

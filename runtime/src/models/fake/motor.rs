@@ -3,7 +3,8 @@
 use super::{do_commands, doc};
 use crate::registry::Built;
 use axle_sdk_module::{
-    Actuator, AttributeError, Attributes, Document, Motion, Motor, MotorProperties, Resource, ResourceError,
+    Actuator, AttributeError, Attributes, Document, Motion, Motor, MotorProperties, Resource,
+    ResourceError,
 };
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -42,7 +43,14 @@ impl FakeMotor {
 
     /// A stopped motor at position 0.
     pub fn new(name: &str, max_rpm: f64) -> Self {
-        Self { name: name.into(), max_rpm, power: 0.0, position: 0.0, since: Instant::now(), target: None }
+        Self {
+            name: name.into(),
+            max_rpm,
+            power: 0.0,
+            position: 0.0,
+            since: Instant::now(),
+            target: None,
+        }
     }
 
     fn position_at(&self, now: Instant) -> f64 {
@@ -80,7 +88,10 @@ impl FakeMotor {
         }
         let duration = Duration::from_secs_f64(revolutions.abs() / rpm * 60.0);
         self.power = (rpm / self.max_rpm).copysign(revolutions);
-        self.target = Some(Target { position: self.position + revolutions, end: now + duration });
+        self.target = Some(Target {
+            position: self.position + revolutions,
+            end: now + duration,
+        });
         Motion::CheckAfter(duration)
     }
 
@@ -97,17 +108,26 @@ impl FakeMotor {
 
 impl Resource for FakeMotor {
     fn do_command(&mut self, command: Document) -> Result<Document, ResourceError> {
-        do_commands(command, &["get_state", "set_max_rpm"], |key, arg| match key {
-            "set_max_rpm" => {
-                let rpm = arg.as_f64().filter(|r| r.is_finite() && *r > 0.0).ok_or_else(|| {
-                    ResourceError::invalid(format!("set_max_rpm needs a number above 0, got {arg}"))
-                })?;
-                self.checkpoint();
-                self.max_rpm = rpm;
-                Ok(json!(rpm))
-            }
-            _ => Ok(self.state().into()),
-        })
+        do_commands(
+            command,
+            &["get_state", "set_max_rpm"],
+            |key, arg| match key {
+                "set_max_rpm" => {
+                    let rpm = arg
+                        .as_f64()
+                        .filter(|r| r.is_finite() && *r > 0.0)
+                        .ok_or_else(|| {
+                            ResourceError::invalid(format!(
+                                "set_max_rpm needs a number above 0, got {arg}"
+                            ))
+                        })?;
+                    self.checkpoint();
+                    self.max_rpm = rpm;
+                    Ok(json!(rpm))
+                }
+                _ => Ok(self.state().into()),
+            },
+        )
     }
 
     fn status(&mut self) -> Result<Document, ResourceError> {
@@ -128,7 +148,9 @@ impl Actuator for FakeMotor {
     }
 
     fn check_motion(&mut self) -> Result<Motion, ResourceError> {
-        let Some(target) = self.target else { return Ok(Motion::Done) };
+        let Some(target) = self.target else {
+            return Ok(Motion::Done);
+        };
         let now = Instant::now();
         if now < target.end {
             return Ok(Motion::CheckAfter(target.end - now));
@@ -185,7 +207,9 @@ impl Motor for FakeMotor {
     }
 
     fn properties(&mut self) -> Result<MotorProperties, ResourceError> {
-        Ok(MotorProperties { position_reporting: true })
+        Ok(MotorProperties {
+            position_reporting: true,
+        })
     }
 
     fn is_powered(&mut self) -> Result<(bool, f64), ResourceError> {
@@ -200,7 +224,9 @@ mod tests {
     #[test]
     fn go_for_ends_exactly_at_target() {
         let mut m = FakeMotor::new("m", 600.0);
-        let Motion::CheckAfter(d) = m.go_for(600.0, -2.0).unwrap() else { panic!() };
+        let Motion::CheckAfter(d) = m.go_for(600.0, -2.0).unwrap() else {
+            panic!()
+        };
         assert!((d.as_secs_f64() - 0.2).abs() < 1e-9);
         assert!(m.is_moving().unwrap());
         std::thread::sleep(d);

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: Rust unit tests, then the
+# acceptance tests that drive the real `axle` binary with the real Python
+# viam-sdk client (installed into a venv under target/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=target/venv
+PY_DEPS=(viam-sdk==0.85.1 pytest==8.3.4)
+
+echo "== cargo build"
+cargo build --workspace --all-targets
+
+echo "== cargo test"
+cargo test --workspace
+
+echo "== python venv ($VENV)"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/pip" freeze 2>/dev/null | grep -qx "viam-sdk==0.85.1"; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_DEPS[@]}"
+fi
+
+echo "== acceptance tests (real axle, real viam-sdk)"
+AXLE_BIN="$PWD/target/debug/axle" "$VENV/bin/python" -m pytest -q tests/python "$@"
