@@ -88,24 +88,26 @@ pub struct Robot {
     by_name: HashMap<String, usize>,
 }
 
+/// A lookup per API: the ready handle, or why there is none.
 macro_rules! typed_lookup {
-    ($fn:ident, $variant:ident, $handle:ty, $label:literal) => {
+    ($fn:ident, $variant:ident, $handle:ty, $subtype:literal, $label:literal) => {
         /// The named resource, if it is ready and of this API.
         pub fn $fn(&self, name: &str) -> Result<&$handle, LookupError> {
             let entry = self.by_name.get(name).map(|&i| &self.entries[i]);
-            match entry.map(|e| &e.state) {
-                Some(ResourceState::Ready(ResourceHandle::$variant(h))) => Ok(h),
-                Some(ResourceState::Failed(error))
-                    if entry
-                        .and_then(|e| e.api.as_ref())
-                        .is_some_and(|a| a.subtype == $label.replace(' ', "_")) =>
-                {
-                    Err(LookupError::Failed {
-                        api: $label,
-                        name: name.into(),
-                        error: error.clone(),
-                    })
-                }
+            match entry {
+                Some(ResourceEntry {
+                    state: ResourceState::Ready(ResourceHandle::$variant(h)),
+                    ..
+                }) => Ok(h),
+                Some(ResourceEntry {
+                    state: ResourceState::Failed(error),
+                    api: Some(api),
+                    ..
+                }) if api.subtype == $subtype => Err(LookupError::Failed {
+                    api: $label,
+                    name: name.into(),
+                    error: error.clone(),
+                }),
                 _ => Err(LookupError::NotFound {
                     api: $label,
                     name: name.into(),
@@ -131,22 +133,15 @@ impl Robot {
         &self.entries
     }
 
-    typed_lookup!(motor, Motor, MotorHandle, "motor");
-    typed_lookup!(base, Base, BaseHandle, "base");
+    typed_lookup!(motor, Motor, MotorHandle, "motor", "motor");
+    typed_lookup!(base, Base, BaseHandle, "base", "base");
     typed_lookup!(
         input_controller,
         InputController,
         InputControllerHandle,
+        "input_controller",
         "input controller"
     );
-
-    /// A ready resource of any API.
-    pub fn resource(&self, name: &str) -> Option<&ResourceHandle> {
-        match self.by_name.get(name).map(|&i| &self.entries[i].state) {
-            Some(ResourceState::Ready(h)) => Some(h),
-            _ => None,
-        }
-    }
 
     /// Stops every actuator at once, each bounded by [`STOP_TIMEOUT`], and
     /// returns the ones that failed or timed out.

@@ -53,6 +53,7 @@ def test_properties_geometries_status_do_command(rover):
         p = await b.get_properties()
         assert (p.width_meters, p.wheel_circumference_meters) == (0.4, 0.22)
         assert await b.get_geometries() == []
+        assert "theta_deg" in await b.get_status()
         assert (await b.do_command({"reset_pose": {}}))["reset_pose"]["x_mm"] == 0
         await robot.close()
 

@@ -2,6 +2,9 @@
 
 import subprocess
 
+import pytest
+from grpclib import GRPCError, Status
+
 from viam.components.motor import Motor
 from viam.proto.robot import ResourceStatus
 
@@ -40,6 +43,12 @@ def test_a_broken_component_fails_alone_and_shows_in_machine_status(start_axle):
         assert "model: unknown model acme:motors:warp" in status["mystery"].error
         assert sorted(n.name for n in robot.resource_names) == ["after", "good", "legacy"]
         await Motor.from_robot(robot, "good").go_for(rpm=6000, revolutions=1)
+        broken = Motor.from_robot(robot, "good")
+        broken.name = "bad"
+        with pytest.raises(GRPCError) as e:
+            await broken.get_position()
+        assert e.value.status == Status.NOT_FOUND
+        assert e.value.message.startswith('motor "bad" is configured but not running: ')
         await robot.close()
 
     run(go())

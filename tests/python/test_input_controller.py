@@ -27,6 +27,7 @@ def test_controls_events_and_trigger(rover):
         state = await c.do_command({"get_state": {}})
         assert state["get_state"]["events"]["AbsoluteX"]["value"] == -0.25
         assert await c.get_geometries() == []
+        assert (await c.get_status())["events"]["AbsoluteX"]["event"] == "PositionChangeAbs"
         await robot.close()
 
     run(go())

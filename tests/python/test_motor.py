@@ -76,6 +76,8 @@ def test_set_rpm_properties_do_command_geometries_status(rover):
         assert state["get_state"]["max_rpm"] == 1000
         assert await m.do_command({"set_max_rpm": 500}) == {"set_max_rpm": 500}
         assert await m.get_geometries() == []
+        status = await m.get_status()
+        assert status["max_rpm"] == 500 and status["is_moving"] is False
         with pytest.raises(GRPCError) as e:
             await m.do_command({"fly": True})
         assert e.value.status == Status.INVALID_ARGUMENT and "get_state" in e.value.message
