@@ -40,19 +40,23 @@ pub fn nonzero_speed(what: &str, value: f64) -> Result<f64, ResourceError> {
 
 /// A vector whose components are powers in [-1, 1].
 pub fn power_vector(what: &str, v: Vector3) -> Result<Vector3, ResourceError> {
-    Ok(Vector3 {
-        x: power(&format!("{what}.x"), v.x)?,
-        y: power(&format!("{what}.y"), v.y)?,
-        z: power(&format!("{what}.z"), v.z)?,
-    })
+    each_component(what, v, power)
 }
 
 /// A vector of finite components.
 pub fn finite_vector(what: &str, v: Vector3) -> Result<Vector3, ResourceError> {
+    each_component(what, v, finite)
+}
+
+fn each_component(
+    what: &str,
+    v: Vector3,
+    check: fn(&str, f64) -> Result<f64, ResourceError>,
+) -> Result<Vector3, ResourceError> {
     Ok(Vector3 {
-        x: finite(&format!("{what}.x"), v.x)?,
-        y: finite(&format!("{what}.y"), v.y)?,
-        z: finite(&format!("{what}.z"), v.z)?,
+        x: check(&format!("{what}.x"), v.x)?,
+        y: check(&format!("{what}.y"), v.y)?,
+        z: check(&format!("{what}.z"), v.z)?,
     })
 }
 

@@ -24,10 +24,10 @@ AXLE = os.environ.get("AXLE_BIN", str(ROOT / "target" / "debug" / "axle"))
 class Axle:
     """One running axle process; its log goes to a file in the test's tmp dir."""
 
-    def __init__(self, workdir: pathlib.Path, config=None, args=()):
+    def __init__(self, workdir: pathlib.Path, config=None, args=(), bind="127.0.0.1:0"):
         self.workdir = workdir
         self.log_path = workdir / f"axle-{time.monotonic_ns()}.log"
-        cmd = [AXLE, "--bind", "127.0.0.1:0", *args]
+        cmd = [AXLE, *(["--bind", bind] if bind else []), *args]
         if config is not None:
             path = workdir / f"config-{time.monotonic_ns()}.json"
             path.write_text(config if isinstance(config, str) else json.dumps(config))
@@ -67,8 +67,8 @@ def start_axle(tmp_path):
     """Starts axle processes; every one is stopped and reaped after the test."""
     started = []
 
-    def start(config=None, args=()):
-        a = Axle(tmp_path, config, args)
+    def start(config=None, args=(), bind="127.0.0.1:0"):
+        a = Axle(tmp_path, config, args, bind)
         started.append(a)
         return a
 

@@ -65,3 +65,15 @@ def test_invalid_json_exits_nonzero_with_line_and_column(tmp_path):
 def test_missing_config_file_exits_nonzero(tmp_path):
     out = subprocess.run([AXLE, "--config", str(tmp_path / "nope.json")], capture_output=True, text=True, timeout=10)
     assert out.returncode != 0 and "cannot read config" in out.stderr
+
+
+def test_network_bind_address_sets_the_listener(start_axle):
+    axle = start_axle({"network": {"bind_address": "127.0.0.1:0"}, "components": [motor("m")]}, bind=None)
+    assert axle.address.startswith("127.0.0.1:") and axle.address != "127.0.0.1:8080"
+
+    async def go():
+        robot = await connect(axle.address)
+        assert [n.name for n in robot.resource_names] == ["m"]
+        await robot.close()
+
+    run(go())

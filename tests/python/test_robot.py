@@ -3,6 +3,7 @@
 import asyncio
 from datetime import datetime
 
+from grpclib import GRPCError, Status
 from viam.components.base import Base, Vector3
 from viam.components.motor import Motor
 from viam.proto.robot import ResourceStatus
@@ -47,7 +48,9 @@ def test_stop_all_stops_every_actuator_even_mid_motion(rover):
         assert await right.is_moving()
         await robot.stop_all()
         assert not any([await left.is_moving(), await right.is_moving(), await base.is_moving()])
-        assert isinstance(await asyncio.gather(long_motion, return_exceptions=True), list)
+        (outcome,) = await asyncio.gather(long_motion, return_exceptions=True)
+        assert isinstance(outcome, GRPCError) and outcome.status == Status.ABORTED
+        assert "interrupted by StopAll" in outcome.message
         await robot.close()
 
     run(go())

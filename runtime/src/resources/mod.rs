@@ -188,3 +188,69 @@ impl ResourceHandle {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::fake::FakeMotor;
+    use std::time::{Duration, Instant};
+
+    fn motor() -> MotorHandle {
+        let driver: Box<dyn axle_sdk_module::Motor> = Box::new(FakeMotor::new("m", 60.0));
+        Handle::start("rdk:component:motor/m".into(), driver)
+    }
+
+    #[actix::test]
+    async fn stop_interrupts_a_motion_in_flight_at_once() {
+        let m = motor();
+        let long = tokio::spawn(m.run("GoFor", |d| d.go_for(60.0, 60.0)));
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(m.is_moving().await.unwrap());
+        let t0 = Instant::now();
+        m.stop("Stop").await.unwrap();
+        let outcome = long.await.unwrap();
+        assert!(t0.elapsed() < Duration::from_millis(20));
+        assert!(
+            matches!(outcome, Err(ResourceError::Aborted(msg)) if msg.contains("interrupted by Stop"))
+        );
+        assert!(!m.is_moving().await.unwrap());
+    }
+
+    #[actix::test]
+    async fn a_new_command_supersedes_the_motion_in_flight() {
+        let m = motor();
+        let first = tokio::spawn(m.run("GoFor", |d| d.go_for(60.0, 60.0)));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        m.set_power(0.5).await.unwrap();
+        assert!(
+            matches!(first.await.unwrap(), Err(ResourceError::Aborted(msg)) if msg.contains("by SetPower"))
+        );
+        // The old motion's timer must not stop the motor later.
+        assert_eq!(m.is_powered().await.unwrap(), (true, 0.5));
+    }
+
+    #[actix::test]
+    async fn a_motion_whose_waiter_is_dropped_is_stopped() {
+        let m = motor();
+        let waiter = tokio::spawn(m.run("GoFor", |d| d.go_for(60.0, 60.0)));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waiter.abort();
+        let _ = waiter.await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!m.is_moving().await.unwrap());
+    }
+
+    #[actix::test]
+    async fn a_blocking_driver_runs_on_its_own_arbiter() {
+        let arbiter = actix::Arbiter::new();
+        let driver: Box<dyn axle_sdk_module::Motor> = Box::new(FakeMotor::new("b", 60.0));
+        let m: MotorHandle =
+            Handle::start_on("rdk:component:motor/b".into(), driver, &arbiter.handle());
+        let here = std::thread::current().id();
+        let there = m.call(|_| Ok(std::thread::current().id())).await.unwrap();
+        assert_ne!(here, there);
+        m.go_for(6000.0, 1.0).await.unwrap();
+        assert_eq!(m.position().await.unwrap(), 1.0);
+        arbiter.stop();
+    }
+}
