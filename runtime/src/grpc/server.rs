@@ -18,6 +18,7 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::{TcpListenerStream, UnixListenerStream};
 use tonic::transport::Server;
 use tonic::transport::server::Router;
+use tracing::warn;
 
 /// Where the robot is served: bound sockets, ready to accept.
 pub struct Listeners {
@@ -42,7 +43,7 @@ pub async fn serve(
     robot: Arc<Robot>,
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), tonic::transport::Error> {
+) {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = move || {
         let mut rx = stop_rx.clone();
@@ -70,9 +71,19 @@ pub async fn serve(
     shutdown.await;
     let _ = stop_tx.send(true);
     // Open streams (StreamEvents) would hold a graceful shutdown forever.
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), join_all(servers)).await;
+    match tokio::time::timeout(std::time::Duration::from_secs(2), join_all(servers)).await {
+        Ok(results) => {
+            for r in results {
+                match r {
+                    Ok(Err(e)) => warn!(error = %e, "gRPC server ended with an error"),
+                    Err(e) => warn!(error = %e, "gRPC server task failed"),
+                    Ok(Ok(())) => {}
+                }
+            }
+        }
+        Err(_) => warn!("open calls or streams did not end within 2 s; closing them"),
+    }
     if let Some(path) = socket_path {
         let _ = std::fs::remove_file(path);
     }
-    Ok(())
 }

@@ -187,8 +187,18 @@ where
     type Result = Result<Ticket, ResourceError>;
 
     fn handle(&mut self, msg: Move<K>, ctx: &mut Context<Self>) -> Self::Result {
+        let interrupted = self.motion.is_some();
         self.interrupt(ctx, msg.command);
-        let motion = (msg.start)(&mut *self.driver)?;
+        let motion = match (msg.start)(&mut *self.driver) {
+            Ok(motion) => motion,
+            Err(e) => {
+                // The interrupted motion has lost its timer: it must not run on.
+                if interrupted {
+                    let _ = self.stop_driver("a refused command interrupted a motion");
+                }
+                return Err(e);
+            }
+        };
         self.next_id += 1;
         let id = self.next_id;
         let (reply, done) = oneshot::channel();

@@ -253,4 +253,65 @@ mod tests {
         assert_eq!(m.position().await.unwrap(), 1.0);
         arbiter.stop();
     }
+
+    /// A fake motor whose SetRPM always fails, as hardware sometimes does.
+    struct Refuser(FakeMotor);
+
+    impl Resource for Refuser {}
+
+    impl Actuator for Refuser {
+        fn stop(&mut self) -> Result<(), ResourceError> {
+            self.0.stop()
+        }
+        fn is_moving(&mut self) -> Result<bool, ResourceError> {
+            self.0.is_moving()
+        }
+        fn check_motion(&mut self) -> Result<Motion, ResourceError> {
+            self.0.check_motion()
+        }
+    }
+
+    impl axle_sdk_module::Motor for Refuser {
+        fn set_power(&mut self, power: f64) -> Result<(), ResourceError> {
+            self.0.set_power(power)
+        }
+        fn set_rpm(&mut self, _: f64) -> Result<(), ResourceError> {
+            Err(ResourceError::Internal("driver fault".into()))
+        }
+        fn go_for(&mut self, rpm: f64, revolutions: f64) -> Result<Motion, ResourceError> {
+            self.0.go_for(rpm, revolutions)
+        }
+        fn go_to(&mut self, rpm: f64, position: f64) -> Result<Motion, ResourceError> {
+            self.0.go_to(rpm, position)
+        }
+        fn reset_zero_position(&mut self, offset: f64) -> Result<(), ResourceError> {
+            self.0.reset_zero_position(offset)
+        }
+        fn position(&mut self) -> Result<f64, ResourceError> {
+            self.0.position()
+        }
+        fn properties(&mut self) -> Result<axle_sdk_module::MotorProperties, ResourceError> {
+            self.0.properties()
+        }
+        fn is_powered(&mut self) -> Result<(bool, f64), ResourceError> {
+            self.0.is_powered()
+        }
+    }
+
+    #[actix::test]
+    async fn a_refused_command_does_not_leave_the_interrupted_motion_running() {
+        let driver: Box<dyn axle_sdk_module::Motor> = Box::new(Refuser(FakeMotor::new("r", 60.0)));
+        let m: MotorHandle = Handle::start("rdk:component:motor/r".into(), driver);
+        let first = tokio::spawn(m.run("GoFor", |d| d.go_for(60.0, 60.0)));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(
+            m.set_rpm(30.0).await,
+            Err(ResourceError::Internal("driver fault".into()))
+        );
+        assert!(matches!(
+            first.await.unwrap(),
+            Err(ResourceError::Aborted(_))
+        ));
+        assert!(!m.is_moving().await.unwrap());
+    }
 }
