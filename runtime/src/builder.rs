@@ -14,35 +14,27 @@ use tracing::{info, warn};
 
 /// Builds every component of `config` and returns the robot.
 pub fn build(config: &RobotConfig, registry: &Registry) -> Robot {
-    let mut failed: Vec<ComponentError> = Vec::new();
+    let mut entries = Vec::new();
     let mut valid: Vec<&ComponentConfig> = Vec::new();
     let mut seen = HashSet::new();
     for entry in &config.components {
-        match entry {
-            Err(e) => failed.push(e.clone()),
-            Ok(c) if !seen.insert(c.name.as_str()) => failed.push(ComponentError {
-                name: c.name.clone(),
-                field: "name".into(),
-                message: "another component already has this name".into(),
-            }),
-            Ok(c) => valid.push(c),
-        }
-    }
-
-    let mut entries = Vec::new();
-    for e in failed {
-        warn!(resource = %e.name, field = %e.field, error = %e.message, "component refused");
-        let api = config
-            .components
-            .iter()
-            .flatten()
-            .find(|c| c.name == e.name)
-            .map(|c| c.api.clone());
+        let (error, api) = match entry {
+            Ok(c) if seen.insert(c.name.as_str()) => {
+                valid.push(c);
+                continue;
+            }
+            Ok(c) => (
+                error(c, "name", "another component already has this name".into()),
+                Some(c.api.clone()),
+            ),
+            Err(e) => (e.clone(), None),
+        };
+        warn!(resource = %error.name, field = %error.field, error = %error.message, "component refused");
         entries.push(ResourceEntry::failed(
-            e.name.clone(),
+            error.name.clone(),
             api,
             None,
-            e.to_string(),
+            error.to_string(),
         ));
     }
 
@@ -247,6 +239,18 @@ mod tests {
         format!(
             r#"{{"name": "{name}", "api": "rdk:component:motor", "model": "fake", "depends_on": {deps:?}}}"#
         )
+    }
+
+    #[actix::test]
+    async fn a_refused_duplicate_does_not_hide_the_component_it_copies() {
+        let cfg = parse(&format!(
+            r#"{{"components": [{}, {}]}}"#,
+            comp("m", &[]),
+            comp("m", &[])
+        ));
+        let robot = build(&cfg, &Registry::builtin());
+        assert_eq!(robot.entries().len(), 2);
+        assert!(robot.motor("m").is_ok());
     }
 
     #[test]

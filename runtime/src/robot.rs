@@ -5,6 +5,7 @@ use crate::config::ComponentConfig;
 use crate::resources::{BaseHandle, InputControllerHandle, MotorHandle, ResourceHandle};
 use axle_sdk_module::{Api, Model, ResourceError};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::time::{Duration, SystemTime};
 use tracing::{info, warn};
 
@@ -118,12 +119,22 @@ macro_rules! typed_lookup {
 }
 
 impl Robot {
-    /// A robot of these resources. Names are unique (the builder refuses
-    /// duplicates); the first entry of a name wins if not.
+    /// A robot of these resources. A name resolves to its ready entry if it
+    /// has one (a refused duplicate must not hide the component it copies),
+    /// else to its first entry.
     pub fn new(entries: Vec<ResourceEntry>) -> Self {
         let mut by_name = HashMap::new();
         for (i, e) in entries.iter().enumerate() {
-            by_name.entry(e.name.clone()).or_insert(i);
+            let ready = matches!(e.state, ResourceState::Ready(_));
+            match by_name.entry(e.name.clone()) {
+                Entry::Vacant(slot) => {
+                    slot.insert(i);
+                }
+                Entry::Occupied(mut slot) if ready => {
+                    slot.insert(i);
+                }
+                Entry::Occupied(_) => {}
+            }
         }
         Self { entries, by_name }
     }
