@@ -1,7 +1,6 @@
 //! `viam.component.base.v1.BaseService`.
 
 use super::convert::vector;
-use crate::resources::ResourceHandle;
 use crate::robot::Robot;
 use axle_proto::base::base_service_server::BaseService;
 use axle_proto::base::*;
@@ -82,8 +81,8 @@ impl BaseService for BaseApi {
         req: Request<common::DoCommandRequest>,
     ) -> Reply<common::DoCommandResponse> {
         let r = req.into_inner();
-        let handle = ResourceHandle::Base(self.0.base(&r.name)?.clone());
-        super::do_command(handle, r).await
+        let command = super::convert::from_struct(r.command);
+        super::do_command_response(self.0.base(&r.name)?.do_command(command).await?)
     }
 
     async fn get_status(

@@ -1,7 +1,7 @@
 //! `viam.component.inputcontroller.v1.InputControllerService`.
 
 use super::convert::{system_time, timestamp};
-use crate::resources::{ResourceHandle, StreamFilter};
+use crate::resources::StreamFilter;
 use crate::robot::Robot;
 use axle_proto::common;
 use axle_proto::inputcontroller::input_controller_service_server::InputControllerService;
@@ -127,8 +127,14 @@ impl InputControllerService for InputControllerApi {
         req: Request<common::DoCommandRequest>,
     ) -> Reply<common::DoCommandResponse> {
         let r = req.into_inner();
-        let handle = ResourceHandle::InputController(self.0.input_controller(&r.name)?.clone());
-        super::do_command(handle, r).await
+        let command = super::convert::from_struct(r.command);
+        super::do_command_response(
+            self.0
+                .input_controller(&r.name)?
+                .actor
+                .do_command(command)
+                .await?,
+        )
     }
 
     async fn get_status(

@@ -10,7 +10,6 @@ mod server;
 
 pub use server::{Listeners, serve};
 
-use crate::resources::ResourceHandle;
 use crate::robot::LookupError;
 use axle_proto::common;
 use tonic::{Response, Status};
@@ -21,14 +20,11 @@ impl From<LookupError> for Status {
     }
 }
 
-/// DoCommand, the same for every API.
-async fn do_command(
-    handle: ResourceHandle,
-    req: common::DoCommandRequest,
+fn do_command_response(
+    doc: axle_sdk_module::Document,
 ) -> Result<Response<common::DoCommandResponse>, Status> {
-    let result = handle.do_command(convert::from_struct(req.command)).await?;
     Ok(Response::new(common::DoCommandResponse {
-        result: Some(convert::to_struct(result)),
+        result: Some(convert::to_struct(doc)),
     }))
 }
 

@@ -1,6 +1,5 @@
 //! `viam.component.motor.v1.MotorService`.
 
-use crate::resources::ResourceHandle;
 use crate::robot::Robot;
 use axle_proto::common;
 use axle_proto::motor::motor_service_server::MotorService;
@@ -86,8 +85,8 @@ impl MotorService for MotorApi {
         req: Request<common::DoCommandRequest>,
     ) -> Reply<common::DoCommandResponse> {
         let r = req.into_inner();
-        let handle = ResourceHandle::Motor(self.0.motor(&r.name)?.clone());
-        super::do_command(handle, r).await
+        let command = super::convert::from_struct(r.command);
+        super::do_command_response(self.0.motor(&r.name)?.do_command(command).await?)
     }
 
     async fn get_status(

@@ -57,9 +57,9 @@ impl<K: Kind> Handle<K> {
         &self.name
     }
 
-    /// Runs `f` on the driver inside the actor. (Returns a `'static` future
-    /// rather than being `async`, which keeps rustc's `Send` inference happy
-    /// about the boxed closure it carries.)
+    /// Runs `f` on the driver inside the actor. The message is sent before
+    /// the returned future is polled, and the future does not borrow the
+    /// handle.
     pub fn call<R, F>(
         &self,
         f: F,
@@ -176,15 +176,6 @@ impl ResourceHandle {
             Self::Motor(h) => Some(h.stopper()),
             Self::Base(h) => Some(h.stopper()),
             Self::InputController(_) => None,
-        }
-    }
-
-    /// DoCommand, whatever the API.
-    pub async fn do_command(&self, command: Document) -> Result<Document, ResourceError> {
-        match self {
-            Self::Motor(h) => h.do_command(command).await,
-            Self::Base(h) => h.do_command(command).await,
-            Self::InputController(h) => h.actor.do_command(command).await,
         }
     }
 }

@@ -1,14 +1,14 @@
 //! The motor API as messages to a motor's actor.
 
 use super::MotorHandle;
-use axle_sdk_module::{MotorProperties, ResourceError, validate};
+use axle_sdk_module::{Motion, MotorProperties, ResourceError, validate};
 
 impl MotorHandle {
     /// SetPower.
     pub async fn set_power(&self, power: f64) -> Result<(), ResourceError> {
         let power = validate::power("power_pct", power)?;
         self.run("SetPower", move |m| {
-            m.set_power(power).map(|_| axle_sdk_module::Motion::Done)
+            m.set_power(power).map(|_| Motion::Done)
         })
         .await
     }
@@ -16,22 +16,20 @@ impl MotorHandle {
     /// SetRPM.
     pub async fn set_rpm(&self, rpm: f64) -> Result<(), ResourceError> {
         let rpm = validate::finite("rpm", rpm)?;
-        self.run("SetRPM", move |m| {
-            m.set_rpm(rpm).map(|_| axle_sdk_module::Motion::Done)
-        })
-        .await
+        self.run("SetRPM", move |m| m.set_rpm(rpm).map(|_| Motion::Done))
+            .await
     }
 
     /// GoFor: returns when the motor has turned, or when the motion is stopped.
     pub async fn go_for(&self, rpm: f64, revolutions: f64) -> Result<(), ResourceError> {
-        let rpm = validate::nonzero_speed("rpm", rpm).map_err(|_| zero_rpm(self.name(), rpm))?;
+        let rpm = nonzero_rpm(self.name(), rpm)?;
         let revolutions = validate::finite("revolutions", revolutions)?;
         self.run("GoFor", move |m| m.go_for(rpm, revolutions)).await
     }
 
     /// GoTo: returns when the motor is at the position, or is stopped.
     pub async fn go_to(&self, rpm: f64, position: f64) -> Result<(), ResourceError> {
-        let rpm = validate::nonzero_speed("rpm", rpm).map_err(|_| zero_rpm(self.name(), rpm))?;
+        let rpm = nonzero_rpm(self.name(), rpm)?;
         let position = validate::finite("position_revolutions", position)?;
         self.run("GoTo", move |m| m.go_to(rpm, position)).await
     }
@@ -58,12 +56,12 @@ impl MotorHandle {
     }
 }
 
-fn zero_rpm(name: &str, rpm: f64) -> ResourceError {
-    if rpm.is_finite() {
+/// A finite rpm away from 0, with upstream's wording for the zero case.
+fn nonzero_rpm(name: &str, rpm: f64) -> Result<f64, ResourceError> {
+    let rpm = validate::finite("rpm", rpm)?;
+    validate::nonzero_speed("rpm", rpm).map_err(|_| {
         ResourceError::invalid(format!(
             "cannot move motor {name} at an RPM that is nearly 0 (got {rpm})"
         ))
-    } else {
-        ResourceError::invalid(format!("rpm must be a finite number, got {rpm}"))
-    }
+    })
 }
