@@ -47,6 +47,11 @@ fn collect_protos(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
 /// prost drops method options, so the runtime could not otherwise tell which
 /// methods carry `safety_heartbeat_monitored`. Our .proto files declare each rpc
 /// on one line, which keeps this scan exact; a unit test pins its result.
+///
+/// The session layer reads the resource name from field 1 of a monitored
+/// request without knowing its type, and buffers the request whole, so the
+/// build fails if a monitored rpc streams or its request lacks
+/// `string name = 1;`.
 fn write_monitored_table(protos: &[PathBuf]) -> io::Result<()> {
     let mut methods = Vec::new();
     for path in protos {
@@ -61,6 +66,19 @@ fn write_monitored_table(protos: &[PathBuf]) -> io::Result<()> {
             } else if let Some(rest) = line.strip_prefix("rpc ") {
                 let name = rest.split('(').next().unwrap_or_default().trim();
                 if line.contains(MONITORED_OPTION) {
+                    if line.contains("stream ") {
+                        return Err(io::Error::other(format!(
+                            "{}: monitored rpc {name} streams; the session layer buffers monitored requests whole",
+                            path.display()
+                        )));
+                    }
+                    let request = rest.split(['(', ')']).nth(1).unwrap_or_default().trim();
+                    if !has_name_field_one(&text, request) {
+                        return Err(io::Error::other(format!(
+                            "{}: monitored rpc {name} takes {request}, which lacks `string name = 1;`",
+                            path.display()
+                        )));
+                    }
                     methods.push(format!("/{package}.{service}/{name}"));
                 }
             }
@@ -75,4 +93,16 @@ fn write_monitored_table(protos: &[PathBuf]) -> io::Result<()> {
             "/// gRPC paths whose proto carries `safety_heartbeat_monitored`, sorted.\npub const SAFETY_MONITORED_METHODS: &[&str] = &[\n{body}];\n"
         ),
     )
+}
+
+/// Whether `message <request> { ... }` in `text` declares `string name = 1;`.
+fn has_name_field_one(text: &str, request: &str) -> bool {
+    let header = format!("message {request} {{");
+    let Some(start) = text.find(&header) else {
+        return false;
+    };
+    let body = &text[start + header.len()..];
+    let body = &body[..body.find('}').unwrap_or(body.len())];
+    body.lines()
+        .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["string", "name", "=", "1;"])
 }

@@ -109,7 +109,7 @@ fn start(c: &ComponentConfig, registry: &Registry) -> Result<ResourceHandle, Com
         .map_err(|e| error(c, &format!("attributes.{}", e.field), e.problem))?;
     let full: Arc<str> = format!("{}/{}", c.api, c.name).into();
     // A blocking driver gets a thread of its own; the others share the actor thread.
-    let arbiter = reg.blocking.then(Arbiter::new);
+    let arbiter = (reg.blocking)(&c.attributes).then(Arbiter::new);
     let handle = match (built, arbiter) {
         (Built::Motor(d), None) => ResourceHandle::Motor(Handle::start(full, d)),
         (Built::Motor(d), Some(a)) => ResourceHandle::Motor(Handle::start_on(full, d, &a.handle())),

@@ -7,3 +7,4 @@ pub mod models;
 pub mod registry;
 pub mod resources;
 pub mod robot;
+pub mod sessions;

@@ -1,7 +1,9 @@
 //! `axle`: serves a robot from a JSON config over the Viam gRPC API.
 
+use actix::Actor;
 use axle_runtime::config::{DEFAULT_ROVER, RobotConfig};
 use axle_runtime::grpc::{self, Listeners};
+use axle_runtime::sessions::SessionSupervisor;
 use axle_runtime::{builder, registry::Registry};
 use clap::Parser;
 use std::io::IsTerminal;
@@ -104,14 +106,21 @@ async fn run(args: Args, config: RobotConfig) -> Result<(), String> {
         socket = ?unix.as_ref().map(|(_, p)| p),
         resources = robot.entries().len() - failed,
         failed,
+        heartbeat_window = %axle_runtime::config::show_duration(config.sessions.heartbeat_window),
         "listening"
     );
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(grpc::serve(robot.clone(), Listeners { tcp, unix }, async {
-        let _ = shutdown_rx.await;
-    }));
+    let sessions = SessionSupervisor::new(config.sessions).start();
+    let server = tokio::spawn(grpc::serve(
+        robot.clone(),
+        sessions,
+        Listeners { tcp, unix },
+        async {
+            let _ = shutdown_rx.await;
+        },
+    ));
     let cause = tokio::select! {
         _ = term.recv() => "SIGTERM",
         _ = int.recv() => "SIGINT",

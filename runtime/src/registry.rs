@@ -24,9 +24,15 @@ pub type Constructor = fn(&str, &Attributes) -> Result<Built, AttributeError>;
 pub struct Registration {
     /// The constructor.
     pub build: Constructor,
-    /// The driver's calls block (serial bus, file I/O): give its actor its own
-    /// thread, so it cannot stall gRPC I/O or other actors.
-    pub blocking: bool,
+    /// Whether a component's driver blocks (serial bus, file I/O), judged from
+    /// its attributes. A blocking driver's actor gets its own thread, so it
+    /// cannot stall gRPC I/O, sessions or other actors.
+    pub blocking: fn(&Attributes) -> bool,
+}
+
+/// For models whose drivers never block.
+pub fn never_blocks(_: &Attributes) -> bool {
+    false
 }
 
 /// The models this process can build.
@@ -55,7 +61,7 @@ impl Registry {
             fake.clone(),
             Registration {
                 build: FakeMotor::build,
-                blocking: false,
+                blocking: FakeMotor::blocks,
             },
         );
         r.register(
@@ -63,7 +69,7 @@ impl Registry {
             fake.clone(),
             Registration {
                 build: FakeBase::build,
-                blocking: false,
+                blocking: never_blocks,
             },
         );
         r.register(
@@ -71,7 +77,7 @@ impl Registry {
             fake,
             Registration {
                 build: FakeInputController::build,
-                blocking: false,
+                blocking: never_blocks,
             },
         );
         r

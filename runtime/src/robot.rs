@@ -2,7 +2,7 @@
 //! all of them (StopAll, machine status).
 
 use crate::config::ComponentConfig;
-use crate::resources::{BaseHandle, InputControllerHandle, MotorHandle, ResourceHandle};
+use crate::resources::{BaseHandle, InputControllerHandle, MotorHandle, ResourceHandle, Stoppable};
 use axle_sdk_module::{Api, Model, ResourceError};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -154,29 +154,26 @@ impl Robot {
         "input controller"
     );
 
+    /// The actuator `name` of API `subtype` (e.g. "motor"), if it is ready.
+    pub fn actuator(&self, subtype: &str, name: &str) -> Option<Stoppable> {
+        let entry = &self.entries[*self.by_name.get(name)?];
+        match &entry.state {
+            ResourceState::Ready(h) if entry.api.as_ref()?.subtype == subtype => h.stoppable(),
+            _ => None,
+        }
+    }
+
     /// Stops every actuator at once, each bounded by [`STOP_TIMEOUT`], and
     /// returns the ones that failed or timed out.
     pub async fn stop_all(&self, cause: &'static str) -> Vec<(String, ResourceError)> {
-        let stops = self.entries.iter().filter_map(|e| match &e.state {
-            ResourceState::Ready(h) => h.stopper().map(|s| (e.name.clone(), s)),
-            ResourceState::Failed(_) => None,
-        });
-        let pending: Vec<_> = stops
-            .map(|(name, stopper)| async move {
-                let outcome = match tokio::time::timeout(
-                    STOP_TIMEOUT,
-                    stopper.send(crate::resources::actor::Stop { cause }),
-                )
-                .await
-                {
-                    Ok(Ok(result)) => result,
-                    Ok(Err(_)) => Err(ResourceError::Unavailable(format!("{name} is not running"))),
-                    Err(_) => Err(ResourceError::Unavailable(format!(
-                        "{name} did not stop within {STOP_TIMEOUT:?}"
-                    ))),
-                };
-                (name, outcome)
+        let pending: Vec<_> = self
+            .entries
+            .iter()
+            .filter_map(|e| match &e.state {
+                ResourceState::Ready(h) => h.stoppable().map(|s| (e.name.clone(), s)),
+                ResourceState::Failed(_) => None,
             })
+            .map(|(name, s)| async move { (name, s.stop_within(cause, STOP_TIMEOUT).await) })
             .collect();
         let count = pending.len();
         let failures: Vec<_> = futures::future::join_all(pending)

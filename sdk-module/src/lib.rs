@@ -9,6 +9,7 @@
 
 mod attributes;
 mod base;
+pub mod client;
 mod error;
 pub mod input;
 mod motion;
@@ -16,6 +17,9 @@ mod motor;
 mod name;
 mod resource;
 pub mod validate;
+
+/// The generated Viam API types and gRPC clients and servers.
+pub use axle_proto as proto;
 
 pub use attributes::{AttributeError, Attributes};
 pub use base::{Base, BaseProperties, Vector3};

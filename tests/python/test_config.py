@@ -77,3 +77,15 @@ def test_network_bind_address_sets_the_listener(start_axle):
         await robot.close()
 
     run(go())
+
+
+@pytest.mark.parametrize(
+    "window, needle",
+    [("10ms", "outside the allowed range 30ms to 1m"), ("5m", "outside the allowed range"), ("soon", "is not a duration")],
+)
+def test_a_heartbeat_window_out_of_range_stops_axle_with_a_clear_error(tmp_path, window, needle):
+    path = tmp_path / "robot.json"
+    path.write_text('{"network": {"sessions": {"heartbeat_window": "%s"}}}' % window)
+    out = subprocess.run([AXLE, "--config", str(path)], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2
+    assert "network.sessions.heartbeat_window" in out.stderr and needle in out.stderr, out.stderr

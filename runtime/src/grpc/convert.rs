@@ -4,6 +4,14 @@ use axle_sdk_module::{Document, Vector3};
 use prost_types::{ListValue, Struct, Timestamp, Value, value::Kind};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// A protobuf Duration (durations past its range saturate).
+pub fn duration(d: Duration) -> prost_types::Duration {
+    prost_types::Duration {
+        seconds: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        nanos: d.subsec_nanos() as i32,
+    }
+}
+
 /// A protobuf Struct as a JSON object (absent is empty).
 pub fn from_struct(s: Option<Struct>) -> Document {
     s.map(|s| {

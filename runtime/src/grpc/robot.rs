@@ -1,8 +1,11 @@
 //! `viam.robot.v1.RobotService`: what the robot as a whole answers.
 
-use super::convert::timestamp;
+use super::convert::{duration, timestamp};
 use crate::registry::SERVED_APIS;
 use crate::robot::{ResourceState, Robot};
+use crate::sessions::supervisor::{Heartbeat, ListSessions, StartSession};
+use crate::sessions::{Owner, SessionSupervisor, peer_of};
+use actix::{Addr, MailboxError};
 use axle_proto::common::ResourceName;
 use axle_proto::robot::robot_service_server::RobotService;
 use axle_proto::robot::*;
@@ -17,17 +20,23 @@ pub const API_VERSION: &str = "v0.1.601";
 /// Serves the robot-wide API.
 pub struct RobotApi {
     robot: Arc<Robot>,
+    sessions: Addr<SessionSupervisor>,
     started: SystemTime,
 }
 
 impl RobotApi {
-    /// The robot-wide API of `robot`.
-    pub fn new(robot: Arc<Robot>) -> Self {
+    /// The robot-wide API of `robot`, with sessions kept by `sessions`.
+    pub fn new(robot: Arc<Robot>, sessions: Addr<SessionSupervisor>) -> Self {
         Self {
             robot,
+            sessions,
             started: SystemTime::now(),
         }
     }
+}
+
+fn supervisor_gone(_: MailboxError) -> Status {
+    Status::unavailable("the session supervisor is not running; axle is shutting down")
 }
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -141,27 +150,56 @@ impl RobotService for RobotApi {
         )))
     }
 
-    async fn start_session(&self, _: Request<StartSessionRequest>) -> Reply<StartSessionResponse> {
-        // Clients that get UNIMPLEMENTED run without sessions, as intended
-        // until the SessionSupervisor lands.
-        Err(Status::unimplemented(
-            "sessions are not supported by this axle yet",
-        ))
+    async fn start_session(
+        &self,
+        req: Request<StartSessionRequest>,
+    ) -> Reply<StartSessionResponse> {
+        let start = StartSession {
+            owner: Owner::of(req.extensions()),
+            peer: peer_of(req.extensions()),
+            resume: req.into_inner().resume,
+        };
+        let started = self.sessions.send(start).await.map_err(supervisor_gone)??;
+        Ok(Response::new(StartSessionResponse {
+            id: started.id.to_string(),
+            heartbeat_window: Some(duration(started.window)),
+        }))
     }
 
     async fn send_session_heartbeat(
         &self,
-        _: Request<SendSessionHeartbeatRequest>,
+        req: Request<SendSessionHeartbeatRequest>,
     ) -> Reply<SendSessionHeartbeatResponse> {
-        Err(Status::unimplemented(
-            "sessions are not supported by this axle yet",
-        ))
+        let heartbeat = Heartbeat {
+            owner: Owner::of(req.extensions()),
+            id: req.into_inner().id,
+        };
+        self.sessions
+            .send(heartbeat)
+            .await
+            .map_err(supervisor_gone)??;
+        Ok(Response::new(SendSessionHeartbeatResponse {}))
     }
 
-    async fn get_sessions(&self, _: Request<GetSessionsRequest>) -> Reply<GetSessionsResponse> {
-        Ok(Response::new(GetSessionsResponse {
-            sessions: Vec::new(),
-        }))
+    async fn get_sessions(&self, req: Request<GetSessionsRequest>) -> Reply<GetSessionsResponse> {
+        let owner = Owner::of(req.extensions());
+        let live = self
+            .sessions
+            .send(ListSessions { owner })
+            .await
+            .map_err(supervisor_gone)?;
+        let sessions = live
+            .into_iter()
+            .map(|s| Session {
+                id: s.id.to_string(),
+                peer_connection_info: Some(PeerConnectionInfo {
+                    r#type: PeerConnectionType::Grpc.into(),
+                    remote_address: Some(s.peer.to_string()),
+                    local_address: None,
+                }),
+            })
+            .collect();
+        Ok(Response::new(GetSessionsResponse { sessions }))
     }
 
     async fn log(&self, req: Request<LogRequest>) -> Reply<LogResponse> {

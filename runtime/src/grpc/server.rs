@@ -5,6 +5,8 @@ use super::input_controller::InputControllerApi;
 use super::motor::MotorApi;
 use super::robot::RobotApi;
 use crate::robot::Robot;
+use crate::sessions::{SessionLayer, SessionSupervisor};
+use actix::Addr;
 use axle_proto::base::base_service_server::BaseServiceServer;
 use axle_proto::inputcontroller::input_controller_service_server::InputControllerServiceServer;
 use axle_proto::motor::motor_service_server::MotorServiceServer;
@@ -28,9 +30,13 @@ pub struct Listeners {
     pub unix: Option<(UnixListener, PathBuf)>,
 }
 
-fn router(robot: &Arc<Robot>) -> Router {
+fn router(robot: &Arc<Robot>, sessions: &Addr<SessionSupervisor>) -> Router<SessionStack> {
     Server::builder()
-        .add_service(RobotServiceServer::new(RobotApi::new(robot.clone())))
+        .layer(SessionLayer::new(robot.clone(), sessions.clone()))
+        .add_service(RobotServiceServer::new(RobotApi::new(
+            robot.clone(),
+            sessions.clone(),
+        )))
         .add_service(MotorServiceServer::new(MotorApi(robot.clone())))
         .add_service(BaseServiceServer::new(BaseApi(robot.clone())))
         .add_service(InputControllerServiceServer::new(InputControllerApi(
@@ -38,9 +44,13 @@ fn router(robot: &Arc<Robot>) -> Router {
         )))
 }
 
-/// Serves `robot` on every listener until `shutdown` resolves.
+type SessionStack = tower::layer::util::Stack<SessionLayer, tower::layer::util::Identity>;
+
+/// Serves `robot`, with sessions kept by `sessions`, on every listener until
+/// `shutdown` resolves.
 pub async fn serve(
     robot: Arc<Robot>,
+    sessions: Addr<SessionSupervisor>,
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
@@ -59,12 +69,12 @@ pub async fn serve(
         s
     });
     let mut servers = vec![tokio::spawn(
-        router(&robot).serve_with_incoming_shutdown(tcp, stopped()),
+        router(&robot, &sessions).serve_with_incoming_shutdown(tcp, stopped()),
     )];
     let socket_path = listeners.unix.map(|(listener, path)| {
         let incoming = UnixListenerStream::new(listener);
         servers.push(tokio::spawn(
-            router(&robot).serve_with_incoming_shutdown(incoming, stopped()),
+            router(&robot, &sessions).serve_with_incoming_shutdown(incoming, stopped()),
         ));
         path
     });

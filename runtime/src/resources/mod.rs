@@ -13,6 +13,7 @@ use actor::{Abandon, BaseApi, Call, Kind, MotorApi, Move, ResourceActor, Stop};
 use axle_sdk_module::{Actuator, Document, Motion, Resource, ResourceError};
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The address of one resource actor, and the resource's full name.
 pub struct Handle<K: Kind> {
@@ -152,9 +153,42 @@ where
         self.call(|d| d.is_moving()).await
     }
 
-    /// Where to send `Stop` without knowing the API.
-    pub fn stopper(&self) -> Recipient<Stop> {
-        self.addr.clone().recipient()
+    /// This actuator for the safety paths, which stop without knowing the API.
+    pub fn stoppable(&self) -> Stoppable {
+        Stoppable {
+            name: self.name.clone(),
+            stopper: self.addr.clone().recipient(),
+        }
+    }
+}
+
+/// An actuator as StopAll, sessions and shutdown see it: its full name and
+/// where to send `Stop`.
+#[derive(Clone)]
+pub struct Stoppable {
+    /// The resource's full name, e.g. `rdk:component:motor/left`.
+    pub name: Arc<str>,
+    /// Its actor.
+    pub stopper: Recipient<Stop>,
+}
+
+impl Stoppable {
+    /// Sends `Stop` and waits at most `timeout` for the driver to confirm. The
+    /// Stop stays queued if the actor is busy: the timeout bounds the wait,
+    /// not the stop.
+    pub async fn stop_within(
+        &self,
+        cause: &'static str,
+        timeout: Duration,
+    ) -> Result<(), ResourceError> {
+        match tokio::time::timeout(timeout, self.stopper.send(Stop { cause })).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(gone(&self.name)),
+            Err(_) => Err(ResourceError::Unavailable(format!(
+                "{} did not confirm Stop within {timeout:?}",
+                self.name
+            ))),
+        }
     }
 }
 
@@ -170,11 +204,11 @@ pub enum ResourceHandle {
 }
 
 impl ResourceHandle {
-    /// Where to send `Stop`, if the resource moves.
-    pub fn stopper(&self) -> Option<Recipient<Stop>> {
+    /// The resource as an actuator, if it moves.
+    pub fn stoppable(&self) -> Option<Stoppable> {
         match self {
-            Self::Motor(h) => Some(h.stopper()),
-            Self::Base(h) => Some(h.stopper()),
+            Self::Motor(h) => Some(h.stoppable()),
+            Self::Base(h) => Some(h.stoppable()),
             Self::InputController(_) => None,
         }
     }

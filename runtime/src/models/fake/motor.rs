@@ -30,15 +30,28 @@ pub struct FakeMotor {
     position: f64,
     since: Instant,
     target: Option<Target>,
+    /// How long Stop blocks, simulating a driver stuck on slow hardware.
+    stop_delay: Duration,
 }
 
 impl FakeMotor {
-    /// Attributes: `max_rpm` (default 100). Pins, board and encoder settings
-    /// that upstream configs carry are accepted and ignored.
+    /// Attributes: `max_rpm` (default 100); `stop_delay_ms` makes Stop block
+    /// that long, to rehearse a driver that hangs. Pins, board and encoder
+    /// settings that upstream configs carry are accepted and ignored.
     pub fn build(name: &str, attrs: &Attributes) -> Result<Built, AttributeError> {
         let max_rpm = attrs.positive_number("max_rpm", 100.0)?;
         attrs.positive_number("ticks_per_rotation", 1.0)?;
-        Ok(Built::Motor(Box::new(Self::new(name, max_rpm))))
+        let mut motor = Self::new(name, max_rpm);
+        if Self::blocks(attrs) {
+            let ms = attrs.positive_number("stop_delay_ms", 0.0)?;
+            motor.stop_delay = Duration::from_secs_f64(ms.min(3_600_000.0) / 1000.0);
+        }
+        Ok(Built::Motor(Box::new(motor)))
+    }
+
+    /// A motor whose Stop blocks gets its own thread, as any blocking driver must.
+    pub fn blocks(attrs: &Attributes) -> bool {
+        attrs.as_document().contains_key("stop_delay_ms")
     }
 
     /// A stopped motor at position 0.
@@ -50,6 +63,7 @@ impl FakeMotor {
             position: 0.0,
             since: Instant::now(),
             target: None,
+            stop_delay: Duration::ZERO,
         }
     }
 
@@ -137,6 +151,10 @@ impl Resource for FakeMotor {
 
 impl Actuator for FakeMotor {
     fn stop(&mut self) -> Result<(), ResourceError> {
+        if !self.stop_delay.is_zero() {
+            // Blocks like a driver waiting on a bus; this actor has its own thread.
+            std::thread::sleep(self.stop_delay);
+        }
         self.checkpoint();
         self.power = 0.0;
         self.target = None;

@@ -2,9 +2,15 @@
 //! level is malformed, is refused whole; a bad component is refused alone,
 //! with an error naming it and the field, and the rest of the robot runs.
 
+mod duration;
+
+pub use duration::{parse_duration, show_duration};
+
 use axle_sdk_module::{Api, Attributes, Model, validate_name};
 use serde_json::{Map, Value};
+use std::ops::RangeInclusive;
 use std::path::Path;
+use std::time::Duration;
 use thiserror::Error;
 
 /// A config that cannot be used at all.
@@ -72,17 +78,50 @@ pub struct ComponentConfig {
 /// A component entry as read: usable, or refused with its error.
 pub type ComponentEntry = Result<ComponentConfig, ComponentError>;
 
+/// `network.sessions`: how long a client may go silent before the robot
+/// stops what it drove, and how many clients may hold sessions at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionsConfig {
+    /// `heartbeat_window`: a session expires this long after its last
+    /// heartbeat or monitored call.
+    pub heartbeat_window: Duration,
+    /// `max_sessions`: live sessions beyond this are refused.
+    pub max_sessions: usize,
+}
+
+impl SessionsConfig {
+    /// The window when the config sets none.
+    pub const DEFAULT_WINDOW: Duration = Duration::from_secs(2);
+    /// The windows a config may set: shorter ones expire healthy clients on
+    /// a busy network, longer ones leave a robot running unattended.
+    pub const WINDOW_RANGE: RangeInclusive<Duration> =
+        Duration::from_millis(30)..=Duration::from_secs(60);
+    /// The session limit when the config sets none.
+    pub const DEFAULT_MAX_SESSIONS: usize = 65_536;
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat_window: Self::DEFAULT_WINDOW,
+            max_sessions: Self::DEFAULT_MAX_SESSIONS,
+        }
+    }
+}
+
 /// The whole config.
 #[derive(Debug, Clone, Default)]
 pub struct RobotConfig {
     /// `network.bind_address`, if set.
     pub bind_address: Option<String>,
+    /// `network.sessions`.
+    pub sessions: SessionsConfig,
     /// The components, in file order.
     pub components: Vec<ComponentEntry>,
 }
 
 /// The rover axle serves when started without `--config`.
-pub const DEFAULT_ROVER: &str = include_str!("../../examples/rover.json");
+pub const DEFAULT_ROVER: &str = include_str!("../../../examples/rover.json");
 
 impl RobotConfig {
     /// Reads and parses a config file.
@@ -113,6 +152,10 @@ impl RobotConfig {
             field,
             message: message.into(),
         };
+        let sessions = match root.get("network").and_then(|n| n.get("sessions")) {
+            None | Some(Value::Null) => SessionsConfig::default(),
+            Some(v) => parse_sessions(v).map_err(|(field, message)| shape(field, &message))?,
+        };
         let root = root
             .as_object()
             .ok_or_else(|| shape("(top level)", "expected a JSON object"))?;
@@ -137,9 +180,54 @@ impl RobotConfig {
         };
         Ok(Self {
             bind_address,
+            sessions,
             components,
         })
     }
+}
+
+fn parse_sessions(v: &Value) -> Result<SessionsConfig, (&'static str, String)> {
+    const WINDOW: &str = "network.sessions.heartbeat_window";
+    const MAX: &str = "network.sessions.max_sessions";
+    let obj = v
+        .as_object()
+        .ok_or(("network.sessions", format!("expected an object, got {v}")))?;
+    let mut sessions = SessionsConfig::default();
+    match obj.get("heartbeat_window") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) => {
+            let window = parse_duration(s).map_err(|e| (WINDOW, e))?;
+            let range = SessionsConfig::WINDOW_RANGE;
+            if !range.contains(&window) {
+                return Err((
+                    WINDOW,
+                    format!(
+                        "{s:?} is outside the allowed range {} to {}",
+                        show_duration(*range.start()),
+                        show_duration(*range.end())
+                    ),
+                ));
+            }
+            sessions.heartbeat_window = window;
+        }
+        Some(other) => {
+            return Err((
+                WINDOW,
+                format!("expected a duration string like \"2s\", got {other}"),
+            ));
+        }
+    }
+    match obj.get("max_sessions") {
+        None | Some(Value::Null) => {}
+        Some(n) => {
+            sessions.max_sessions = n
+                .as_u64()
+                .filter(|&n| n > 0)
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or((MAX, format!("expected a positive whole number, got {n}")))?;
+        }
+    }
+    Ok(sessions)
 }
 
 fn parse_component(index: usize, value: &Value) -> ComponentEntry {
@@ -326,6 +414,35 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn sessions_settings_parse_with_defaults_and_range_checks() {
+        let c = RobotConfig::parse("{}", "x").unwrap();
+        assert_eq!(c.sessions, SessionsConfig::default());
+        let c = RobotConfig::parse(
+            r#"{"network": {"sessions": {"heartbeat_window": "500ms", "max_sessions": 3}}}"#,
+            "x",
+        )
+        .unwrap();
+        assert_eq!(c.sessions.heartbeat_window, Duration::from_millis(500));
+        assert_eq!(c.sessions.max_sessions, 3);
+        for (bad, needle) in [
+            (
+                r#"{"heartbeat_window": "10ms"}"#,
+                "outside the allowed range 30ms to 1m",
+            ),
+            (r#"{"heartbeat_window": "2m"}"#, "outside the allowed range"),
+            (r#"{"heartbeat_window": "soon"}"#, "is not a duration"),
+            (r#"{"heartbeat_window": 2}"#, "expected a duration string"),
+            (r#"{"max_sessions": 0}"#, "positive whole number"),
+            (r#"[]"#, "expected an object"),
+        ] {
+            let text = format!(r#"{{"network": {{"sessions": {bad}}}}}"#);
+            let e = RobotConfig::parse(&text, "x").unwrap_err().to_string();
+            assert!(e.contains(needle), "{bad}: {e}");
+            assert!(e.contains("network.sessions"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -1,0 +1,246 @@
+//! The session layer: sits in front of every gRPC service and, for
+//! safety-monitored methods only, checks the caller's session before the call
+//! reaches a resource.
+//!
+//! Which methods are monitored comes from the `safety_heartbeat_monitored`
+//! option in our .proto files ([`axle_proto::is_safety_monitored`]). For
+//! those, the layer reads the resource name from the request (field 1 of
+//! every monitored request, checked at build time), asks the
+//! [`SessionSupervisor`] to validate and heartbeat `viam-sid` and to record
+//! the last user, and names the resource in the `viam-smrn` response header.
+//! Every other call passes straight through.
+
+use super::Owner;
+use super::supervisor::{MonitoredCall, SessionSupervisor};
+use crate::registry::SERVED_APIS;
+use crate::robot::Robot;
+use actix::Addr;
+use bytes::Bytes;
+use futures::future::{BoxFuture, Either};
+use http::{HeaderValue, Request, Response};
+use http_body_util::{BodyExt, Full, Limited};
+use prost::Message;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tonic::Status;
+use tonic::body::Body;
+use tower::{Layer, Service};
+
+/// Request header carrying the session id.
+pub const SID_HEADER: &str = "viam-sid";
+/// Response header naming the safety-monitored resource a call drove.
+pub const SMRN_HEADER: &str = "viam-smrn";
+/// The largest monitored request the layer buffers (tonic's own decode limit).
+const MAX_MONITORED_REQUEST: usize = 4 * 1024 * 1024;
+
+/// Adds session checks to a gRPC server.
+#[derive(Clone)]
+pub struct SessionLayer {
+    robot: Arc<Robot>,
+    sessions: Addr<SessionSupervisor>,
+}
+
+impl SessionLayer {
+    /// Checks monitored calls to `robot`'s resources against `sessions`.
+    pub fn new(robot: Arc<Robot>, sessions: Addr<SessionSupervisor>) -> Self {
+        Self { robot, sessions }
+    }
+}
+
+impl<S> Layer<S> for SessionLayer {
+    type Service = SessionService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SessionService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service [`SessionLayer`] wraps around the gRPC routes.
+#[derive(Clone)]
+pub struct SessionService<S> {
+    inner: S,
+    layer: SessionLayer,
+}
+
+impl<S> Service<Request<Body>> for SessionService<S>
+where
+    S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = Either<S::Future, BoxFuture<'static, Result<Response<Body>, S::Error>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        let Some(subtype) = monitored_subtype(req.uri().path()) else {
+            return Either::Left(self.inner.call(req));
+        };
+        // The clone is not ready; the instance that was polled ready serves this call.
+        let clone = self.inner.clone();
+        let ready = std::mem::replace(&mut self.inner, clone);
+        Either::Right(Box::pin(guard(ready, self.layer.clone(), subtype, req)))
+    }
+}
+
+/// The API subtype ("motor") a monitored path belongs to; `None` for paths
+/// that are not monitored.
+fn monitored_subtype(path: &str) -> Option<&'static str> {
+    if !axle_proto::is_safety_monitored(path) {
+        return None;
+    }
+    let service = path.trim_start_matches('/').split('/').next()?;
+    SERVED_APIS
+        .iter()
+        .find(|(_, s)| *s == service)
+        .map(|(subtype, _)| *subtype)
+}
+
+/// Checks the session of one monitored call, then runs it.
+async fn guard<S>(
+    mut inner: S,
+    layer: SessionLayer,
+    subtype: &'static str,
+    req: Request<Body>,
+) -> Result<Response<Body>, S::Error>
+where
+    S: Service<Request<Body>, Response = Response<Body>>,
+{
+    let (parts, body) = req.into_parts();
+    // Monitored methods are unary (checked at build time): the whole request
+    // is one small message, and reading it first costs nothing extra.
+    let bytes = match Limited::new(body, MAX_MONITORED_REQUEST).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            let status = Status::invalid_argument(format!("cannot read the request: {e}"));
+            return Ok(status.into_http());
+        }
+    };
+    let sid = parts
+        .headers
+        .get(SID_HEADER)
+        // A sid that is not text names no session: it is expired.
+        .map(|v| v.to_str().unwrap_or_default().to_owned());
+    let resource = resource_name(&bytes).and_then(|n| layer.robot.actuator(subtype, &n));
+    let smrn = resource
+        .as_ref()
+        .and_then(|r| HeaderValue::from_str(&r.name).ok());
+    if sid.is_some() || resource.is_some() {
+        let call = MonitoredCall {
+            sid,
+            owner: Owner::of(&parts.extensions),
+            resource,
+        };
+        let refusal = match layer.sessions.send(call).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(Status::from(e)),
+            Err(_) => Some(Status::unavailable(
+                "the session supervisor is not running; axle is shutting down",
+            )),
+        };
+        if let Some(status) = refusal {
+            return Ok(with_smrn(status.into_http(), smrn));
+        }
+    }
+    let req = Request::from_parts(parts, Body::new(Full::new(bytes)));
+    Ok(with_smrn(inner.call(req).await?, smrn))
+}
+
+fn with_smrn(mut response: Response<Body>, smrn: Option<HeaderValue>) -> Response<Body> {
+    if let Some(v) = smrn {
+        response.headers_mut().insert(SMRN_HEADER, v);
+    }
+    response
+}
+
+/// Any monitored request, seen only for its `name`.
+#[derive(Clone, PartialEq, Message)]
+struct Named {
+    #[prost(string, tag = "1")]
+    name: String,
+}
+
+/// The `name` in a gRPC-framed request: a 5-byte header (compression flag,
+/// big-endian length), then the protobuf message. Compressed or malformed
+/// requests name nothing here; the handler reports them.
+fn resource_name(framed: &Bytes) -> Option<String> {
+    let (&compressed, rest) = framed.split_first()?;
+    let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+    let message = rest.get(4..4 + len)?;
+    if compressed != 0 {
+        return None;
+    }
+    Named::decode(message).ok().map(|n| n.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn framed(message: &[u8]) -> Bytes {
+        let mut b = vec![0];
+        b.extend_from_slice(&(message.len() as u32).to_be_bytes());
+        b.extend_from_slice(message);
+        b.into()
+    }
+
+    #[test]
+    fn the_name_is_read_from_any_monitored_request() {
+        let req = axle_proto::motor::SetPowerRequest {
+            name: "left".into(),
+            power_pct: 0.5,
+            extra: None,
+        };
+        assert_eq!(
+            resource_name(&framed(&req.encode_to_vec())).as_deref(),
+            Some("left")
+        );
+        let req = axle_proto::base::MoveStraightRequest {
+            name: "base".into(),
+            distance_mm: 10,
+            mm_per_sec: 5.0,
+            extra: None,
+        };
+        assert_eq!(
+            resource_name(&framed(&req.encode_to_vec())).as_deref(),
+            Some("base")
+        );
+    }
+
+    #[test]
+    fn truncated_or_garbage_requests_name_nothing() {
+        assert_eq!(resource_name(&Bytes::from_static(&[0, 0, 0])), None);
+        assert_eq!(
+            resource_name(&Bytes::from_static(&[0, 0, 0, 0, 9, 1])),
+            None
+        );
+        assert_eq!(resource_name(&framed(&[0xff, 0xff, 0xff])), None);
+    }
+
+    #[test]
+    fn only_monitored_paths_of_served_apis_are_guarded() {
+        assert_eq!(
+            monitored_subtype("/viam.component.motor.v1.MotorService/SetPower"),
+            Some("motor")
+        );
+        assert_eq!(
+            monitored_subtype("/viam.component.base.v1.BaseService/Spin"),
+            Some("base")
+        );
+        assert_eq!(
+            monitored_subtype("/viam.component.motor.v1.MotorService/Stop"),
+            None
+        );
+        assert_eq!(
+            monitored_subtype("/viam.robot.v1.RobotService/StopAll"),
+            None
+        );
+    }
+}

@@ -1,0 +1,55 @@
+//! Sessions: the robot moves only while the client driving it is present.
+//!
+//! A client starts a session, heartbeats it, and tags its safety-monitored
+//! calls (SetPower, GoFor, MoveStraight, ...) with the session id in the
+//! `viam-sid` header. Each tagged call makes its session the resource's *last
+//! user*. When a session goes a heartbeat window without a heartbeat or a
+//! monitored call, it expires, and every resource it was the last user of
+//! gets `Stop`.
+//!
+//! - [`supervisor`]: the `SessionSupervisor` actor, which owns the session
+//!   table and the deadlines, and sends the stops. "What happens when a
+//!   session expires" is `SessionSupervisor::expire`.
+//! - [`layer`]: the tower layer that checks `viam-sid` on monitored calls,
+//!   before they reach a resource.
+
+pub mod layer;
+pub mod supervisor;
+
+pub use layer::SessionLayer;
+pub use supervisor::{SessionError, SessionSupervisor};
+
+use std::sync::Arc;
+use tonic::transport::server::{TcpConnectInfo, UdsConnectInfo};
+
+/// Who owns a session: the authenticated entity that started it. The
+/// authentication layer puts it in the request's extensions; unauthenticated
+/// callers share the empty owner.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Owner(pub Arc<str>);
+
+impl Owner {
+    /// The owner of the caller of a request with these extensions.
+    pub fn of(extensions: &http::Extensions) -> Self {
+        extensions.get::<Self>().cloned().unwrap_or_default()
+    }
+}
+
+/// The caller's address, for logs and GetSessions: `ip:port` over TCP,
+/// `unix:pid=N` over a Unix socket.
+pub fn peer_of(extensions: &http::Extensions) -> String {
+    if let Some(addr) = extensions
+        .get::<TcpConnectInfo>()
+        .and_then(|i| i.remote_addr())
+    {
+        return addr.to_string();
+    }
+    match extensions
+        .get::<UdsConnectInfo>()
+        .and_then(|i| i.peer_cred)
+        .and_then(|c| c.pid())
+    {
+        Some(pid) => format!("unix:pid={pid}"),
+        None => "unknown".into(),
+    }
+}

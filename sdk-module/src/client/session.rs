@@ -1,0 +1,233 @@
+//! The client half of sessions: a channel that starts a session on the first
+//! safety-monitored call, heartbeats it, and tags monitored calls with it.
+//!
+//! - Which calls are monitored comes from the protos
+//!   ([`axle_proto::is_safety_monitored`]), as on the server.
+//! - A failed heartbeat drops the session; the next monitored call starts a
+//!   new one before it runs.
+//! - A monitored call answered `SESSION_EXPIRED` drops the session and is
+//!   sent once more under a new one. Monitored calls are unary, so the
+//!   request is buffered for that.
+//! - A server that answers StartSession UNIMPLEMENTED has no sessions: the
+//!   client runs without them from then on.
+
+use axle_proto::robot::robot_service_client::RobotServiceClient;
+use axle_proto::robot::{SendSessionHeartbeatRequest, StartSessionRequest};
+use futures::TryFutureExt;
+use futures::future::{BoxFuture, Either, MapErr};
+use http::{HeaderValue, Request, Response};
+use http_body_util::{BodyExt, Full};
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+use tonic::body::Body;
+use tonic::transport::Channel;
+use tonic::transport::channel::ResponseFuture;
+use tonic::{Code, Status};
+use tower::{Service, ServiceExt};
+use tracing::{debug, info, warn};
+
+/// The request header carrying the session id.
+pub const SID_HEADER: &str = "viam-sid";
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A gRPC channel that adds this client's session to monitored calls. Use it
+/// with any generated service client.
+#[derive(Clone)]
+pub struct SessionChannel {
+    inner: Channel,
+    sessions: Arc<Sessions>,
+}
+
+struct Sessions {
+    disabled: bool,
+    /// StartSession and heartbeats bypass the session logic.
+    raw: Channel,
+    /// Held across StartSession, so concurrent first calls share one session.
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// The server answered StartSession UNIMPLEMENTED.
+    unsupported: bool,
+    current: Option<Current>,
+}
+
+struct Current {
+    id: String,
+    heartbeats: JoinHandle<()>,
+}
+
+impl Drop for Current {
+    fn drop(&mut self) {
+        self.heartbeats.abort();
+    }
+}
+
+impl SessionChannel {
+    pub(crate) fn new(channel: Channel, disable_sessions: bool) -> Self {
+        Self {
+            inner: channel.clone(),
+            sessions: Arc::new(Sessions {
+                disabled: disable_sessions,
+                raw: channel,
+                state: Mutex::new(State::default()),
+            }),
+        }
+    }
+
+    pub(crate) async fn session_id(&self) -> Option<String> {
+        let state = self.sessions.state.lock().await;
+        state.current.as_ref().map(|c| c.id.clone())
+    }
+}
+
+impl Sessions {
+    /// The session id a monitored call carries, starting a session if none
+    /// is live. `None` when sessions are off or unsupported.
+    async fn current(self: &Arc<Self>) -> Result<Option<String>, Status> {
+        if self.disabled {
+            return Ok(None);
+        }
+        let mut state = self.state.lock().await;
+        if let Some(c) = &state.current {
+            return Ok(Some(c.id.clone()));
+        }
+        if state.unsupported {
+            return Ok(None);
+        }
+        let mut robot = RobotServiceClient::new(self.raw.clone());
+        let started = match robot.start_session(StartSessionRequest::default()).await {
+            Ok(r) => r.into_inner(),
+            Err(s) if s.code() == Code::Unimplemented => {
+                info!("the robot has no sessions; running without");
+                state.unsupported = true;
+                return Ok(None);
+            }
+            Err(s) => return Err(s),
+        };
+        let window = started
+            .heartbeat_window
+            .and_then(|d| Duration::try_from(d).ok())
+            .filter(|w| !w.is_zero())
+            .ok_or_else(|| Status::internal("StartSession answered without a heartbeat window"))?;
+        debug!(session = %started.id, ?window, "session started");
+        let heartbeats = tokio::spawn(heartbeat(
+            Arc::downgrade(self),
+            self.raw.clone(),
+            started.id.clone(),
+            window,
+        ));
+        state.current = Some(Current {
+            id: started.id.clone(),
+            heartbeats,
+        });
+        Ok(Some(started.id))
+    }
+
+    /// Drops session `id` if it is still the current one.
+    async fn reset(&self, id: &str) {
+        let mut state = self.state.lock().await;
+        if state.current.as_ref().is_some_and(|c| c.id == id) {
+            state.current = None;
+        }
+    }
+}
+
+/// Heartbeats session `id` every window/5 until a heartbeat fails, the
+/// session is dropped, or the client is.
+async fn heartbeat(sessions: Weak<Sessions>, raw: Channel, id: String, window: Duration) {
+    let mut robot = RobotServiceClient::new(raw);
+    let mut tick = tokio::time::interval(window / 5);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let request = SendSessionHeartbeatRequest { id: id.clone() };
+        // A heartbeat unanswered for a whole window has missed its session.
+        let failure =
+            match tokio::time::timeout(window, robot.send_session_heartbeat(request)).await {
+                Ok(Ok(_)) => continue,
+                Ok(Err(status)) => status.to_string(),
+                Err(_) => format!("no answer within {window:?}"),
+            };
+        warn!(session = %id, error = %failure, "heartbeat failed; the next monitored call starts a new session");
+        if let Some(s) = sessions.upgrade() {
+            // This aborts the task at its next await; there is none.
+            s.reset(&id).await;
+        }
+        return;
+    }
+}
+
+/// A trailers-only answer `INVALID_ARGUMENT: SESSION_EXPIRED`.
+fn session_expired(response: &Response<Body>) -> bool {
+    let h = response.headers();
+    h.get("grpc-status").is_some_and(|v| v == "3")
+        && h.get("grpc-message")
+            .is_some_and(|v| v == "SESSION_EXPIRED")
+}
+
+type Passthrough = MapErr<ResponseFuture, fn(tonic::transport::Error) -> BoxError>;
+
+impl Service<Request<Body>> for SessionChannel {
+    type Response = Response<Body>;
+    type Error = BoxError;
+    type Future = Either<Passthrough, BoxFuture<'static, Result<Response<Body>, BoxError>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        if self.sessions.disabled || !axle_proto::is_safety_monitored(req.uri().path()) {
+            let boxed: fn(tonic::transport::Error) -> BoxError = Into::into;
+            return Either::Left(self.inner.call(req).map_err(boxed));
+        }
+        let clone = self.inner.clone();
+        let ready = std::mem::replace(&mut self.inner, clone);
+        Either::Right(Box::pin(monitored(ready, self.sessions.clone(), req)))
+    }
+}
+
+/// Sends a monitored call under the current session, and once more under a
+/// new one if the server says the session expired.
+async fn monitored(
+    mut inner: Channel,
+    sessions: Arc<Sessions>,
+    req: Request<Body>,
+) -> Result<Response<Body>, BoxError> {
+    let (parts, body) = req.into_parts();
+    let bytes = body.collect().await?.to_bytes();
+    let mut retried = false;
+    loop {
+        let sid = sessions.current().await?;
+        let mut attempt = Request::new(Body::new(Full::new(bytes.clone())));
+        *attempt.method_mut() = parts.method.clone();
+        *attempt.uri_mut() = parts.uri.clone();
+        *attempt.version_mut() = parts.version;
+        *attempt.headers_mut() = parts.headers.clone();
+        *attempt.extensions_mut() = parts.extensions.clone();
+        if let Some(id) = &sid {
+            attempt
+                .headers_mut()
+                .insert(SID_HEADER, HeaderValue::from_str(id)?);
+        }
+        let response = inner.ready().await?.call(attempt).await?;
+        match sid {
+            Some(id) if session_expired(&response) => {
+                sessions.reset(&id).await;
+                if retried {
+                    return Ok(response);
+                }
+                debug!(session = %id, path = %parts.uri.path(), "session expired; retrying under a new one");
+                retried = true;
+            }
+            _ => return Ok(response),
+        }
+    }
+}

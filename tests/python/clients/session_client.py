@@ -1,0 +1,47 @@
+"""A viam-sdk client in its own process, for session tests to kill or freeze.
+
+    session_client.py ADDRESS [--disable-sessions]
+
+Prints "ready" once connected, then runs one command per stdin line:
+    power NAME P          set_power; prints "ok" or "error STATUS MESSAGE"
+    go_for NAME RPM REVS  starts go_for and prints "started" while it runs
+"""
+
+import asyncio
+import sys
+
+from grpclib import GRPCError
+from viam.components.motor import Motor
+from viam.robot.client import RobotClient
+from viam.rpc.dial import DialOptions
+
+
+async def main(address: str, disable_sessions: bool):
+    options = RobotClient.Options(
+        dial_options=DialOptions(disable_webrtc=True, insecure=True),
+        check_connection_interval=0,
+        attempt_reconnect_interval=0,
+        disable_sessions=disable_sessions,
+    )
+    robot = await RobotClient.at_address(address, options)
+    print("ready", flush=True)
+    loop = asyncio.get_running_loop()
+    background = set()
+    while line := await loop.run_in_executor(None, sys.stdin.readline):
+        cmd, name, *args = line.split()
+        motor = Motor.from_robot(robot, name)
+        if cmd == "power":
+            try:
+                await motor.set_power(float(args[0]))
+                print("ok", flush=True)
+            except GRPCError as e:
+                print(f"error {e.status.name} {e.message}", flush=True)
+        elif cmd == "go_for":
+            task = asyncio.create_task(motor.go_for(float(args[0]), float(args[1])))
+            background.add(task)
+            await asyncio.sleep(0.05)
+            print("started", flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], "--disable-sessions" in sys.argv[2:]))
