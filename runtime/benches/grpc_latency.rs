@@ -13,14 +13,15 @@ use axle_proto::common;
 use axle_proto::motor::motor_service_client::MotorServiceClient;
 use axle_proto::motor::motor_service_server::{MotorService, MotorServiceServer};
 use axle_proto::motor::*;
-use hyper_util::rt::TokioIo;
-use std::io::{BufRead, BufReader};
+mod bench_support;
+
+use bench_support::{axle_command, median, tcp_channel, unix_channel};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Instant;
-use tokio::net::{TcpListener, UnixListener, UnixStream};
+use tokio::net::{TcpListener, UnixListener};
 use tokio_stream::wrappers::{TcpListenerStream, UnixListenerStream};
-use tonic::transport::{Channel, Endpoint, Server, Uri};
+use tonic::transport::{Channel, Server};
 use tonic::{Request, Response, Status};
 
 const ROUNDS: usize = 7;
@@ -73,30 +74,8 @@ struct Target {
 }
 
 impl Target {
-    /// Starts the server and waits for its "listening address=..." line.
-    fn spawn(label: &'static str, mut cmd: Command, socket: &Path) -> Self {
-        let mut child = cmd
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("spawn server");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let tcp = loop {
-            let line = lines
-                .next()
-                .expect("server exited before listening")
-                .expect("read");
-            if let Some(rest) = line.split("listening address=").nth(1) {
-                break rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-            }
-        };
-        // Keep draining so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+    fn spawn(label: &'static str, cmd: Command, socket: &Path) -> Self {
+        let (child, tcp) = bench_support::spawn_listening(cmd, None);
         Self {
             label,
             child,
@@ -106,46 +85,10 @@ impl Target {
     }
 }
 
-fn axle_command(socket: &Path, io_threads: usize) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_axle"));
-    c.args([
-        "--bind",
-        "127.0.0.1:0",
-        "--log-level",
-        "info",
-        "--io-threads",
-        &io_threads.to_string(),
-        "--socket",
-    ])
-    .arg(socket);
-    c
-}
-
 fn floor_command(socket: &Path) -> Command {
     let mut c = Command::new(std::env::current_exe().expect("own path"));
     c.env(ROLE_ENV, socket);
     c
-}
-
-async fn tcp_channel(addr: &str) -> Channel {
-    Endpoint::try_from(format!("http://{addr}"))
-        .expect("uri")
-        .tcp_nodelay(true)
-        .connect()
-        .await
-        .expect("tcp connect")
-}
-
-async fn unix_channel(path: &Path) -> Channel {
-    let path = path.to_path_buf();
-    Endpoint::try_from("http://[::]:50051")
-        .expect("uri")
-        .connect_with_connector(tower::service_fn(move |_: Uri| {
-            let path = path.clone();
-            async move { Ok::<_, std::io::Error>(TokioIo::new(UnixStream::connect(path).await?)) }
-        }))
-        .await
-        .expect("unix connect")
 }
 
 /// Per-round medians and p99s, in microseconds.
@@ -154,12 +97,6 @@ struct Samples {
     p50: Vec<f64>,
     p99: Vec<f64>,
     rate: Vec<f64>,
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 async fn round(client: &mut MotorServiceClient<Channel>, calls: usize) -> (f64, f64, f64) {

@@ -112,7 +112,9 @@ async fn run(args: Args, config: RobotConfig) -> Result<(), String> {
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
-    let sessions = SessionSupervisor::new(config.sessions).start();
+    let sessions = SessionSupervisor::new(config.sessions)
+        .map_err(|e| format!("cannot start the session supervisor: {e}"))?
+        .start();
     let server = tokio::spawn(grpc::serve(
         robot.clone(),
         sessions,

@@ -8,11 +8,14 @@
 //! gets `Stop`.
 //!
 //! - [`supervisor`]: the `SessionSupervisor` actor, which owns the session
-//!   table and the deadlines, and sends the stops. "What happens when a
-//!   session expires" is `SessionSupervisor::expire`.
+//!   table and sends the stops. "What happens when a session expires" is
+//!   `SessionSupervisor::expire`.
+//! - `deadlines`: each session's deadline, and the precise timer that wakes
+//!   the supervisor when the earliest passes.
 //! - [`layer`]: the tower layer that checks `viam-sid` on monitored calls,
 //!   before they reach a resource.
 
+mod deadlines;
 pub mod layer;
 pub mod supervisor;
 

@@ -1,18 +1,19 @@
 //! The `SessionSupervisor` actor: the session table, each session's deadline,
 //! and the stops an expiry sends.
 //!
-//! Deadlines live in a timer wheel (`DelayQueue`): each session has its own
-//! entry, a heartbeat moves it in O(1), and the actor wakes exactly when the
-//! earliest one passes. There is no polling tick. Every lookup also checks
-//! the deadline itself, so a heartbeat that arrives after the deadline but
-//! before the wheel fires expires the session instead of reviving it. An
-//! expired session is removed at once: its id is simply unknown from then on.
+//! Each session's deadline sits in [`Deadlines`], which wakes the actor when
+//! the earliest passes, to the tens of microseconds. There is no polling
+//! tick. Every lookup also checks the deadline itself, so a heartbeat that
+//! arrives after the deadline but before the timer is handled expires the
+//! session instead of reviving it. An expired session is removed at once:
+//! its id is simply unknown from then on.
 //!
 //! Stops run in a task of their own, concurrently, each bounded by
 //! [`STOP_TIMEOUT`]: a hung driver delays no other stop, and the actor goes
 //! straight back to answering heartbeats.
 
 use super::Owner;
+use super::deadlines::Deadlines;
 use crate::config::SessionsConfig;
 use crate::resources::Stoppable;
 use crate::robot::STOP_TIMEOUT;
@@ -23,7 +24,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{self, Poll};
 use std::time::{Duration, Instant};
-use tokio_util::time::{DelayQueue, delay_queue};
 use tracing::{debug, info, warn};
 use uuid::Uuid;
 
@@ -120,8 +120,6 @@ struct Session {
     owner: Owner,
     peer: Arc<str>,
     expires_at: Instant,
-    /// The session's entry in the timer wheel.
-    deadline: delay_queue::Key,
     /// The actuators whose last monitored call came from this session.
     driving: HashMap<Arc<str>, Stoppable>,
 }
@@ -130,20 +128,20 @@ struct Session {
 pub struct SessionSupervisor {
     config: SessionsConfig,
     sessions: HashMap<Uuid, Session>,
-    deadlines: DelayQueue<Uuid>,
+    deadlines: Deadlines,
     /// Resource full name → the session that last drove it. Absent: nobody.
     last_user: HashMap<Arc<str>, Uuid>,
 }
 
 impl SessionSupervisor {
-    /// A supervisor with no sessions.
-    pub fn new(config: SessionsConfig) -> Self {
-        Self {
+    /// A supervisor with no sessions. Fails only if the OS refuses a timer.
+    pub fn new(config: SessionsConfig) -> std::io::Result<Self> {
+        Ok(Self {
             config,
             sessions: HashMap::new(),
-            deadlines: DelayQueue::new(),
+            deadlines: Deadlines::new()?,
             last_user: HashMap::new(),
-        }
+        })
     }
 
     /// Pushes the deadline of `id`, if it is live and `owner`'s, to now + window.
@@ -154,13 +152,14 @@ impl SessionSupervisor {
             Some(s) if s.owner == *owner => s,
             _ => return Err(SessionError::Expired),
         };
-        if now >= session.expires_at {
-            self.expire(id, Wheel::StillHolds);
+        let was = session.expires_at;
+        if now >= was {
+            self.deadlines.remove(was, id);
+            self.expire(id);
             return Err(SessionError::Expired);
         }
         session.expires_at = now + self.config.heartbeat_window;
-        self.deadlines
-            .reset_at(&session.deadline, session.expires_at.into());
+        self.deadlines.reset(was, session.expires_at, id);
         Ok(id)
     }
 
@@ -182,14 +181,12 @@ impl SessionSupervisor {
         }
     }
 
-    /// A session's deadline passed: forget it and stop what it drove.
-    fn expire(&mut self, id: Uuid, wheel: Wheel) {
+    /// A session's deadline passed (and left [`Deadlines`]): forget the
+    /// session and stop what it drove.
+    fn expire(&mut self, id: Uuid) {
         let Some(session) = self.sessions.remove(&id) else {
             return;
         };
-        if wheel == Wheel::StillHolds {
-            self.deadlines.try_remove(&session.deadline);
-        }
         for name in session.driving.keys() {
             self.last_user.remove(name);
         }
@@ -234,18 +231,8 @@ impl Actor for SessionSupervisor {
     }
 }
 
-/// Whether the timer wheel still holds an expiring session's entry.
-#[derive(PartialEq, Eq)]
-enum Wheel {
-    /// The wheel handed the entry over.
-    Fired,
-    /// The deadline was found passed before the wheel fired.
-    StillHolds,
-}
-
 /// Runs inside the supervisor for its whole life, expiring each session as
-/// the timer wheel hands it over. The wheel keeps this context's waker, so
-/// a new or moved deadline wakes it as needed.
+/// its deadline passes. [`Deadlines`] keeps this context's waker.
 struct Expiries;
 
 impl ActorFuture<SessionSupervisor> for Expiries {
@@ -257,8 +244,10 @@ impl ActorFuture<SessionSupervisor> for Expiries {
         _: &mut Context<SessionSupervisor>,
         task: &mut task::Context<'_>,
     ) -> Poll<()> {
-        while let Poll::Ready(Some(expired)) = act.deadlines.poll_expired(task) {
-            act.expire(expired.into_inner(), Wheel::Fired);
+        while let Poll::Ready(expired) = act.deadlines.poll_expired(task) {
+            for id in expired {
+                act.expire(id);
+            }
         }
         Poll::Pending
     }
@@ -291,7 +280,7 @@ impl SessionSupervisor {
         }
         let id = Uuid::new_v4();
         let expires_at = Instant::now() + window;
-        let deadline = self.deadlines.insert_at(id, expires_at.into());
+        self.deadlines.insert(expires_at, id);
         let peer: Arc<str> = msg.peer.into();
         debug!(session = %id, peer = %peer, "session started");
         self.sessions.insert(
@@ -300,7 +289,6 @@ impl SessionSupervisor {
                 owner: msg.owner,
                 peer,
                 expires_at,
-                deadline,
                 driving: HashMap::new(),
             },
         );
@@ -377,6 +365,7 @@ mod tests {
             heartbeat_window: WINDOW,
             max_sessions,
         })
+        .unwrap()
         .start()
     }
 
@@ -545,11 +534,12 @@ mod tests {
 
     #[actix::test]
     async fn a_heartbeat_after_the_deadline_expires_the_session_even_before_the_timer_fires() {
-        // No actor: the timer wheel is never polled, so only the deadline check can act.
+        // No actor: the timer is never polled, so only the deadline check can act.
         let mut sup = SessionSupervisor::new(SessionsConfig {
             heartbeat_window: WINDOW,
             max_sessions: 2,
-        });
+        })
+        .unwrap();
         let started = sup
             .open(StartSession {
                 resume: String::new(),

@@ -1,0 +1,96 @@
+//! What the benchmarks share: starting servers and reading their address,
+//! dialing them, and summarising samples.
+
+#![allow(dead_code)] // each bench uses its own subset
+
+use hyper_util::rt::TokioIo;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use tokio::net::UnixStream;
+use tonic::transport::{Channel, Endpoint, Uri};
+
+/// Starts `cmd` and waits for its "listening address=..." log line; returns
+/// the process and the TCP address. The rest of the log goes to `log` (or
+/// is drained), so the server never blocks on a full pipe.
+pub fn spawn_listening(mut cmd: Command, log: Option<PathBuf>) -> (Child, String) {
+    let mut child = cmd
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn server");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let tcp = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .expect("read");
+        if let Some(rest) = line.split("listening address=").nth(1) {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+        }
+    };
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let mut file = log.map(|p| std::fs::File::create(p).expect("log file"));
+        for line in lines.map_while(Result::ok) {
+            if let Some(f) = file.as_mut() {
+                let _ = writeln!(f, "{line}");
+            }
+        }
+    });
+    (child, tcp)
+}
+
+/// The `axle` binary of this build, serving on a free TCP port and `socket`.
+pub fn axle_command(socket: &Path, io_threads: usize) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_axle"));
+    c.args([
+        "--bind",
+        "127.0.0.1:0",
+        "--log-level",
+        "info",
+        "--io-threads",
+        &io_threads.to_string(),
+        "--socket",
+    ])
+    .arg(socket);
+    c
+}
+
+pub async fn tcp_channel(addr: &str) -> Channel {
+    Endpoint::try_from(format!("http://{addr}"))
+        .expect("uri")
+        .tcp_nodelay(true)
+        .connect()
+        .await
+        .expect("tcp connect")
+}
+
+pub async fn unix_channel(path: &Path) -> Channel {
+    let path = path.to_path_buf();
+    Endpoint::try_from("http://[::]:50051")
+        .expect("uri")
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let path = path.clone();
+            async move { Ok::<_, std::io::Error>(TokioIo::new(UnixStream::connect(path).await?)) }
+        }))
+        .await
+        .expect("unix connect")
+}
+
+pub fn median(v: &[f64]) -> f64 {
+    percentile(v, 50.0)
+}
+
+/// The `p`th percentile (nearest rank) of unsorted samples.
+pub fn percentile(v: &[f64], p: f64) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
+    v[rank.clamp(1, v.len()) - 1]
+}
