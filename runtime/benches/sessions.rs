@@ -125,7 +125,7 @@ async fn collect_stops(
 /// How late bare tokio timers fire for the same schedule: the floor.
 async fn timer_floor() -> Vec<f64> {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    for i in 0..EXPIRIES {
+    for _ in 0..EXPIRIES {
         let deadline = Instant::now() + LATENCY_WINDOW;
         let tx = tx.clone();
         actix::spawn(async move {
@@ -137,7 +137,6 @@ async fn timer_floor() -> Vec<f64> {
                     * 1e3,
             );
         });
-        let _ = i;
         tokio::time::sleep(STAGGER).await;
     }
     let mut late = Vec::new();

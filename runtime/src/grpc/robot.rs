@@ -4,8 +4,8 @@ use super::convert::{duration, timestamp};
 use crate::registry::SERVED_APIS;
 use crate::robot::{ResourceState, Robot};
 use crate::sessions::supervisor::{Heartbeat, ListSessions, StartSession};
-use crate::sessions::{Owner, SessionSupervisor, peer_of};
-use actix::{Addr, MailboxError};
+use crate::sessions::{Owner, SessionSupervisor, peer_of, supervisor_gone};
+use actix::Addr;
 use axle_proto::common::ResourceName;
 use axle_proto::robot::robot_service_server::RobotService;
 use axle_proto::robot::*;
@@ -33,10 +33,6 @@ impl RobotApi {
             started: SystemTime::now(),
         }
     }
-}
-
-fn supervisor_gone(_: MailboxError) -> Status {
-    Status::unavailable("the session supervisor is not running; axle is shutting down")
 }
 
 type Reply<T> = Result<Response<T>, Status>;

@@ -10,8 +10,8 @@
 //! the last user, and names the resource in the `viam-smrn` response header.
 //! Every other call passes straight through.
 
-use super::Owner;
 use super::supervisor::{MonitoredCall, SessionSupervisor};
+use super::{Owner, supervisor_gone};
 use crate::registry::SERVED_APIS;
 use crate::robot::Robot;
 use actix::Addr;
@@ -141,9 +141,7 @@ where
         let refusal = match layer.sessions.send(call).await {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(Status::from(e)),
-            Err(_) => Some(Status::unavailable(
-                "the session supervisor is not running; axle is shutting down",
-            )),
+            Err(gone) => Some(supervisor_gone(gone)),
         };
         if let Some(status) = refusal {
             return Ok(with_smrn(status.into_http(), smrn));

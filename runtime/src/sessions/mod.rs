@@ -22,8 +22,15 @@ pub mod supervisor;
 pub use layer::SessionLayer;
 pub use supervisor::{SessionError, SessionSupervisor};
 
+use actix::MailboxError;
 use std::sync::Arc;
+use tonic::Status;
 use tonic::transport::server::{TcpConnectInfo, UdsConnectInfo};
+
+/// The answer when the supervisor's mailbox is closed: only during shutdown.
+pub fn supervisor_gone(_: MailboxError) -> Status {
+    Status::unavailable("the session supervisor is not running; axle is shutting down")
+}
 
 /// Who owns a session: the authenticated entity that started it. The
 /// authentication layer puts it in the request's extensions; unauthenticated

@@ -41,11 +41,9 @@ impl FakeMotor {
     pub fn build(name: &str, attrs: &Attributes) -> Result<Built, AttributeError> {
         let max_rpm = attrs.positive_number("max_rpm", 100.0)?;
         attrs.positive_number("ticks_per_rotation", 1.0)?;
+        let stop_delay_ms = attrs.positive_number("stop_delay_ms", 0.0)?;
         let mut motor = Self::new(name, max_rpm);
-        if Self::blocks(attrs) {
-            let ms = attrs.positive_number("stop_delay_ms", 0.0)?;
-            motor.stop_delay = Duration::from_secs_f64(ms.min(3_600_000.0) / 1000.0);
-        }
+        motor.stop_delay = Duration::from_secs_f64(stop_delay_ms.min(3_600_000.0) / 1000.0);
         Ok(Built::Motor(Box::new(motor)))
     }
 
