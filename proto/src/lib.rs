@@ -46,6 +46,7 @@ pub mod viam {
     }
 }
 
+pub use viam::app::v1 as app;
 pub use viam::common::v1 as common;
 pub use viam::component::base::v1 as base;
 pub use viam::component::inputcontroller::v1 as inputcontroller;

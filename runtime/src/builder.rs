@@ -1,26 +1,28 @@
-//! The robot builder: turns a config into running resources, in dependency
-//! order. Whatever fails (a bad field, an unknown model, a missing dependency,
+//! The robot builder: turns a config into running resources, built in or
+//! modular, in dependency order. Whatever fails (a bad field, an unknown model, a missing dependency,
 //! a cycle) fails alone, with an error naming the resource and the field; the
 //! rest of the robot is built.
 
 use crate::config::{ComponentConfig, ComponentError, RobotConfig};
-use crate::registry::{Built, Registry};
-use crate::resources::{Handle, InputControllerHandle, ResourceHandle};
-use crate::robot::{ResourceEntry, Robot};
+use crate::modules::Modules;
+use crate::registry::{Registration, Registry};
+use crate::resources::ResourceHandle;
+use crate::robot::{ResourceEntry, ResourceState, Robot};
 use actix::Arbiter;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tracing::{info, warn};
 
-/// Builds every component of `config` and returns the robot.
-pub fn build(config: &RobotConfig, registry: &Registry) -> Robot {
-    let mut entries = Vec::new();
-    let mut valid: Vec<&ComponentConfig> = Vec::new();
+/// Builds every component of `config` into `robot`, in dependency order.
+/// Components whose model a module serves are added to that module, and the
+/// dependencies its ValidateConfig names join the graph.
+pub async fn build(config: &RobotConfig, registry: &Registry, modules: &Modules, robot: &Robot) {
+    let mut valid: Vec<ComponentConfig> = Vec::new();
     let mut seen = HashSet::new();
     for entry in &config.components {
         let (error, api) = match entry {
             Ok(c) if seen.insert(c.name.as_str()) => {
-                valid.push(c);
+                valid.push(c.clone());
                 continue;
             }
             Ok(c) => (
@@ -30,15 +32,41 @@ pub fn build(config: &RobotConfig, registry: &Registry) -> Robot {
             Err(e) => (e.clone(), None),
         };
         warn!(resource = %error.name, field = %error.field, error = %error.message, "component refused");
-        entries.push(ResourceEntry::failed(
+        robot.insert(ResourceEntry::failed(
             error.name.clone(),
             api,
             None,
             error.to_string(),
         ));
     }
-
+    let mut refused = HashMap::new();
+    for (i, c) in valid.iter_mut().enumerate() {
+        if registry.lookup(&c.api, &c.model).is_some() || !modules.serves(&c.api, &c.model) {
+            continue;
+        }
+        match modules.validate(c).await {
+            Ok(implicit) => {
+                for d in implicit {
+                    if !c.depends_on.contains(&d) {
+                        c.depends_on.push(d);
+                    }
+                }
+            }
+            Err(e) => {
+                refused.insert(
+                    i,
+                    error(
+                        c,
+                        "attributes",
+                        format!("the module refused the config: {e}"),
+                    ),
+                );
+            }
+        }
+    }
+    let valid: Vec<&ComponentConfig> = valid.iter().collect();
     let (order, mut errors) = dependency_order(&valid);
+    errors.extend(refused);
     let mut ready: HashSet<&str> = HashSet::new();
     for i in order {
         if errors.contains_key(&i) {
@@ -51,13 +79,13 @@ pub fn build(config: &RobotConfig, registry: &Registry) -> Robot {
                 "depends_on",
                 format!("dependency {dep:?} failed to build"),
             )),
-            None => start(c, registry),
+            None => start(c, registry, modules, robot).await,
         };
         match outcome {
-            Ok(handle) => {
+            Ok(state) => {
                 info!(resource = %c.name, api = %c.api, model = %c.model, "resource ready");
                 ready.insert(c.name.as_str());
-                entries.push(ResourceEntry::ready(c, handle));
+                robot.insert(ResourceEntry::ready(c, state));
             }
             Err(e) => {
                 errors.insert(i, e);
@@ -69,14 +97,13 @@ pub fn build(config: &RobotConfig, registry: &Registry) -> Robot {
     for (i, e) in errors {
         let c = valid[i];
         warn!(resource = %c.name, field = %e.field, error = %e.message, "resource failed to build");
-        entries.push(ResourceEntry::failed(
+        robot.insert(ResourceEntry::failed(
             c.name.clone(),
             Some(c.api.clone()),
             Some(c.model.clone()),
             e.to_string(),
         ));
     }
-    Robot::new(entries)
 }
 
 fn error(c: &ComponentConfig, field: &str, message: String) -> ComponentError {
@@ -87,38 +114,59 @@ fn error(c: &ComponentConfig, field: &str, message: String) -> ComponentError {
     }
 }
 
-/// Looks the model up, constructs the driver and starts its actor.
-fn start(c: &ComponentConfig, registry: &Registry) -> Result<ResourceHandle, ComponentError> {
-    let Some(reg) = registry.lookup(&c.api, &c.model) else {
-        return Err(if registry.knows_api(&c.api) {
-            error(
-                c,
-                "model",
-                format!(
-                    "unknown model {} for {}; known: {:?}",
-                    c.model,
-                    c.api,
-                    registry.models_for(&c.api)
-                ),
-            )
-        } else {
-            error(c, "api", format!("unknown api {}", c.api))
-        });
+/// Builds a built-in model's driver and starts its actor, or adds the
+/// component to the module that serves its model.
+async fn start(
+    c: &ComponentConfig,
+    registry: &Registry,
+    modules: &Modules,
+    robot: &Robot,
+) -> Result<ResourceState, ComponentError> {
+    if let Some(reg) = registry.lookup(&c.api, &c.model) {
+        return start_builtin(c, reg).map(ResourceState::Ready);
+    }
+    if modules.serves(&c.api, &c.model) {
+        let dependencies = robot
+            .full_names(&c.depends_on)
+            .map_err(|d| error(c, "depends_on", format!("dependency {d:?} is not serving")))?;
+        return modules
+            .add(c, dependencies)
+            .await
+            .map(ResourceState::Modular)
+            .map_err(|e| error(c, "model", e));
+    }
+    let mut message = if registry.knows_api(&c.api) {
+        format!(
+            "unknown model {} for {}; built-in: {:?}",
+            c.model,
+            c.api,
+            registry.models_for(&c.api)
+        )
+    } else {
+        format!(
+            "no built-in model or module serves model {} for {}",
+            c.model, c.api
+        )
     };
+    for (module, why) in modules.not_ready() {
+        message.push_str(&format!("; module {module:?} is not ready: {why}"));
+    }
+    let field = if registry.knows_api(&c.api) || !modules.not_ready().is_empty() {
+        "model"
+    } else {
+        "api"
+    };
+    Err(error(c, field, message))
+}
+
+/// Constructs a built-in driver and starts its actor.
+fn start_builtin(c: &ComponentConfig, reg: Registration) -> Result<ResourceHandle, ComponentError> {
     let built = (reg.build)(&c.name, &c.attributes)
         .map_err(|e| error(c, &format!("attributes.{}", e.field), e.problem))?;
     let full: Arc<str> = format!("{}/{}", c.api, c.name).into();
     // A blocking driver gets a thread of its own; the others share the actor thread.
     let arbiter = (reg.blocking)(&c.attributes).then(Arbiter::new);
-    let handle = match (built, arbiter) {
-        (Built::Motor(d), None) => ResourceHandle::Motor(Handle::start(full, d)),
-        (Built::Motor(d), Some(a)) => ResourceHandle::Motor(Handle::start_on(full, d, &a.handle())),
-        (Built::Base(d), None) => ResourceHandle::Base(Handle::start(full, d)),
-        (Built::Base(d), Some(a)) => ResourceHandle::Base(Handle::start_on(full, d, &a.handle())),
-        (Built::InputController(d), _) => {
-            ResourceHandle::InputController(InputControllerHandle::start(full, d))
-        }
-    };
+    let handle = ResourceHandle::start(full, built, arbiter.as_ref().map(|a| a.handle()).as_ref());
     Ok(handle)
 }
 
@@ -248,7 +296,8 @@ mod tests {
             comp("m", &[]),
             comp("m", &[])
         ));
-        let robot = build(&cfg, &Registry::builtin());
+        let robot = Robot::default();
+        build(&cfg, &Registry::builtin(), &Modules::default(), &robot).await;
         assert_eq!(robot.entries().len(), 2);
         assert!(robot.motor("m").is_ok());
     }

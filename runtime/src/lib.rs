@@ -1,9 +1,10 @@
-//! axle's runtime: config, registry, builder, resource actors and the gRPC API.
+//! axle's runtime: config, registry, builder, resource actors, modules and
+//! the gRPC API.
 
 pub mod builder;
 pub mod config;
 pub mod grpc;
-pub mod models;
+pub mod modules;
 pub mod registry;
 pub mod resources;
 pub mod robot;

@@ -2,7 +2,9 @@
 
 use actix::Actor;
 use axle_runtime::config::{DEFAULT_ROVER, RobotConfig};
-use axle_runtime::grpc::{self, Listeners};
+use axle_runtime::grpc::{self, Listeners, Served};
+use axle_runtime::modules::{Directory, Modules, SocketDir, restrict};
+use axle_runtime::robot::Robot;
 use axle_runtime::sessions::SessionSupervisor;
 use axle_runtime::{builder, registry::Registry};
 use clap::Parser;
@@ -83,54 +85,105 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args, config: RobotConfig) -> Result<(), String> {
-    let robot = Arc::new(builder::build(&config, &Registry::builtin()));
     let bind = args
         .bind
-        .or(config.bind_address)
+        .or(config.bind_address.clone())
         .unwrap_or_else(|| DEFAULT_BIND.into());
+    // Bind first: a taken port fails axle before any module starts.
     let tcp = TcpListener::bind(&bind)
         .await
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let local = tcp.local_addr().map_err(|e| e.to_string())?;
-    let unix = match args.socket {
-        Some(path) => Some((bind_unix(&path)?, path)),
-        None => None,
+    let unix = match &args.socket {
+        Some(path) => vec![(bind_unix(path)?, path.clone())],
+        None => Vec::new(),
     };
-    let failed = robot
-        .entries()
-        .iter()
-        .filter(|e| matches!(e.state, axle_runtime::robot::ResourceState::Failed(_)))
-        .count();
-    info!(
-        address = %local,
-        socket = ?unix.as_ref().map(|(_, p)| p),
-        resources = robot.entries().len() - failed,
-        failed,
-        heartbeat_window = %axle_runtime::config::show_duration(config.sessions.heartbeat_window),
-        "listening"
-    );
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
-    let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
     let sessions = SessionSupervisor::new(config.sessions)
         .map_err(|e| format!("cannot start the session supervisor: {e}"))?
         .start();
-    let server = tokio::spawn(grpc::serve(
-        robot.clone(),
+    let served = Served {
+        robot: Arc::new(Robot::default()),
         sessions,
-        Listeners { tcp, unix },
-        async {
-            let _ = shutdown_rx.await;
-        },
-    ));
+        modules: Arc::new(Directory::default()),
+    };
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let shutdown = move || {
+        let mut rx = shutdown_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+
+    // Modules reach the robot through the parent socket, from the moment
+    // they start: a Python module connects to it before answering Ready.
+    let sockets = match config.modules.is_empty() {
+        true => None,
+        false => Some(
+            SocketDir::create()
+                .map_err(|e| format!("cannot create the module socket directory: {e}"))?,
+        ),
+    };
+    let mut servers = Vec::new();
+    if let Some(dir) = &sockets {
+        let path = dir.parent_socket();
+        let listener = bind_unix(&path)?;
+        restrict(&path).map_err(|e| format!("cannot restrict {}: {e}", path.display()))?;
+        let listeners = Listeners {
+            tcp: None,
+            unix: vec![(listener, path)],
+        };
+        servers.push(tokio::spawn(grpc::serve(
+            served.clone(),
+            listeners,
+            shutdown(),
+        )));
+    }
+    let modules = match &sockets {
+        Some(dir) => {
+            Modules::start(
+                &config.modules,
+                dir,
+                served.robot.clone(),
+                served.modules.clone(),
+            )
+            .await
+        }
+        None => Modules::default(),
+    };
+    builder::build(&config, &Registry::builtin(), &modules, &served.robot).await;
+
+    let listeners = Listeners {
+        tcp: Some(tcp),
+        unix,
+    };
+    servers.push(tokio::spawn(grpc::serve(
+        served.clone(),
+        listeners,
+        shutdown(),
+    )));
+    let entries = served.robot.entries();
+    let failed = entries.iter().filter(|e| !e.is_serving()).count();
+    info!(
+        address = %local,
+        socket = ?args.socket,
+        resources = entries.len() - failed,
+        failed,
+        modules = config.modules.len(),
+        heartbeat_window = %axle_runtime::config::show_duration(config.sessions.heartbeat_window),
+        "listening"
+    );
     let cause = tokio::select! {
         _ = term.recv() => "SIGTERM",
         _ = int.recv() => "SIGINT",
     };
     info!(signal = cause, "shutting down: stopping every actuator");
-    robot.stop_all("shutdown").await;
-    let _ = shutdown_tx.send(());
-    let _ = server.await;
+    served.robot.stop_all("shutdown").await;
+    modules.shutdown().await;
+    let _ = shutdown_tx.send(true);
+    futures::future::join_all(servers).await;
+    drop(sockets);
     info!("stopped");
     Ok(())
 }

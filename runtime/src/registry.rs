@@ -2,19 +2,10 @@
 //! and remote parts will register theirs the same way, and the actors do not
 //! change.
 
-use crate::models::fake::{FakeBase, FakeInputController, FakeMotor};
-use axle_sdk_module::{Api, AttributeError, Attributes, Base, InputController, Model, Motor};
+use axle_sdk_module::fake::{FakeBase, FakeInputController, FakeMotor};
+pub use axle_sdk_module::host::Built;
+use axle_sdk_module::{Api, AttributeError, Attributes, Model};
 use std::collections::BTreeMap;
-
-/// A driver fresh from its constructor, tagged with its API.
-pub enum Built {
-    /// A motor driver.
-    Motor(Box<dyn Motor>),
-    /// A base driver.
-    Base(Box<dyn Base>),
-    /// An input controller driver.
-    InputController(Box<dyn InputController>),
-}
 
 /// Builds a driver from a component's name and attributes.
 pub type Constructor = fn(&str, &Attributes) -> Result<Built, AttributeError>;

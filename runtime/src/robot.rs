@@ -1,12 +1,16 @@
-//! The robot: every configured resource, ready or failed, and what applies to
-//! all of them (StopAll, machine status).
+//! The robot: every configured resource, built in, modular or failed, and
+//! what applies to all of them (StopAll, machine status).
 
 use crate::config::ComponentConfig;
+use crate::modules::ModularHandle;
 use crate::resources::{BaseHandle, InputControllerHandle, MotorHandle, ResourceHandle, Stoppable};
+use axle_sdk_module::grpc::Resources;
 use axle_sdk_module::{Api, Model, ResourceError};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::sync::RwLock;
 use std::time::{Duration, SystemTime};
+use tonic::Status;
 use tracing::{info, warn};
 
 /// How long one actuator may take to stop before StopAll reports it.
@@ -15,8 +19,10 @@ pub const STOP_TIMEOUT: Duration = Duration::from_secs(2);
 /// A resource's state.
 #[derive(Clone)]
 pub enum ResourceState {
-    /// Built and serving.
+    /// Built in and serving.
     Ready(ResourceHandle),
+    /// Served by a module, through its proxy actor.
+    Modular(ModularHandle),
     /// Refused or failed to build, with the error to show.
     Failed(String),
 }
@@ -30,20 +36,24 @@ pub struct ResourceEntry {
     pub api: Option<Api>,
     /// Its model, if known.
     pub model: Option<Model>,
-    /// Ready or failed.
+    /// Ready, modular or failed.
     pub state: ResourceState,
+    /// Why a resource that is configured and built cannot serve now (its
+    /// module crashed), for machine status.
+    pub problem: Option<String>,
     /// When it reached that state.
     pub since: SystemTime,
 }
 
 impl ResourceEntry {
     /// A resource that is serving.
-    pub fn ready(c: &ComponentConfig, handle: ResourceHandle) -> Self {
+    pub fn ready(c: &ComponentConfig, state: ResourceState) -> Self {
         Self {
             name: c.name.clone(),
             api: Some(c.api.clone()),
             model: Some(c.model.clone()),
-            state: ResourceState::Ready(handle),
+            state,
+            problem: None,
             since: SystemTime::now(),
         }
     }
@@ -55,7 +65,26 @@ impl ResourceEntry {
             api,
             model,
             state: ResourceState::Failed(error),
+            problem: None,
             since: SystemTime::now(),
+        }
+    }
+
+    /// Whether it serves calls (built in or modular).
+    pub fn is_serving(&self) -> bool {
+        !matches!(self.state, ResourceState::Failed(_))
+    }
+
+    /// Its full name, e.g. `rdk:component:motor/left`.
+    pub fn full_name(&self) -> Option<String> {
+        self.api.as_ref().map(|a| format!("{a}/{}", self.name))
+    }
+
+    fn stoppable(&self) -> Option<Stoppable> {
+        match &self.state {
+            ResourceState::Ready(h) => h.stoppable(),
+            ResourceState::Modular(h) => h.stoppable(),
+            ResourceState::Failed(_) => None,
         }
     }
 }
@@ -81,67 +110,143 @@ pub enum LookupError {
         /// Its build error.
         error: String,
     },
+    /// The resource is modular, but the call reached the built-in services:
+    /// its request could not be read for routing.
+    #[error(
+        "{api} {name:?} is served by module {module:?}, but this request could not be routed to it"
+    )]
+    Unrouted {
+        /// The API asked for.
+        api: &'static str,
+        /// The name asked for.
+        name: String,
+        /// The module serving it.
+        module: String,
+    },
 }
 
-/// The robot's resources.
+/// The robot's resources. The builder adds them one by one, in dependency
+/// order, while the robot already serves modules on the parent socket.
+#[derive(Default)]
 pub struct Robot {
+    table: RwLock<Table>,
+}
+
+#[derive(Default)]
+struct Table {
     entries: Vec<ResourceEntry>,
     by_name: HashMap<String, usize>,
+}
+
+impl Table {
+    fn get(&self, name: &str) -> Option<&ResourceEntry> {
+        self.by_name.get(name).map(|&i| &self.entries[i])
+    }
 }
 
 /// A lookup per API: the ready handle, or why there is none.
 macro_rules! typed_lookup {
     ($fn:ident, $variant:ident, $handle:ty, $subtype:literal, $label:literal) => {
-        /// The named resource, if it is ready and of this API.
-        pub fn $fn(&self, name: &str) -> Result<&$handle, LookupError> {
-            let entry = self.by_name.get(name).map(|&i| &self.entries[i]);
-            match entry {
-                Some(ResourceEntry {
-                    state: ResourceState::Ready(ResourceHandle::$variant(h)),
-                    ..
-                }) => Ok(h),
-                Some(ResourceEntry {
-                    state: ResourceState::Failed(error),
-                    api: Some(api),
-                    ..
-                }) if api.subtype == $subtype => Err(LookupError::Failed {
+        /// The named resource, if it is ready, built in and of this API.
+        pub fn $fn(&self, name: &str) -> Result<$handle, LookupError> {
+            let table = self.read();
+            let not_found = || LookupError::NotFound {
+                api: $label,
+                name: name.into(),
+            };
+            let entry = table.get(name).ok_or_else(not_found)?;
+            if entry.api.as_ref().is_none_or(|a| a.subtype != $subtype) {
+                return Err(not_found());
+            }
+            match &entry.state {
+                ResourceState::Ready(ResourceHandle::$variant(h)) => Ok(h.clone()),
+                ResourceState::Failed(error) => Err(LookupError::Failed {
                     api: $label,
                     name: name.into(),
                     error: error.clone(),
                 }),
-                _ => Err(LookupError::NotFound {
+                ResourceState::Modular(h) => Err(LookupError::Unrouted {
                     api: $label,
                     name: name.into(),
+                    module: h.module().to_string(),
                 }),
+                ResourceState::Ready(_) => Err(not_found()),
             }
         }
     };
 }
 
 impl Robot {
-    /// A robot of these resources. A name resolves to its ready entry if it
-    /// has one (a refused duplicate must not hide the component it copies),
-    /// else to its first entry.
+    /// A robot of these resources.
     pub fn new(entries: Vec<ResourceEntry>) -> Self {
-        let mut by_name = HashMap::new();
-        for (i, e) in entries.iter().enumerate() {
-            let ready = matches!(e.state, ResourceState::Ready(_));
-            match by_name.entry(e.name.clone()) {
-                Entry::Vacant(slot) => {
-                    slot.insert(i);
-                }
-                Entry::Occupied(mut slot) if ready => {
-                    slot.insert(i);
-                }
-                Entry::Occupied(_) => {}
+        let robot = Self::default();
+        for e in entries {
+            robot.insert(e);
+        }
+        robot
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Table> {
+        // A panic while holding the lock cannot leave the table half written:
+        // every write is a single push or assignment.
+        self.table.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Table> {
+        self.table.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a resource. A name resolves to its serving entry if it has one
+    /// (a refused duplicate must not hide the component it copies), else to
+    /// its first entry.
+    pub fn insert(&self, entry: ResourceEntry) {
+        let mut table = self.write();
+        let serving = entry.is_serving();
+        let i = table.entries.len();
+        match table.by_name.entry(entry.name.clone()) {
+            Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
+            Entry::Occupied(mut slot) if serving => {
+                slot.insert(i);
+            }
+            Entry::Occupied(_) => {}
+        }
+        table.entries.push(entry);
+    }
+
+    /// Records why the serving resource `name` cannot serve now, or that it
+    /// can again (`None`).
+    pub fn set_problem(&self, name: &str, problem: Option<String>) {
+        let mut table = self.write();
+        if let Some(&i) = table.by_name.get(name) {
+            let entry = &mut table.entries[i];
+            if entry.problem != problem {
+                entry.problem = problem;
+                entry.since = SystemTime::now();
             }
         }
-        Self { entries, by_name }
     }
 
     /// Every configured resource, ready or failed.
-    pub fn entries(&self) -> &[ResourceEntry] {
-        &self.entries
+    pub fn entries(&self) -> Vec<ResourceEntry> {
+        self.read().entries.clone()
+    }
+
+    /// The full names of `names` (short names of serving resources); the
+    /// first name that does not resolve is the error.
+    pub fn full_names(&self, names: &[String]) -> Result<Vec<String>, String> {
+        let table = self.read();
+        names
+            .iter()
+            .map(|n| {
+                table
+                    .get(n)
+                    .filter(|e| e.is_serving())
+                    .and_then(ResourceEntry::full_name)
+                    .ok_or_else(|| n.clone())
+            })
+            .collect()
     }
 
     typed_lookup!(motor, Motor, MotorHandle, "motor", "motor");
@@ -154,28 +259,62 @@ impl Robot {
         "input controller"
     );
 
-    /// The actuator `name` of API `subtype` (e.g. "motor"), if it is ready.
-    pub fn actuator(&self, subtype: &str, name: &str) -> Option<Stoppable> {
-        let entry = &self.entries[*self.by_name.get(name)?];
+    /// The modular resource `name` of API `subtype`, if there is one.
+    pub fn modular(&self, subtype: &str, name: &str) -> Option<ModularHandle> {
+        let table = self.read();
+        let entry = table.get(name)?;
         match &entry.state {
-            ResourceState::Ready(h) if entry.api.as_ref()?.subtype == subtype => h.stoppable(),
+            ResourceState::Modular(h) if entry.api.as_ref()?.subtype == subtype => Some(h.clone()),
             _ => None,
         }
+    }
+
+    /// Whether any resource is served by a module.
+    pub fn has_modular(&self) -> bool {
+        self.read()
+            .entries
+            .iter()
+            .any(|e| matches!(e.state, ResourceState::Modular(_)))
+    }
+
+    /// The actuator `name` of API `subtype` (e.g. "motor"), if it is serving.
+    pub fn actuator(&self, subtype: &str, name: &str) -> Option<Stoppable> {
+        let table = self.read();
+        let entry = table.get(name)?;
+        if entry.api.as_ref()?.subtype != subtype {
+            return None;
+        }
+        entry.stoppable()
+    }
+
+    /// The actuators among `full_names` (`api/name`).
+    pub fn actuators_named(&self, full_names: &[String]) -> Vec<Stoppable> {
+        let table = self.read();
+        full_names
+            .iter()
+            .filter_map(|full| {
+                let (api, name) = full.rsplit_once('/')?;
+                let entry = table.get(name)?;
+                (entry.api.as_ref()?.to_string() == api).then(|| entry.stoppable())?
+            })
+            .collect()
     }
 
     /// Stops every actuator at once, each bounded by [`STOP_TIMEOUT`], and
     /// returns the ones that failed or timed out.
     pub async fn stop_all(&self, cause: &'static str) -> Vec<(String, ResourceError)> {
-        let pending: Vec<_> = self
-            .entries
-            .iter()
-            .filter_map(|e| match &e.state {
-                ResourceState::Ready(h) => h.stoppable().map(|s| (e.name.clone(), s)),
-                ResourceState::Failed(_) => None,
-            })
-            .map(|(name, s)| async move { (name, s.stop_within(cause, STOP_TIMEOUT).await) })
-            .collect();
-        let count = pending.len();
+        let actuators: Vec<_> = {
+            let table = self.read();
+            table
+                .entries
+                .iter()
+                .filter_map(|e| e.stoppable().map(|s| (e.name.clone(), s)))
+                .collect()
+        };
+        let count = actuators.len();
+        let pending = actuators
+            .into_iter()
+            .map(|(name, s)| async move { (name, s.stop_within(cause, STOP_TIMEOUT).await) });
         let failures: Vec<_> = futures::future::join_all(pending)
             .await
             .into_iter()
@@ -191,5 +330,26 @@ impl Robot {
             "stopped all actuators"
         );
         failures
+    }
+}
+
+impl Resources for Robot {
+    fn motor(&self, name: &str) -> Result<MotorHandle, Status> {
+        Ok(Robot::motor(self, name)?)
+    }
+    fn base(&self, name: &str) -> Result<BaseHandle, Status> {
+        Ok(Robot::base(self, name)?)
+    }
+    fn input_controller(&self, name: &str) -> Result<InputControllerHandle, Status> {
+        Ok(Robot::input_controller(self, name)?)
+    }
+}
+
+impl From<LookupError> for Status {
+    fn from(e: LookupError) -> Self {
+        match e {
+            LookupError::Unrouted { .. } => Status::internal(e.to_string()),
+            _ => Status::not_found(e.to_string()),
+        }
     }
 }

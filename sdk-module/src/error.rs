@@ -31,6 +31,30 @@ impl ResourceError {
     }
 }
 
+impl ResourceError {
+    /// The error a remote resource's gRPC status stands for: the inverse of
+    /// `From<ResourceError> for Status`, with the other codes mapped to the
+    /// nearest kind.
+    pub fn from_status(s: &tonic::Status) -> Self {
+        use tonic::Code;
+        let message = s.message().to_string();
+        match s.code() {
+            Code::InvalidArgument | Code::OutOfRange => Self::InvalidArgument(message),
+            Code::Aborted | Code::Cancelled => Self::Aborted(message),
+            Code::Unimplemented => Self::Unimplemented(message),
+            Code::FailedPrecondition | Code::NotFound => Self::FailedPrecondition(message),
+            Code::Unavailable | Code::DeadlineExceeded => Self::Unavailable(message),
+            _ => Self::Internal(message),
+        }
+    }
+}
+
+impl From<crate::AttributeError> for ResourceError {
+    fn from(e: crate::AttributeError) -> Self {
+        Self::InvalidArgument(format!("attributes.{}: {}", e.field, e.problem))
+    }
+}
+
 impl From<ResourceError> for tonic::Status {
     fn from(e: ResourceError) -> Self {
         let code = match &e {

@@ -33,7 +33,9 @@ class Axle:
             path.write_text(config if isinstance(config, str) else json.dumps(config))
             cmd += ["--config", str(path)]
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        # Modules get their data dirs under VIAM_HOME: keep them in the test's dir.
+        env = {**os.environ, "VIAM_HOME": str(workdir / "viam-home")}
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         self.address = self._wait_listening()
 
     def _wait_listening(self, timeout=15.0):

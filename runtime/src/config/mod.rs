@@ -3,8 +3,10 @@
 //! with an error naming it and the field, and the rest of the robot runs.
 
 mod duration;
+mod modules;
 
 pub use duration::{parse_duration, show_duration};
+pub use modules::{ModuleConfig, ModuleEntry, ModuleError};
 
 use axle_sdk_module::{Api, Attributes, Model, validate_name};
 use serde_json::{Map, Value};
@@ -118,20 +120,30 @@ pub struct RobotConfig {
     pub sessions: SessionsConfig,
     /// The components, in file order.
     pub components: Vec<ComponentEntry>,
+    /// The modules, in file order.
+    pub modules: Vec<ModuleEntry>,
 }
 
 /// The rover axle serves when started without `--config`.
 pub const DEFAULT_ROVER: &str = include_str!("../../../examples/rover.json");
 
 impl RobotConfig {
-    /// Reads and parses a config file.
+    /// Reads and parses a config file. A module's relative
+    /// `executable_path` is taken from the config file's directory.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: shown.clone(),
             source,
         })?;
-        Self::parse(&text, &shown)
+        let mut config = Self::parse(&text, &shown)?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for m in config.modules.iter_mut().flatten() {
+            if m.executable_path.is_relative() {
+                m.executable_path = dir.join(&m.executable_path);
+            }
+        }
+        Ok(config)
     }
 
     /// Parses config text; `path` is only for messages.
@@ -178,10 +190,20 @@ impl RobotConfig {
                 .collect(),
             Some(_) => return Err(shape("components", "expected a list of components")),
         };
+        let modules = match root.get("modules") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| modules::parse_module(i, v))
+                .collect(),
+            Some(_) => return Err(shape("modules", "expected a list of modules")),
+        };
         Ok(Self {
             bind_address,
             sessions,
             components,
+            modules,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! `viam.robot.v1.RobotService`: what the robot as a whole answers.
 
-use super::convert::{duration, timestamp};
+use crate::modules::Directory;
+use crate::modules::directory::ModuleState;
 use crate::registry::SERVED_APIS;
 use crate::robot::{ResourceState, Robot};
 use crate::sessions::supervisor::{Heartbeat, ListSessions, StartSession};
@@ -9,6 +10,7 @@ use actix::Addr;
 use axle_proto::common::ResourceName;
 use axle_proto::robot::robot_service_server::RobotService;
 use axle_proto::robot::*;
+use axle_sdk_module::grpc::convert::{duration, timestamp};
 use std::sync::Arc;
 use std::time::SystemTime;
 use tonic::{Request, Response, Status};
@@ -21,15 +23,21 @@ pub const API_VERSION: &str = "v0.1.601";
 pub struct RobotApi {
     robot: Arc<Robot>,
     sessions: Addr<SessionSupervisor>,
+    modules: Arc<Directory>,
     started: SystemTime,
 }
 
 impl RobotApi {
     /// The robot-wide API of `robot`, with sessions kept by `sessions`.
-    pub fn new(robot: Arc<Robot>, sessions: Addr<SessionSupervisor>) -> Self {
+    pub fn new(
+        robot: Arc<Robot>,
+        sessions: Addr<SessionSupervisor>,
+        modules: Arc<Directory>,
+    ) -> Self {
         Self {
             robot,
             sessions,
+            modules,
             started: SystemTime::now(),
         }
     }
@@ -49,6 +57,36 @@ fn proto_name(api: Option<&axle_sdk_module::Api>, name: &str) -> ResourceName {
     }
 }
 
+impl RobotApi {
+    fn module_statuses(&self) -> Vec<ModuleStatus> {
+        self.modules
+            .all()
+            .into_iter()
+            .map(|(module_name, m)| ModuleStatus {
+                module_name,
+                state: match m.state {
+                    ModuleState::Starting => module_status::State::Starting,
+                    ModuleState::Ready => module_status::State::Ready,
+                    ModuleState::Unhealthy => module_status::State::Unhealthy,
+                    ModuleState::Closing => module_status::State::Closing,
+                }
+                .into(),
+                last_updated: Some(timestamp(m.since)),
+                error: m.error,
+                consecutive_failures: m.failures,
+            })
+            .collect()
+    }
+}
+
+/// The process id of a caller on a Unix socket.
+fn peer_pid(extensions: &http::Extensions) -> Option<i32> {
+    extensions
+        .get::<tonic::transport::server::UdsConnectInfo>()
+        .and_then(|i| i.peer_cred)
+        .and_then(|c| c.pid())
+}
+
 #[tonic::async_trait]
 impl RobotService for RobotApi {
     async fn resource_names(
@@ -59,7 +97,7 @@ impl RobotService for RobotApi {
             .robot
             .entries()
             .iter()
-            .filter(|e| matches!(e.state, ResourceState::Ready(_)))
+            .filter(|e| e.is_serving())
             .map(|e| proto_name(e.api.as_ref(), &e.name))
             .collect();
         Ok(Response::new(ResourceNamesResponse { resources }))
@@ -93,9 +131,11 @@ impl RobotService for RobotApi {
             .entries()
             .iter()
             .map(|e| {
-                let (state, error) = match &e.state {
-                    ResourceState::Ready(_) => (resource_status::State::Ready, String::new()),
-                    ResourceState::Failed(err) => (resource_status::State::Unhealthy, err.clone()),
+                let (state, error) = match (&e.state, &e.problem) {
+                    (ResourceState::Failed(err), _) | (_, Some(err)) => {
+                        (resource_status::State::Unhealthy, err.clone())
+                    }
+                    _ => (resource_status::State::Ready, String::new()),
                 };
                 ResourceStatus {
                     name: Some(proto_name(e.api.as_ref(), &e.name)),
@@ -113,6 +153,7 @@ impl RobotService for RobotApi {
                 last_updated: Some(timestamp(self.started)),
             }),
             state: get_machine_status_response::State::Running.into(),
+            modules: self.module_statuses(),
             ..Default::default()
         }))
     }
@@ -198,16 +239,21 @@ impl RobotService for RobotApi {
         Ok(Response::new(GetSessionsResponse { sessions }))
     }
 
+    /// Modules send their logs here, over the parent socket; each entry is
+    /// tagged with the module whose process sent it.
     async fn log(&self, req: Request<LogRequest>) -> Reply<LogResponse> {
+        let module = peer_pid(req.extensions())
+            .and_then(|pid| self.modules.name_of(pid))
+            .unwrap_or_default();
         for entry in req.into_inner().logs {
             let (logger, message) = (entry.logger_name, entry.message);
             match entry.level.to_ascii_lowercase().as_str() {
                 "error" | "fatal" | "panic" | "dpanic" | "critical" => {
-                    error!(logger = %logger, "{message}")
+                    error!(module = %module, logger = %logger, "{message}")
                 }
-                "warn" | "warning" => warn!(logger = %logger, "{message}"),
-                "debug" => debug!(logger = %logger, "{message}"),
-                _ => info!(logger = %logger, "{message}"),
+                "warn" | "warning" => warn!(module = %module, logger = %logger, "{message}"),
+                "debug" => debug!(module = %module, logger = %logger, "{message}"),
+                _ => info!(module = %module, logger = %logger, "{message}"),
             }
         }
         Ok(Response::new(LogResponse {}))

@@ -1,9 +1,9 @@
-//! Serving the robot over TCP (h2c) and, on request, a Unix socket.
+//! Serving the robot: over TCP (h2c), on Unix sockets, and to modules on the
+//! parent socket. Every listener gets the same stack: the session layer,
+//! then the module router, then axle's own services.
 
-use super::base::BaseApi;
-use super::input_controller::InputControllerApi;
-use super::motor::MotorApi;
 use super::robot::RobotApi;
+use crate::modules::{Directory, RouteLayer};
 use crate::robot::Robot;
 use crate::sessions::{SessionLayer, SessionSupervisor};
 use actix::Addr;
@@ -11,6 +11,7 @@ use axle_proto::base::base_service_server::BaseServiceServer;
 use axle_proto::inputcontroller::input_controller_service_server::InputControllerServiceServer;
 use axle_proto::motor::motor_service_server::MotorServiceServer;
 use axle_proto::robot::robot_service_server::RobotServiceServer;
+use axle_sdk_module::grpc::{BaseApi, InputControllerApi, MotorApi};
 use futures::future::join_all;
 use std::future::Future;
 use std::path::PathBuf;
@@ -20,37 +21,50 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::{TcpListenerStream, UnixListenerStream};
 use tonic::transport::Server;
 use tonic::transport::server::Router;
+use tower::layer::util::{Identity, Stack};
 use tracing::warn;
 
 /// Where the robot is served: bound sockets, ready to accept.
+#[derive(Default)]
 pub struct Listeners {
-    /// The TCP listener.
-    pub tcp: TcpListener,
-    /// A Unix socket listener, and its path (unlinked when serving ends).
-    pub unix: Option<(UnixListener, PathBuf)>,
+    /// A TCP listener.
+    pub tcp: Option<TcpListener>,
+    /// Unix socket listeners, and their paths (unlinked when serving ends).
+    pub unix: Vec<(UnixListener, PathBuf)>,
 }
 
-fn router(robot: &Arc<Robot>, sessions: &Addr<SessionSupervisor>) -> Router<SessionStack> {
+/// What every listener serves: the robot, its sessions and its modules.
+#[derive(Clone)]
+pub struct Served {
+    /// The robot's resources.
+    pub robot: Arc<Robot>,
+    /// The session supervisor.
+    pub sessions: Addr<SessionSupervisor>,
+    /// The modules' states.
+    pub modules: Arc<Directory>,
+}
+
+type Layers = Stack<RouteLayer, Stack<SessionLayer, Identity>>;
+
+fn router(s: &Served) -> Router<Layers> {
     Server::builder()
-        .layer(SessionLayer::new(robot.clone(), sessions.clone()))
+        .layer(SessionLayer::new(s.robot.clone(), s.sessions.clone()))
+        .layer(RouteLayer::new(s.robot.clone()))
         .add_service(RobotServiceServer::new(RobotApi::new(
-            robot.clone(),
-            sessions.clone(),
+            s.robot.clone(),
+            s.sessions.clone(),
+            s.modules.clone(),
         )))
-        .add_service(MotorServiceServer::new(MotorApi(robot.clone())))
-        .add_service(BaseServiceServer::new(BaseApi(robot.clone())))
+        .add_service(MotorServiceServer::new(MotorApi(s.robot.clone())))
+        .add_service(BaseServiceServer::new(BaseApi(s.robot.clone())))
         .add_service(InputControllerServiceServer::new(InputControllerApi(
-            robot.clone(),
+            s.robot.clone(),
         )))
 }
 
-type SessionStack = tower::layer::util::Stack<SessionLayer, tower::layer::util::Identity>;
-
-/// Serves `robot`, with sessions kept by `sessions`, on every listener until
-/// `shutdown` resolves.
+/// Serves on every listener until `shutdown` resolves.
 pub async fn serve(
-    robot: Arc<Robot>,
-    sessions: Addr<SessionSupervisor>,
+    served: Served,
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
@@ -61,23 +75,27 @@ pub async fn serve(
             let _ = rx.wait_for(|s| *s).await;
         }
     };
-    // Nagle's algorithm would hold small replies back for tens of ms.
-    let tcp = TcpListenerStream::new(listeners.tcp).map(|s| {
-        if let Ok(s) = &s {
-            let _ = s.set_nodelay(true);
-        }
-        s
-    });
-    let mut servers = vec![tokio::spawn(
-        router(&robot, &sessions).serve_with_incoming_shutdown(tcp, stopped()),
-    )];
-    let socket_path = listeners.unix.map(|(listener, path)| {
+    let mut servers = Vec::new();
+    if let Some(tcp) = listeners.tcp {
+        // Nagle's algorithm would hold small replies back for tens of ms.
+        let tcp = TcpListenerStream::new(tcp).map(|s| {
+            if let Ok(s) = &s {
+                let _ = s.set_nodelay(true);
+            }
+            s
+        });
+        servers.push(tokio::spawn(
+            router(&served).serve_with_incoming_shutdown(tcp, stopped()),
+        ));
+    }
+    let mut paths = Vec::new();
+    for (listener, path) in listeners.unix {
         let incoming = UnixListenerStream::new(listener);
         servers.push(tokio::spawn(
-            router(&robot, &sessions).serve_with_incoming_shutdown(incoming, stopped()),
+            router(&served).serve_with_incoming_shutdown(incoming, stopped()),
         ));
-        path
-    });
+        paths.push(path);
+    }
     shutdown.await;
     let _ = stop_tx.send(true);
     // Open streams (StreamEvents) would hold a graceful shutdown forever.
@@ -93,7 +111,7 @@ pub async fn serve(
         }
         Err(_) => warn!("open calls or streams did not end within 2 s; closing them"),
     }
-    if let Some(path) = socket_path {
+    for path in paths {
         let _ = std::fs::remove_file(path);
     }
 }

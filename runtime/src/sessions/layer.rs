@@ -12,14 +12,12 @@
 
 use super::supervisor::{MonitoredCall, SessionSupervisor};
 use super::{Owner, supervisor_gone};
-use crate::registry::SERVED_APIS;
+use crate::grpc::named::{read_unary, resource_name, resource_subtype};
 use crate::robot::Robot;
 use actix::Addr;
-use bytes::Bytes;
 use futures::future::{BoxFuture, Either};
 use http::{HeaderValue, Request, Response};
-use http_body_util::{BodyExt, Full, Limited};
-use prost::Message;
+use http_body_util::Full;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tonic::Status;
@@ -30,8 +28,6 @@ use tower::{Layer, Service};
 pub const SID_HEADER: &str = "viam-sid";
 /// Response header naming the safety-monitored resource a call drove.
 pub const SMRN_HEADER: &str = "viam-smrn";
-/// The largest monitored request the layer buffers (tonic's own decode limit).
-const MAX_MONITORED_REQUEST: usize = 4 * 1024 * 1024;
 
 /// Adds session checks to a gRPC server.
 #[derive(Clone)]
@@ -93,14 +89,9 @@ where
 /// The API subtype ("motor") a monitored path belongs to; `None` for paths
 /// that are not monitored.
 fn monitored_subtype(path: &str) -> Option<&'static str> {
-    if !axle_proto::is_safety_monitored(path) {
-        return None;
-    }
-    let service = path.trim_start_matches('/').split('/').next()?;
-    SERVED_APIS
-        .iter()
-        .find(|(_, s)| *s == service)
-        .map(|(subtype, _)| *subtype)
+    axle_proto::is_safety_monitored(path)
+        .then(|| resource_subtype(path))
+        .flatten()
 }
 
 /// Checks the session of one monitored call, then runs it.
@@ -116,12 +107,9 @@ where
     let (parts, body) = req.into_parts();
     // Monitored methods are unary (checked at build time): the whole request
     // is one small message, and reading it first costs nothing extra.
-    let bytes = match Limited::new(body, MAX_MONITORED_REQUEST).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) => {
-            let status = Status::invalid_argument(format!("cannot read the request: {e}"));
-            return Ok(status.into_http());
-        }
+    let bytes = match read_unary(body).await {
+        Ok(bytes) => bytes,
+        Err(status) => return Ok(status.into_http()),
     };
     let sid = parts
         .headers
@@ -158,69 +146,9 @@ fn with_smrn(mut response: Response<Body>, smrn: Option<HeaderValue>) -> Respons
     response
 }
 
-/// Any monitored request, seen only for its `name`.
-#[derive(Clone, PartialEq, Message)]
-struct Named {
-    #[prost(string, tag = "1")]
-    name: String,
-}
-
-/// The `name` in a gRPC-framed request: a 5-byte header (compression flag,
-/// big-endian length), then the protobuf message. Compressed or malformed
-/// requests name nothing here; the handler reports them.
-fn resource_name(framed: &Bytes) -> Option<String> {
-    let (&compressed, rest) = framed.split_first()?;
-    let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-    let message = rest.get(4..4 + len)?;
-    if compressed != 0 {
-        return None;
-    }
-    Named::decode(message).ok().map(|n| n.name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn framed(message: &[u8]) -> Bytes {
-        let mut b = vec![0];
-        b.extend_from_slice(&(message.len() as u32).to_be_bytes());
-        b.extend_from_slice(message);
-        b.into()
-    }
-
-    #[test]
-    fn the_name_is_read_from_any_monitored_request() {
-        let req = axle_proto::motor::SetPowerRequest {
-            name: "left".into(),
-            power_pct: 0.5,
-            extra: None,
-        };
-        assert_eq!(
-            resource_name(&framed(&req.encode_to_vec())).as_deref(),
-            Some("left")
-        );
-        let req = axle_proto::base::MoveStraightRequest {
-            name: "base".into(),
-            distance_mm: 10,
-            mm_per_sec: 5.0,
-            extra: None,
-        };
-        assert_eq!(
-            resource_name(&framed(&req.encode_to_vec())).as_deref(),
-            Some("base")
-        );
-    }
-
-    #[test]
-    fn truncated_or_garbage_requests_name_nothing() {
-        assert_eq!(resource_name(&Bytes::from_static(&[0, 0, 0])), None);
-        assert_eq!(
-            resource_name(&Bytes::from_static(&[0, 0, 0, 0, 9, 1])),
-            None
-        );
-        assert_eq!(resource_name(&framed(&[0xff, 0xff, 0xff])), None);
-    }
 
     #[test]
     fn only_monitored_paths_of_served_apis_are_guarded() {

@@ -351,10 +351,10 @@ impl Handler<ListSessions> for SessionSupervisor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::fake::FakeMotor;
     use crate::resources::MotorHandle;
     use crate::resources::actor::Stop;
     use axle_sdk_module::ResourceError;
+    use axle_sdk_module::fake::FakeMotor;
     use std::time::Duration;
     use tokio::time::sleep;
 

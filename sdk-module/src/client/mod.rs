@@ -19,7 +19,7 @@ mod resources;
 mod session;
 
 pub use resources::{BaseClient, MotorClient};
-pub use session::SessionChannel;
+pub use session::{SID_HEADER, SessionChannel};
 
 use axle_proto::common::ResourceName;
 use axle_proto::robot::robot_service_client::RobotServiceClient;

@@ -5,12 +5,14 @@
 Prints "ready" once connected, then runs one command per stdin line:
     power NAME P          set_power; prints "ok" or "error STATUS MESSAGE"
     go_for NAME RPM REVS  starts go_for and prints "started" while it runs
+    base_power NAME Y Z   a base's set_power (forward Y, spin Z); prints "ok"
 """
 
 import asyncio
 import sys
 
 from grpclib import GRPCError
+from viam.components.base import Base, Vector3
 from viam.components.motor import Motor
 from viam.robot.client import RobotClient
 from viam.rpc.dial import DialOptions
@@ -29,8 +31,12 @@ async def main(address: str, disable_sessions: bool):
     background = set()
     while line := await loop.run_in_executor(None, sys.stdin.readline):
         cmd, name, *args = line.split()
-        motor = Motor.from_robot(robot, name)
-        if cmd == "power":
+        motor = Motor.from_robot(robot, name) if cmd != "base_power" else None
+        if cmd == "base_power":
+            base = Base.from_robot(robot, name)
+            await base.set_power(Vector3(x=0, y=float(args[0]), z=0), Vector3(x=0, y=0, z=float(args[1])))
+            print("ok", flush=True)
+        elif cmd == "power":
             try:
                 await motor.set_power(float(args[0]))
                 print("ok", flush=True)

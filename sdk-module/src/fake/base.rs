@@ -1,8 +1,8 @@
 //! A simulated base that keeps an odometry pose from the motions it is given.
 
 use super::{do_commands, doc};
-use crate::registry::Built;
-use axle_sdk_module::{
+use crate::host::Built;
+use crate::{
     Actuator, AttributeError, Attributes, Base, BaseProperties, Document, Motion, Resource,
     ResourceError, Vector3,
 };

@@ -1,16 +1,21 @@
-//! Resources as actors. [`actor`] holds the one actor type; the other files
+//! Hosting drivers: every resource, built into axle or served by a module,
+//! runs as a [`actor::ResourceActor`] that owns its driver. The other files
 //! give each API a typed handle that validates arguments and sends messages.
+//!
+//! [`caller`] carries the session of the client whose call a driver is
+//! serving, so a module's driver can pass it on to its dependencies.
 
 pub mod actor;
 mod base;
+pub mod caller;
 mod input_controller;
 mod motor;
 
 pub use input_controller::{InputControllerHandle, StreamFilter};
 
+use crate::{Actuator, Document, Motion, Resource, ResourceError};
 use actix::prelude::*;
 use actor::{Abandon, BaseApi, Call, Kind, MotorApi, Move, ResourceActor, Stop};
-use axle_sdk_module::{Actuator, Document, Motion, Resource, ResourceError};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,7 +74,7 @@ impl<K: Kind> Handle<K> {
         R: Send + 'static,
         F: FnOnce(&mut K::Driver) -> Result<R, ResourceError> + Send + 'static,
     {
-        let request = self.addr.send(Call(Box::new(f)));
+        let request = self.addr.send(Call(Box::new(caller::carry(f))));
         let name = self.name.clone();
         async move { request.await.map_err(|_| gone(&name))? }
     }
@@ -122,7 +127,7 @@ where
     {
         let request = self.addr.send(Move {
             command,
-            start: Box::new(start),
+            start: Box::new(caller::carry(start)),
         });
         let (addr, name) = (self.addr.clone(), self.name.clone());
         async move {
@@ -192,6 +197,16 @@ impl Stoppable {
     }
 }
 
+/// A driver fresh from its constructor, tagged with its API.
+pub enum Built {
+    /// A motor driver.
+    Motor(Box<dyn crate::Motor>),
+    /// A base driver.
+    Base(Box<dyn crate::Base>),
+    /// An input controller driver.
+    InputController(Box<dyn crate::InputController>),
+}
+
 /// A running resource of any API.
 #[derive(Clone)]
 pub enum ResourceHandle {
@@ -204,6 +219,21 @@ pub enum ResourceHandle {
 }
 
 impl ResourceHandle {
+    /// Starts an actor for `driver`, serving the resource `name` (a full
+    /// name), on `arbiter` if given (for drivers that block), else on the
+    /// current one.
+    pub fn start(name: Arc<str>, driver: Built, arbiter: Option<&ArbiterHandle>) -> Self {
+        match (driver, arbiter) {
+            (Built::Motor(d), None) => Self::Motor(Handle::start(name, d)),
+            (Built::Motor(d), Some(a)) => Self::Motor(Handle::start_on(name, d, a)),
+            (Built::Base(d), None) => Self::Base(Handle::start(name, d)),
+            (Built::Base(d), Some(a)) => Self::Base(Handle::start_on(name, d, a)),
+            (Built::InputController(d), a) => {
+                Self::InputController(InputControllerHandle::start_on(name, d, a))
+            }
+        }
+    }
+
     /// The resource as an actuator, if it moves.
     pub fn stoppable(&self) -> Option<Stoppable> {
         match self {
@@ -211,132 +241,5 @@ impl ResourceHandle {
             Self::Base(h) => Some(h.stoppable()),
             Self::InputController(_) => None,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::models::fake::FakeMotor;
-    use std::time::{Duration, Instant};
-
-    fn motor() -> MotorHandle {
-        let driver: Box<dyn axle_sdk_module::Motor> = Box::new(FakeMotor::new("m", 60.0));
-        Handle::start("rdk:component:motor/m".into(), driver)
-    }
-
-    #[actix::test]
-    async fn stop_interrupts_a_motion_in_flight_at_once() {
-        let m = motor();
-        let long = tokio::spawn(m.run("GoFor", |d| d.go_for(60.0, 60.0)));
-        tokio::time::sleep(Duration::from_millis(30)).await;
-        assert!(m.is_moving().await.unwrap());
-        let t0 = Instant::now();
-        m.stop("Stop").await.unwrap();
-        let outcome = long.await.unwrap();
-        assert!(t0.elapsed() < Duration::from_millis(20));
-        assert!(
-            matches!(outcome, Err(ResourceError::Aborted(msg)) if msg.contains("interrupted by Stop"))
-        );
-        assert!(!m.is_moving().await.unwrap());
-    }
-
-    #[actix::test]
-    async fn a_new_command_supersedes_the_motion_in_flight() {
-        let m = motor();
-        let first = tokio::spawn(m.run("GoFor", |d| d.go_for(60.0, 60.0)));
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        m.set_power(0.5).await.unwrap();
-        assert!(
-            matches!(first.await.unwrap(), Err(ResourceError::Aborted(msg)) if msg.contains("by SetPower"))
-        );
-        // The old motion's timer must not stop the motor later.
-        assert_eq!(m.is_powered().await.unwrap(), (true, 0.5));
-    }
-
-    #[actix::test]
-    async fn a_motion_whose_waiter_is_dropped_is_stopped() {
-        let m = motor();
-        let waiter = tokio::spawn(m.run("GoFor", |d| d.go_for(60.0, 60.0)));
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        waiter.abort();
-        let _ = waiter.await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(!m.is_moving().await.unwrap());
-    }
-
-    #[actix::test]
-    async fn a_blocking_driver_runs_on_its_own_arbiter() {
-        let arbiter = actix::Arbiter::new();
-        let driver: Box<dyn axle_sdk_module::Motor> = Box::new(FakeMotor::new("b", 60.0));
-        let m: MotorHandle =
-            Handle::start_on("rdk:component:motor/b".into(), driver, &arbiter.handle());
-        let here = std::thread::current().id();
-        let there = m.call(|_| Ok(std::thread::current().id())).await.unwrap();
-        assert_ne!(here, there);
-        m.go_for(6000.0, 1.0).await.unwrap();
-        assert_eq!(m.position().await.unwrap(), 1.0);
-        arbiter.stop();
-    }
-
-    /// A fake motor whose SetRPM always fails, as hardware sometimes does.
-    struct Refuser(FakeMotor);
-
-    impl Resource for Refuser {}
-
-    impl Actuator for Refuser {
-        fn stop(&mut self) -> Result<(), ResourceError> {
-            self.0.stop()
-        }
-        fn is_moving(&mut self) -> Result<bool, ResourceError> {
-            self.0.is_moving()
-        }
-        fn check_motion(&mut self) -> Result<Motion, ResourceError> {
-            self.0.check_motion()
-        }
-    }
-
-    impl axle_sdk_module::Motor for Refuser {
-        fn set_power(&mut self, power: f64) -> Result<(), ResourceError> {
-            self.0.set_power(power)
-        }
-        fn set_rpm(&mut self, _: f64) -> Result<(), ResourceError> {
-            Err(ResourceError::Internal("driver fault".into()))
-        }
-        fn go_for(&mut self, rpm: f64, revolutions: f64) -> Result<Motion, ResourceError> {
-            self.0.go_for(rpm, revolutions)
-        }
-        fn go_to(&mut self, rpm: f64, position: f64) -> Result<Motion, ResourceError> {
-            self.0.go_to(rpm, position)
-        }
-        fn reset_zero_position(&mut self, offset: f64) -> Result<(), ResourceError> {
-            self.0.reset_zero_position(offset)
-        }
-        fn position(&mut self) -> Result<f64, ResourceError> {
-            self.0.position()
-        }
-        fn properties(&mut self) -> Result<axle_sdk_module::MotorProperties, ResourceError> {
-            self.0.properties()
-        }
-        fn is_powered(&mut self) -> Result<(bool, f64), ResourceError> {
-            self.0.is_powered()
-        }
-    }
-
-    #[actix::test]
-    async fn a_refused_command_does_not_leave_the_interrupted_motion_running() {
-        let driver: Box<dyn axle_sdk_module::Motor> = Box::new(Refuser(FakeMotor::new("r", 60.0)));
-        let m: MotorHandle = Handle::start("rdk:component:motor/r".into(), driver);
-        let first = tokio::spawn(m.run("GoFor", |d| d.go_for(60.0, 60.0)));
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        assert_eq!(
-            m.set_rpm(30.0).await,
-            Err(ResourceError::Internal("driver fault".into()))
-        );
-        assert!(matches!(
-            first.await.unwrap(),
-            Err(ResourceError::Aborted(_))
-        ));
-        assert!(!m.is_moving().await.unwrap());
     }
 }

@@ -1,6 +1,6 @@
 //! `viam.component.motor.v1.MotorService`.
 
-use crate::robot::Robot;
+use super::Resources;
 use axle_proto::common;
 use axle_proto::motor::motor_service_server::MotorService;
 use axle_proto::motor::*;
@@ -8,12 +8,12 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 /// Serves every motor of the robot.
-pub struct MotorApi(pub Arc<Robot>);
+pub struct MotorApi<R>(pub Arc<R>);
 
 type Reply<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
-impl MotorService for MotorApi {
+impl<R: Resources> MotorService for MotorApi<R> {
     async fn set_power(&self, req: Request<SetPowerRequest>) -> Reply<SetPowerResponse> {
         let r = req.into_inner();
         self.0.motor(&r.name)?.set_power(r.power_pct).await?;

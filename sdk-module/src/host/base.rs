@@ -1,7 +1,7 @@
 //! The base API as messages to a base's actor.
 
 use super::BaseHandle;
-use axle_sdk_module::{BaseProperties, Motion, ResourceError, Vector3, validate};
+use crate::{BaseProperties, Motion, ResourceError, Vector3, validate};
 
 impl BaseHandle {
     /// MoveStraight: returns when the base has arrived, or is stopped.

@@ -2,9 +2,9 @@
 //! and its events are the ones clients trigger.
 
 use super::{do_commands, doc};
-use crate::registry::Built;
-use axle_sdk_module::input::CONTROLS;
-use axle_sdk_module::{
+use crate::host::Built;
+use crate::input::CONTROLS;
+use crate::{
     AttributeError, Attributes, Document, Event, EventSink, InputController, Resource,
     ResourceError,
 };

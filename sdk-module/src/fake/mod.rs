@@ -1,5 +1,7 @@
-//! The `rdk:builtin:fake` models: simulated hardware that behaves like the
-//! real thing in time, so clients can be written and tested without a robot.
+//! The fake models: simulated hardware that behaves like the real thing in
+//! time, so clients can be written and tested without a robot. axle serves
+//! them built in as `rdk:builtin:fake`; the same drivers run unchanged in a
+//! module (`modules/fake-motor`).
 
 mod base;
 mod input_controller;
@@ -9,7 +11,7 @@ pub use base::FakeBase;
 pub use input_controller::FakeInputController;
 pub use motor::FakeMotor;
 
-use axle_sdk_module::{Document, ResourceError};
+use crate::{Document, ResourceError};
 use serde_json::Value;
 
 /// Runs each `{command: argument}` pair of a DoCommand through `run`, and

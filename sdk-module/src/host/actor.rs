@@ -7,8 +7,8 @@
 //! that changes motion) cancels the timer, stops the driver and ends the
 //! waiting caller with ABORTED, all within one message.
 
+use crate::{Actuator, Base, InputController, Motion, Motor, Resource, ResourceError};
 use actix::prelude::*;
-use axle_sdk_module::{Actuator, Base, InputController, Motion, Motor, Resource, ResourceError};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 use tracing::{debug, info, warn};

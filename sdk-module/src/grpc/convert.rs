@@ -1,6 +1,6 @@
 //! Between protobuf's well-known types and the SDK's plain Rust types.
 
-use axle_sdk_module::{Document, Vector3};
+use crate::{Document, Vector3};
 use prost_types::{ListValue, Struct, Timestamp, Value, value::Kind};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -1,7 +1,8 @@
 //! `viam.component.base.v1.BaseService`.
 
 use super::convert::vector;
-use crate::robot::Robot;
+
+use super::Resources;
 use axle_proto::base::base_service_server::BaseService;
 use axle_proto::base::*;
 use axle_proto::common;
@@ -9,12 +10,12 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 /// Serves every base of the robot.
-pub struct BaseApi(pub Arc<Robot>);
+pub struct BaseApi<R>(pub Arc<R>);
 
 type Reply<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
-impl BaseService for BaseApi {
+impl<R: Resources> BaseService for BaseApi<R> {
     async fn move_straight(
         &self,
         req: Request<MoveStraightRequest>,

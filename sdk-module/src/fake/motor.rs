@@ -1,8 +1,8 @@
 //! A simulated motor whose position integrates power × max_rpm over time.
 
 use super::{do_commands, doc};
-use crate::registry::Built;
-use axle_sdk_module::{
+use crate::host::Built;
+use crate::{
     Actuator, AttributeError, Attributes, Document, Motion, Motor, MotorProperties, Resource,
     ResourceError,
 };

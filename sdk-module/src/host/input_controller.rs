@@ -3,8 +3,8 @@
 
 use super::Handle;
 use super::actor::InputControllerApi;
-use axle_sdk_module::input::ALL_EVENTS;
-use axle_sdk_module::{Event, EventSink, InputController, ResourceError};
+use crate::input::ALL_EVENTS;
+use crate::{Event, EventSink, InputController, ResourceError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -23,13 +23,23 @@ const EVENT_BUFFER: usize = 256;
 
 impl InputControllerHandle {
     /// Attaches a new event sink to `driver` and starts its actor.
-    pub fn start(name: Arc<str>, mut driver: Box<dyn InputController>) -> Self {
+    pub fn start(name: Arc<str>, driver: Box<dyn InputController>) -> Self {
+        Self::start_on(name, driver, None)
+    }
+
+    /// As [`Self::start`], on `arbiter` if given.
+    pub fn start_on(
+        name: Arc<str>,
+        mut driver: Box<dyn InputController>,
+        arbiter: Option<&actix::ArbiterHandle>,
+    ) -> Self {
         let events = EventSink::new(EVENT_BUFFER);
         driver.attach(events.clone());
-        Self {
-            actor: Handle::start(name, driver),
-            events,
-        }
+        let actor = match arbiter {
+            Some(a) => Handle::start_on(name, driver, a),
+            None => Handle::start(name, driver),
+        };
+        Self { actor, events }
     }
 
     /// GetControls.

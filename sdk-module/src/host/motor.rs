@@ -1,7 +1,7 @@
 //! The motor API as messages to a motor's actor.
 
 use super::MotorHandle;
-use axle_sdk_module::{Motion, MotorProperties, ResourceError, validate};
+use crate::{Motion, MotorProperties, ResourceError, validate};
 
 impl MotorHandle {
     /// SetPower.

@@ -1,12 +1,13 @@
 //! `viam.component.inputcontroller.v1.InputControllerService`.
 
 use super::convert::{system_time, timestamp};
-use crate::resources::StreamFilter;
-use crate::robot::Robot;
+use crate::host::StreamFilter;
+
+use super::Resources;
+use crate::input::{CONTROLS, EVENT_TYPES};
 use axle_proto::common;
 use axle_proto::inputcontroller::input_controller_service_server::InputControllerService;
 use axle_proto::inputcontroller::*;
-use axle_sdk_module::input::{CONTROLS, EVENT_TYPES};
 use std::pin::Pin;
 use std::sync::Arc;
 use tokio_stream::wrappers::BroadcastStream;
@@ -16,11 +17,11 @@ use tonic::{Request, Response, Status};
 use tracing::warn;
 
 /// Serves every input controller of the robot.
-pub struct InputControllerApi(pub Arc<Robot>);
+pub struct InputControllerApi<R>(pub Arc<R>);
 
 type Reply<T> = Result<Response<T>, Status>;
 
-fn to_proto(e: axle_sdk_module::Event) -> Event {
+fn to_proto(e: crate::Event) -> Event {
     Event {
         time: Some(timestamp(e.time)),
         event: e.event,
@@ -29,8 +30,8 @@ fn to_proto(e: axle_sdk_module::Event) -> Event {
     }
 }
 
-fn from_proto(e: Event) -> axle_sdk_module::Event {
-    axle_sdk_module::Event {
+fn from_proto(e: Event) -> crate::Event {
+    crate::Event {
         time: system_time(e.time),
         event: e.event,
         control: e.control,
@@ -64,7 +65,7 @@ fn filter_of(events: Vec<stream_events_request::Events>) -> Result<StreamFilter,
 }
 
 #[tonic::async_trait]
-impl InputControllerService for InputControllerApi {
+impl<R: Resources> InputControllerService for InputControllerApi<R> {
     async fn get_controls(&self, req: Request<GetControlsRequest>) -> Reply<GetControlsResponse> {
         let controls = self
             .0

@@ -1,3 +1,0 @@
-//! Built-in models. Each registers a constructor in the [`crate::registry`].
-
-pub mod fake;

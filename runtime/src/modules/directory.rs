@@ -1,0 +1,85 @@
+//! What the rest of axle may know about the modules without asking their
+//! actors: each module's state for GetMachineStatus, and its process id, so
+//! that a Log call on the parent socket is tagged with the module that sent it.
+
+use std::collections::BTreeMap;
+use std::sync::RwLock;
+use std::time::SystemTime;
+
+/// A module's state, as GetMachineStatus reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleState {
+    /// Its process is starting and has not answered Ready.
+    Starting,
+    /// It answered Ready; its resources are added.
+    Ready,
+    /// It failed to start or crashed; it is restarted with backoff.
+    Unhealthy,
+    /// axle is shutting it down.
+    Closing,
+}
+
+/// One module's status.
+#[derive(Debug, Clone)]
+pub struct ModuleInfo {
+    /// Its state.
+    pub state: ModuleState,
+    /// The last error, empty when healthy.
+    pub error: String,
+    /// Failed starts or crashes in a row.
+    pub failures: u32,
+    /// The process id of the running module.
+    pub pid: Option<i32>,
+    /// When the state last changed.
+    pub since: SystemTime,
+}
+
+/// Every module's status, kept current by the module actors.
+#[derive(Default)]
+pub struct Directory {
+    modules: RwLock<BTreeMap<String, ModuleInfo>>,
+}
+
+impl Directory {
+    /// Sets module `name`'s state and error (`""` for none).
+    pub fn set(&self, name: &str, state: ModuleState, error: impl Into<String>, failures: u32) {
+        let mut modules = self.modules.write().unwrap_or_else(|e| e.into_inner());
+        let info = modules.entry(name.into()).or_insert(ModuleInfo {
+            state,
+            error: String::new(),
+            failures: 0,
+            pid: None,
+            since: SystemTime::now(),
+        });
+        info.state = state;
+        info.error = error.into();
+        info.failures = failures;
+        info.since = SystemTime::now();
+    }
+
+    /// Records the process id of module `name` (`None` once it has exited).
+    pub fn set_pid(&self, name: &str, pid: Option<i32>) {
+        let mut modules = self.modules.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(info) = modules.get_mut(name) {
+            info.pid = pid;
+        }
+    }
+
+    /// The module whose process is `pid`.
+    pub fn name_of(&self, pid: i32) -> Option<String> {
+        let modules = self.modules.read().unwrap_or_else(|e| e.into_inner());
+        modules
+            .iter()
+            .find(|(_, info)| info.pid == Some(pid))
+            .map(|(name, _)| name.clone())
+    }
+
+    /// Every module's status, by name.
+    pub fn all(&self) -> Vec<(String, ModuleInfo)> {
+        let modules = self.modules.read().unwrap_or_else(|e| e.into_inner());
+        modules
+            .iter()
+            .map(|(n, i)| (n.clone(), i.clone()))
+            .collect()
+    }
+}

@@ -1,0 +1,655 @@
+//! `ModuleActor`: one per configured module. It owns the module's process
+//! and its resources' proxies, and decides what happens when the process
+//! starts, becomes ready, crashes or is shut down.
+//!
+//! - Start: spawn the process, wait for its socket, call Ready (retrying
+//!   while the module is not yet serving), learn its handler map.
+//! - Crash ([`ModuleActor::crashed`]): the proxies answer UNAVAILABLE, the
+//!   actuators its resources drove are stopped, and the module restarts after
+//!   a backoff that starts at 10 ms and doubles with each failure in a row,
+//!   up to 10 s. Once ready, its resources are re-added in dependency order.
+//! - Shutdown: RemoveResource for each resource, SIGTERM, then SIGKILL to the
+//!   process group if it has not exited in time. The child is always reaped.
+
+use super::directory::{Directory, ModuleState};
+use super::process::{self, Tail};
+use super::proxy::{Link, ModularHandle, ModularResource};
+use crate::config::{ComponentConfig, ModuleConfig};
+use crate::robot::{Robot, STOP_TIMEOUT};
+use actix::prelude::*;
+use axle_proto::app::ComponentConfig as ProtoComponentConfig;
+use axle_proto::module::module_service_client::ModuleServiceClient;
+use axle_proto::module::*;
+use axle_sdk_module::grpc::convert::to_struct;
+use axle_sdk_module::{Api, Model};
+use hyper_util::rt::TokioIo;
+use nix::sys::signal::Signal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::UnixStream;
+use tokio::sync::oneshot;
+use tonic::Code;
+use tonic::transport::{Channel, Endpoint, Uri};
+use tracing::{error, info, warn};
+
+/// How long a module may take to exit after SIGTERM before its group is killed.
+const EXIT_GRACE: Duration = Duration::from_secs(3);
+/// A module that ran this long before crashing starts its backoff afresh.
+const STABLE_AFTER: Duration = Duration::from_secs(10);
+/// The first restart delay, doubled for each failure in a row.
+const FIRST_BACKOFF: Duration = Duration::from_millis(10);
+/// The longest restart delay.
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// The (API, model) pairs a module serves, from its Ready answer.
+pub type Handlers = Vec<(Api, Model)>;
+
+/// The delay before restart number `failures` (1-based) in a row.
+pub fn backoff(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(16);
+    (FIRST_BACKOFF * 2u32.pow(doublings)).min(MAX_BACKOFF)
+}
+
+/// Where the module's process is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Spawned, not yet ready.
+    Starting,
+    /// Serving.
+    Ready,
+    /// Failed to start, crashed, or is being killed; a restart is scheduled
+    /// once the process is gone.
+    Down,
+    /// Shutting down for good.
+    Closing,
+}
+
+/// A resource the module serves, kept to re-add it after a crash.
+struct Added {
+    config: ComponentConfig,
+    dependencies: Vec<String>,
+    proxy: ModularHandle,
+}
+
+/// The actor that runs one module.
+pub struct ModuleActor {
+    config: ModuleConfig,
+    name: Arc<str>,
+    socket: PathBuf,
+    parent_socket: PathBuf,
+    robot: Arc<Robot>,
+    directory: Arc<Directory>,
+    phase: Phase,
+    /// Counts process starts, so that news about an old process is ignored.
+    generation: u64,
+    pid: Option<i32>,
+    channel: Option<Channel>,
+    resources: Vec<Added>,
+    failures: u32,
+    up_since: Option<Instant>,
+    down_since: Option<Instant>,
+    tail: Tail,
+    ready_waiters: Vec<oneshot::Sender<Result<Handlers, String>>>,
+    exit_waiters: Vec<oneshot::Sender<()>>,
+}
+
+impl ModuleActor {
+    /// An actor for `config`, serving on `socket`, whose resources reach the
+    /// robot through `parent_socket`.
+    pub fn new(
+        config: ModuleConfig,
+        socket: PathBuf,
+        parent_socket: PathBuf,
+        robot: Arc<Robot>,
+        directory: Arc<Directory>,
+    ) -> Self {
+        Self {
+            name: config.name.as_str().into(),
+            config,
+            socket,
+            parent_socket,
+            robot,
+            directory,
+            phase: Phase::Down,
+            generation: 0,
+            pid: None,
+            channel: None,
+            resources: Vec::new(),
+            failures: 0,
+            up_since: None,
+            down_since: None,
+            tail: Tail::default(),
+            ready_waiters: Vec::new(),
+            exit_waiters: Vec::new(),
+        }
+    }
+
+    fn set_state(&self, state: ModuleState, error: &str) {
+        self.directory.set(&self.name, state, error, self.failures);
+    }
+
+    /// Spawns the process and starts waiting for it to be ready.
+    fn launch(&mut self, ctx: &mut Context<Self>) {
+        self.generation += 1;
+        let generation = self.generation;
+        self.phase = Phase::Starting;
+        // A module retrying after failures stays unhealthy, with the last
+        // error shown, until it is ready again.
+        if self.failures == 0 {
+            self.set_state(ModuleState::Starting, "");
+        }
+        let _ = std::fs::remove_file(&self.socket);
+        let started = Instant::now();
+        let mut child = match process::spawn(&self.config, &self.socket, &self.tail) {
+            Ok(child) => child,
+            Err(e) => return self.failed(e, ctx),
+        };
+        let pid = child.id().and_then(|p| i32::try_from(p).ok());
+        self.pid = pid;
+        self.directory.set_pid(&self.name, pid);
+        info!(module = %self.name, pid, "module started");
+        let addr = ctx.address();
+        actix::spawn(async move {
+            let status = match child.wait().await {
+                Ok(s) => s.to_string(),
+                Err(e) => format!("unknown status ({e})"),
+            };
+            addr.do_send(Exited { generation, status });
+        });
+        let addr = ctx.address();
+        let (socket, parent) = (self.socket.clone(), self.parent_socket.clone());
+        let timeout = self.config.startup_timeout;
+        actix::spawn(async move {
+            let outcome = ready(socket, parent, timeout).await;
+            addr.do_send(Launched {
+                generation,
+                outcome,
+                took: started.elapsed(),
+            });
+        });
+    }
+
+    /// The module failed to start: report it, and retry after a backoff once
+    /// its process (if any) is gone.
+    fn failed(&mut self, error: String, ctx: &mut Context<Self>) {
+        self.failures += 1;
+        self.phase = Phase::Down;
+        let error = match self.tail.text() {
+            t if t.is_empty() => error,
+            t => format!("{error}; its last output: {t}"),
+        };
+        let delay = backoff(self.failures);
+        error!(module = %self.name, failures = self.failures, retry_in = ?delay, "module failed to start: {error}");
+        self.set_state(ModuleState::Unhealthy, &error);
+        for w in self.ready_waiters.drain(..) {
+            let _ = w.send(Err(error.clone()));
+        }
+        match self.pid {
+            // The restart waits for the process's exit.
+            Some(pid) => process::signal_group(pid, Signal::SIGKILL),
+            None => self.restart_later(delay, ctx),
+        }
+    }
+
+    fn restart_later(&mut self, delay: Duration, ctx: &mut Context<Self>) {
+        ctx.run_later(delay, |act, ctx| {
+            if act.phase == Phase::Down {
+                act.launch(ctx);
+            }
+        });
+    }
+
+    /// What happens when a ready module's process exits: its resources stop
+    /// serving, whatever they drove is stopped, and it restarts.
+    fn crashed(&mut self, status: &str, ctx: &mut Context<Self>) {
+        let ran = self
+            .up_since
+            .take()
+            .map(|t| t.elapsed())
+            .unwrap_or_default();
+        self.failures = if ran >= STABLE_AFTER {
+            1
+        } else {
+            self.failures + 1
+        };
+        self.phase = Phase::Down;
+        self.down_since = Some(Instant::now());
+        let reason = format!("crashed ({status}) and is restarting");
+        for r in &self.resources {
+            r.proxy.relink(Link::Down(reason.as_str().into()));
+            self.robot.set_problem(
+                &r.config.name,
+                Some(format!("module {:?} {reason}", self.name)),
+            );
+        }
+        let delay = backoff(self.failures);
+        let error = format!(
+            "exited unexpectedly ({status}); last output: {}",
+            self.tail.text()
+        );
+        error!(module = %self.name, failures = self.failures, restart_in = ?delay, "module crashed: {error}");
+        if self.failures >= 3 {
+            warn!(module = %self.name, failures = self.failures, restart_in = ?delay, "module is crash-looping; backing off");
+        }
+        self.set_state(ModuleState::Unhealthy, &error);
+        self.stop_what_it_drove();
+        self.restart_later(delay, ctx);
+    }
+
+    /// A module that dies mid-command may leave the motors its resources
+    /// drove running: stop them.
+    fn stop_what_it_drove(&self) {
+        let dependencies: Vec<String> = self
+            .resources
+            .iter()
+            .flat_map(|r| r.dependencies.clone())
+            .collect();
+        let actuators = self.robot.actuators_named(&dependencies);
+        if actuators.is_empty() {
+            return;
+        }
+        let module = self.name.clone();
+        actix::spawn(async move {
+            for a in actuators {
+                match a.stop_within("module crashed", STOP_TIMEOUT).await {
+                    Ok(()) => {
+                        info!(module = %module, resource = %a.name, "stopped what the crashed module drove")
+                    }
+                    Err(e) => {
+                        warn!(module = %module, resource = %a.name, error = %e, "could not stop what the crashed module drove")
+                    }
+                }
+            }
+        });
+    }
+
+    /// Re-adds every resource after a restart, in the order first added
+    /// (dependency order), and relinks their proxies.
+    fn readd(&mut self, channel: Channel) {
+        let jobs: Vec<_> = self
+            .resources
+            .iter()
+            .map(|r| (r.config.clone(), r.dependencies.clone(), r.proxy.clone()))
+            .collect();
+        let (robot, module, timeout) = (
+            self.robot.clone(),
+            self.name.clone(),
+            self.config.startup_timeout,
+        );
+        let down_since = self.down_since.take();
+        actix::spawn(async move {
+            let count = jobs.len();
+            for (config, dependencies, proxy) in jobs {
+                match add_resource(&channel, &config, &dependencies, timeout).await {
+                    Ok(()) => {
+                        proxy.relink(Link::Up(channel.clone()));
+                        robot.set_problem(&config.name, None);
+                    }
+                    Err(e) => {
+                        warn!(module = %module, resource = %config.name, error = %e, "could not re-add resource after restart");
+                        robot.set_problem(&config.name, Some(e));
+                    }
+                }
+            }
+            let took_ms = down_since.map(|t| t.elapsed().as_secs_f64() * 1e3);
+            info!(module = %module, resources = count, took_ms, "module serving again after a crash");
+        });
+    }
+}
+
+impl Actor for ModuleActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.launch(ctx);
+    }
+}
+
+/// The module answered Ready, or could not be made ready.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Launched {
+    generation: u64,
+    outcome: Result<Ready, String>,
+    took: Duration,
+}
+
+struct Ready {
+    channel: Channel,
+    handlers: Vec<(Api, Model)>,
+}
+
+/// The module's process exited and was reaped.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Exited {
+    generation: u64,
+    status: String,
+}
+
+impl Handler<Launched> for ModuleActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Launched, ctx: &mut Context<Self>) {
+        if msg.generation != self.generation || self.phase != Phase::Starting {
+            return;
+        }
+        let ready = match msg.outcome {
+            Ok(ready) => ready,
+            Err(e) => return self.failed(e, ctx),
+        };
+        info!(module = %self.name, took_ms = msg.took.as_secs_f64() * 1e3, models = ready.handlers.len(), "module ready");
+        self.phase = Phase::Ready;
+        self.up_since = Some(Instant::now());
+        self.channel = Some(ready.channel.clone());
+        self.set_state(ModuleState::Ready, "");
+        for w in self.ready_waiters.drain(..) {
+            let _ = w.send(Ok(ready.handlers.clone()));
+        }
+        if !self.resources.is_empty() {
+            self.readd(ready.channel);
+        }
+    }
+}
+
+impl Handler<Exited> for ModuleActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Exited, ctx: &mut Context<Self>) {
+        if msg.generation != self.generation {
+            return;
+        }
+        self.pid = None;
+        self.channel = None;
+        self.directory.set_pid(&self.name, None);
+        match self.phase {
+            Phase::Closing => {
+                info!(module = %self.name, status = %msg.status, "module exited");
+                for w in self.exit_waiters.drain(..) {
+                    let _ = w.send(());
+                }
+            }
+            Phase::Starting => self.failed(format!("exited during startup ({})", msg.status), ctx),
+            Phase::Down => self.restart_later(backoff(self.failures), ctx),
+            Phase::Ready => self.crashed(&msg.status, ctx),
+        }
+    }
+}
+
+/// Waits until the module has answered its first Ready (or failed to);
+/// answers the models it serves.
+#[derive(Message)]
+#[rtype(result = "Result<Handlers, String>")]
+pub struct WaitReady;
+
+impl Handler<WaitReady> for ModuleActor {
+    type Result = ResponseFuture<Result<Handlers, String>>;
+
+    fn handle(&mut self, _: WaitReady, _: &mut Context<Self>) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.ready_waiters.push(tx);
+        Box::pin(async move {
+            rx.await
+                .map_err(|_| "the module's actor stopped".to_string())?
+        })
+    }
+}
+
+/// Asks the module which resources a component depends on (ValidateConfig);
+/// answers short names.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<String>, String>")]
+pub struct Validate(pub ComponentConfig);
+
+impl Handler<Validate> for ModuleActor {
+    type Result = ResponseFuture<Result<Vec<String>, String>>;
+
+    fn handle(&mut self, Validate(config): Validate, _: &mut Context<Self>) -> Self::Result {
+        let channel = self.channel.clone();
+        let timeout = self.config.startup_timeout;
+        let module = self.name.clone();
+        Box::pin(async move {
+            let channel = channel.ok_or_else(|| format!("module {module:?} is not running"))?;
+            let req = ValidateConfigRequest {
+                config: Some(to_proto(&config)),
+            };
+            let mut client = ModuleServiceClient::new(channel);
+            let call = client.validate_config(req);
+            match tokio::time::timeout(timeout, call).await {
+                Err(_) => Err(format!(
+                    "module {module:?} did not answer ValidateConfig within {timeout:?}"
+                )),
+                Ok(Err(s)) if s.code() == Code::Unimplemented => Ok(Vec::new()),
+                Ok(Err(s)) => Err(s.message().to_string()),
+                Ok(Ok(r)) => Ok(r
+                    .into_inner()
+                    .dependencies
+                    .iter()
+                    .map(|d| {
+                        d.rsplit_once('/')
+                            .map_or(d.as_str(), |(_, n)| n)
+                            .to_string()
+                    })
+                    .collect()),
+            }
+        })
+    }
+}
+
+/// Adds a component to the module (AddResource) and starts its proxy.
+#[derive(Message)]
+#[rtype(result = "Result<ModularHandle, String>")]
+pub struct Add {
+    /// The component.
+    pub config: ComponentConfig,
+    /// The full names of what it depends on.
+    pub dependencies: Vec<String>,
+}
+
+impl Handler<Add> for ModuleActor {
+    type Result = ResponseActFuture<Self, Result<ModularHandle, String>>;
+
+    fn handle(&mut self, add: Add, _: &mut Context<Self>) -> Self::Result {
+        let channel = self.channel.clone();
+        let timeout = self.config.startup_timeout;
+        let module = self.name.clone();
+        let call = async move {
+            let channel = channel.ok_or_else(|| format!("module {module:?} is not running"))?;
+            add_resource(&channel, &add.config, &add.dependencies, timeout).await?;
+            Ok::<_, String>((channel, add))
+        };
+        Box::pin(call.into_actor(self).map(|outcome, act, _| {
+            let (channel, add) = outcome?;
+            let proxy = ModuleActor::proxy(act, &add.config, channel);
+            act.resources.push(Added {
+                config: add.config,
+                dependencies: add.dependencies,
+                proxy: proxy.clone(),
+            });
+            Ok(proxy)
+        }))
+    }
+}
+
+impl ModuleActor {
+    fn proxy(&self, config: &ComponentConfig, channel: Channel) -> ModularHandle {
+        ModularHandle::start(ModularResource::new(
+            &config.api,
+            &config.name,
+            self.name.clone(),
+            Link::Up(channel),
+            self.config.call_timeout,
+        ))
+    }
+}
+
+/// Shuts the module down for good: RemoveResource for each resource,
+/// SIGTERM, then SIGKILL to its process group after a grace period. Returns
+/// once the process is reaped and its socket unlinked.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Shutdown;
+
+impl Handler<Shutdown> for ModuleActor {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _: Shutdown, _: &mut Context<Self>) -> Self::Result {
+        let was = std::mem::replace(&mut self.phase, Phase::Closing);
+        self.set_state(ModuleState::Closing, "");
+        for r in &self.resources {
+            r.proxy.relink(Link::Down("is shutting down".into()));
+        }
+        let names: Vec<String> = self
+            .resources
+            .iter()
+            .filter_map(|r| full_name(&r.config))
+            .collect();
+        let channel = self.channel.clone().filter(|_| was == Phase::Ready);
+        let exited = self.pid.map(|_| {
+            let (tx, rx) = oneshot::channel();
+            self.exit_waiters.push(tx);
+            rx
+        });
+        let (pid, socket, module) = (self.pid, self.socket.clone(), self.name.clone());
+        Box::pin(async move {
+            if let Some(channel) = channel {
+                let removals = names.into_iter().map(|name| {
+                    let mut client = ModuleServiceClient::new(channel.clone());
+                    let module = module.clone();
+                    async move {
+                        let call = client.remove_resource(RemoveResourceRequest { name: name.clone() });
+                        if let Ok(Err(s)) = tokio::time::timeout(Duration::from_secs(1), call).await {
+                            warn!(module = %module, resource = %name, error = %s.message(), "RemoveResource failed");
+                        }
+                    }
+                });
+                futures::future::join_all(removals).await;
+            }
+            if let (Some(pid), Some(mut exited)) = (pid, exited) {
+                process::signal(pid, Signal::SIGTERM);
+                if tokio::time::timeout(EXIT_GRACE, &mut exited).await.is_err() {
+                    warn!(module = %module, pid, "module did not exit within {EXIT_GRACE:?} of SIGTERM; killing its process group");
+                    process::signal_group(pid, Signal::SIGKILL);
+                    let _ = exited.await;
+                }
+                // Whatever the module started in its group goes with it.
+                process::signal_group(pid, Signal::SIGKILL);
+            }
+            let _ = std::fs::remove_file(&socket);
+        })
+    }
+}
+
+fn full_name(c: &ComponentConfig) -> Option<String> {
+    Some(format!("{}/{}", c.api, c.name))
+}
+
+/// A component's config as the module protocol carries it.
+fn to_proto(c: &ComponentConfig) -> ProtoComponentConfig {
+    ProtoComponentConfig {
+        name: c.name.clone(),
+        namespace: c.api.namespace.clone(),
+        r#type: c.api.subtype.clone(),
+        model: c.model.to_string(),
+        api: c.api.to_string(),
+        attributes: Some(to_struct(c.attributes.as_document().clone())),
+        depends_on: c.depends_on.clone(),
+        ..Default::default()
+    }
+}
+
+async fn add_resource(
+    channel: &Channel,
+    config: &ComponentConfig,
+    dependencies: &[String],
+    timeout: Duration,
+) -> Result<(), String> {
+    let req = AddResourceRequest {
+        config: Some(to_proto(config)),
+        dependencies: dependencies.to_vec(),
+    };
+    let mut client = ModuleServiceClient::new(channel.clone());
+    let call = client.add_resource(req);
+    match tokio::time::timeout(timeout, call).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(s)) => Err(format!("the module refused it: {}", s.message())),
+        Err(_) => Err(format!(
+            "the module did not answer AddResource within {timeout:?}"
+        )),
+    }
+}
+
+/// Waits for the module's socket, connects, and calls Ready until the module
+/// answers (it may be UNAVAILABLE while it starts), within `timeout`.
+async fn ready(socket: PathBuf, parent: PathBuf, timeout: Duration) -> Result<Ready, String> {
+    let attempt = async {
+        let mut pause = Duration::from_millis(1);
+        loop {
+            if socket.exists()
+                && let Ok(channel) = connect(&socket).await
+            {
+                let parent = parent.display().to_string();
+                let req = ReadyRequest {
+                    parent_address: parent.clone(),
+                    raw_parent_address: parent,
+                    webrtc_offer: String::new(),
+                };
+                match ModuleServiceClient::new(channel.clone()).ready(req).await {
+                    Ok(r) => return handlers(channel, r.into_inner()),
+                    Err(s) if s.code() == Code::Unavailable => {}
+                    Err(s) => return Err(format!("Ready failed: {}", s.message())),
+                }
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
+    };
+    tokio::time::timeout(timeout, attempt).await.map_err(|_| {
+        format!("did not become ready within {timeout:?} (no socket or no Ready answer)")
+    })?
+}
+
+fn handlers(channel: Channel, r: ReadyResponse) -> Result<Ready, String> {
+    let mut handlers = Vec::new();
+    for h in r.handlermap.map(|m| m.handlers).unwrap_or_default() {
+        let Some(subtype) = h.subtype.and_then(|s| s.subtype) else {
+            continue;
+        };
+        let api = Api {
+            namespace: subtype.namespace,
+            kind: subtype.r#type,
+            subtype: subtype.subtype,
+        };
+        for m in h.models {
+            let model = m
+                .parse::<Model>()
+                .map_err(|e| format!("Ready listed a bad model {m:?}: {e}"))?;
+            handlers.push((api.clone(), model));
+        }
+    }
+    Ok(Ready { channel, handlers })
+}
+
+async fn connect(socket: &std::path::Path) -> Result<Channel, tonic::transport::Error> {
+    let socket = socket.to_path_buf();
+    Endpoint::from_static("http://module")
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let socket = socket.clone();
+            async move { Ok::<_, std::io::Error>(TokioIo::new(UnixStream::connect(socket).await?)) }
+        }))
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_starts_near_zero_and_is_capped() {
+        assert_eq!(backoff(1), Duration::from_millis(10));
+        assert_eq!(backoff(2), Duration::from_millis(20));
+        assert_eq!(backoff(5), Duration::from_millis(160));
+        assert_eq!(backoff(30), MAX_BACKOFF);
+    }
+}
