@@ -21,11 +21,13 @@ pub fn spawn_listening(mut cmd: Command, log: Option<PathBuf>) -> (Child, String
         .expect("spawn server");
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
+    let mut early = Vec::new();
     let tcp = loop {
         let line = lines
             .next()
             .expect("server exited before listening")
             .expect("read");
+        early.push(line.clone());
         if let Some(rest) = line.split("listening address=").nth(1) {
             break rest
                 .split_whitespace()
@@ -37,7 +39,7 @@ pub fn spawn_listening(mut cmd: Command, log: Option<PathBuf>) -> (Child, String
     std::thread::spawn(move || {
         use std::io::Write;
         let mut file = log.map(|p| std::fs::File::create(p).expect("log file"));
-        for line in lines.map_while(Result::ok) {
+        for line in early.into_iter().chain(lines.map_while(Result::ok)) {
             if let Some(f) = file.as_mut() {
                 let _ = writeln!(f, "{line}");
             }

@@ -13,7 +13,7 @@
 
 use super::directory::{Directory, ModuleState};
 use super::process::{self, Tail};
-use super::proxy::{Link, ModularHandle, ModularResource};
+use super::proxy::{Link, ModularHandle, ModularResource, Route};
 use crate::config::{ComponentConfig, ModuleConfig};
 use crate::robot::{Robot, STOP_TIMEOUT};
 use actix::prelude::*;
@@ -84,7 +84,7 @@ pub struct ModuleActor {
     /// Counts process starts, so that news about an old process is ignored.
     generation: u64,
     pid: Option<i32>,
-    channel: Option<Channel>,
+    route: Option<Route>,
     resources: Vec<Added>,
     failures: u32,
     up_since: Option<Instant>,
@@ -114,7 +114,7 @@ impl ModuleActor {
             phase: Phase::Down,
             generation: 0,
             pid: None,
-            channel: None,
+            route: None,
             resources: Vec::new(),
             failures: 0,
             up_since: None,
@@ -266,7 +266,7 @@ impl ModuleActor {
 
     /// Re-adds every resource after a restart, in the order first added
     /// (dependency order), and relinks their proxies.
-    fn readd(&mut self, channel: Channel) {
+    fn readd(&mut self, route: Route) {
         let jobs: Vec<_> = self
             .resources
             .iter()
@@ -281,9 +281,9 @@ impl ModuleActor {
         actix::spawn(async move {
             let count = jobs.len();
             for (config, dependencies, proxy) in jobs {
-                match add_resource(&channel, &config, &dependencies, timeout).await {
+                match add_resource(&route.channel, &config, &dependencies, timeout).await {
                     Ok(()) => {
-                        proxy.relink(Link::Up(channel.clone()));
+                        proxy.relink(Link::Up(route.clone()));
                         robot.set_problem(&config.name, None);
                     }
                     Err(e) => {
@@ -316,7 +316,7 @@ struct Launched {
 }
 
 struct Ready {
-    channel: Channel,
+    route: Route,
     handlers: Vec<(Api, Model)>,
 }
 
@@ -342,13 +342,13 @@ impl Handler<Launched> for ModuleActor {
         info!(module = %self.name, took_ms = msg.took.as_secs_f64() * 1e3, models = ready.handlers.len(), "module ready");
         self.phase = Phase::Ready;
         self.up_since = Some(Instant::now());
-        self.channel = Some(ready.channel.clone());
+        self.route = Some(ready.route.clone());
         self.set_state(ModuleState::Ready, "");
         for w in self.ready_waiters.drain(..) {
             let _ = w.send(Ok(ready.handlers.clone()));
         }
         if !self.resources.is_empty() {
-            self.readd(ready.channel);
+            self.readd(ready.route);
         }
     }
 }
@@ -361,7 +361,7 @@ impl Handler<Exited> for ModuleActor {
             return;
         }
         self.pid = None;
-        self.channel = None;
+        self.route = None;
         self.directory.set_pid(&self.name, None);
         match self.phase {
             Phase::Closing => {
@@ -406,7 +406,7 @@ impl Handler<Validate> for ModuleActor {
     type Result = ResponseFuture<Result<Vec<String>, String>>;
 
     fn handle(&mut self, Validate(config): Validate, _: &mut Context<Self>) -> Self::Result {
-        let channel = self.channel.clone();
+        let channel = self.route.as_ref().map(|r| r.channel.clone());
         let timeout = self.config.startup_timeout;
         let module = self.name.clone();
         Box::pin(async move {
@@ -451,17 +451,17 @@ impl Handler<Add> for ModuleActor {
     type Result = ResponseActFuture<Self, Result<ModularHandle, String>>;
 
     fn handle(&mut self, add: Add, _: &mut Context<Self>) -> Self::Result {
-        let channel = self.channel.clone();
+        let route = self.route.clone();
         let timeout = self.config.startup_timeout;
         let module = self.name.clone();
         let call = async move {
-            let channel = channel.ok_or_else(|| format!("module {module:?} is not running"))?;
-            add_resource(&channel, &add.config, &add.dependencies, timeout).await?;
-            Ok::<_, String>((channel, add))
+            let route = route.ok_or_else(|| format!("module {module:?} is not running"))?;
+            add_resource(&route.channel, &add.config, &add.dependencies, timeout).await?;
+            Ok::<_, String>((route, add))
         };
         Box::pin(call.into_actor(self).map(|outcome, act, _| {
-            let (channel, add) = outcome?;
-            let proxy = ModuleActor::proxy(act, &add.config, channel);
+            let (route, add) = outcome?;
+            let proxy = ModuleActor::proxy(act, &add.config, route);
             act.resources.push(Added {
                 config: add.config,
                 dependencies: add.dependencies,
@@ -473,12 +473,12 @@ impl Handler<Add> for ModuleActor {
 }
 
 impl ModuleActor {
-    fn proxy(&self, config: &ComponentConfig, channel: Channel) -> ModularHandle {
+    fn proxy(&self, config: &ComponentConfig, route: Route) -> ModularHandle {
         ModularHandle::start(ModularResource::new(
             &config.api,
             &config.name,
             self.name.clone(),
-            Link::Up(channel),
+            Link::Up(route),
             self.config.call_timeout,
         ))
     }
@@ -505,7 +505,11 @@ impl Handler<Shutdown> for ModuleActor {
             .iter()
             .filter_map(|r| full_name(&r.config))
             .collect();
-        let channel = self.channel.clone().filter(|_| was == Phase::Ready);
+        let channel = self
+            .route
+            .as_ref()
+            .map(|r| r.channel.clone())
+            .filter(|_| was == Phase::Ready);
         let exited = self.pid.map(|_| {
             let (tx, rx) = oneshot::channel();
             self.exit_waiters.push(tx);
@@ -596,7 +600,12 @@ async fn ready(socket: PathBuf, parent: PathBuf, timeout: Duration) -> Result<Re
                     webrtc_offer: String::new(),
                 };
                 match ModuleServiceClient::new(channel.clone()).ready(req).await {
-                    Ok(r) => return handlers(channel, r.into_inner()),
+                    Ok(r) => {
+                        let sender = forwarder(&socket)
+                            .await
+                            .map_err(|e| format!("cannot connect for forwarding: {e}"))?;
+                        return handlers(Route { channel, sender }, r.into_inner());
+                    }
                     Err(s) if s.code() == Code::Unavailable => {}
                     Err(s) => return Err(format!("Ready failed: {}", s.message())),
                 }
@@ -610,7 +619,7 @@ async fn ready(socket: PathBuf, parent: PathBuf, timeout: Duration) -> Result<Re
     })?
 }
 
-fn handlers(channel: Channel, r: ReadyResponse) -> Result<Ready, String> {
+fn handlers(route: Route, r: ReadyResponse) -> Result<Ready, String> {
     let mut handlers = Vec::new();
     for h in r.handlermap.map(|m| m.handlers).unwrap_or_default() {
         let Some(subtype) = h.subtype.and_then(|s| s.subtype) else {
@@ -628,7 +637,24 @@ fn handlers(channel: Channel, r: ReadyResponse) -> Result<Ready, String> {
             handlers.push((api.clone(), model));
         }
     }
-    Ok(Ready { channel, handlers })
+    Ok(Ready { route, handlers })
+}
+
+/// A bare HTTP/2 connection to the module, for forwarding calls as they came.
+async fn forwarder(
+    socket: &std::path::Path,
+) -> Result<hyper::client::conn::http2::SendRequest<tonic::body::Body>, String> {
+    let io = TokioIo::new(
+        UnixStream::connect(socket)
+            .await
+            .map_err(|e| e.to_string())?,
+    );
+    let (sender, connection) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io)
+            .await
+            .map_err(|e| e.to_string())?;
+    tokio::spawn(connection);
+    Ok(sender)
 }
 
 async fn connect(socket: &std::path::Path) -> Result<Channel, tonic::transport::Error> {

@@ -1,11 +1,14 @@
 //! `ModularResource`: the actor that stands for a resource a module serves.
 //!
 //! Sessions, StopAll and shutdown reach it the way they reach a built-in
-//! resource: its address takes the same [`Stop`] message. Every other call of
-//! the resource's API is forwarded to the module as it came, bytes and
-//! headers (with `viam-sid`) untouched, so nothing is decoded twice. While
-//! the module is down the proxy answers UNAVAILABLE, and a module that does
-//! not answer in time gets DEADLINE_EXCEEDED.
+//! resource: its address takes the same [`Stop`] message. The module actor
+//! tells it how to reach the module ([`Relink`]) and it publishes that link.
+//! Every other call of the resource's API is forwarded on the published link
+//! by [`ModularHandle::forward`], as it came, bytes and headers (with
+//! `viam-sid`) untouched: no mailbox hop and no decoding on the hot path, and
+//! a call never waits behind a Stop, nor a Stop behind calls. While the
+//! module is down the calls answer UNAVAILABLE, and a module that does not
+//! answer in time gets DEADLINE_EXCEEDED.
 
 use crate::resources::Stoppable;
 use crate::resources::actor::Stop;
@@ -15,12 +18,11 @@ use axle_proto::motor::motor_service_client::MotorServiceClient;
 use axle_sdk_module::ResourceError;
 use futures::future::BoxFuture;
 use http::{Request, Response};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tonic::Status;
 use tonic::body::Body;
 use tonic::transport::Channel;
-use tower::{Service, ServiceExt};
 use tracing::warn;
 
 /// Methods that last as long as the motion or stream they start: these get
@@ -34,27 +36,35 @@ pub struct ModularResource {
     subtype: String,
     module: Arc<str>,
     link: Link,
+    /// The link, for forwarding without a trip through the mailbox.
+    published: Arc<RwLock<Link>>,
     call_timeout: Duration,
 }
 
-/// How the proxy reaches its module: a channel, or why there is none.
+/// How the proxy reaches its module, or why it cannot.
 #[derive(Clone)]
 pub enum Link {
     /// The module is serving the resource.
-    Up(Channel),
+    Up(Route),
     /// It is not, for this reason.
     Down(Arc<str>),
+}
+
+/// The two ways to the module: a tonic channel for typed calls (Stop), and a
+/// bare HTTP/2 connection that forwards calls as they came, without tonic's
+/// client stack in the way.
+#[derive(Clone)]
+pub struct Route {
+    /// For typed calls.
+    pub channel: Channel,
+    /// For forwarding.
+    pub sender: hyper::client::conn::http2::SendRequest<Body>,
 }
 
 /// Sets how the proxy reaches its module.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Relink(pub Link);
-
-/// A call of the resource's API, to send to the module as it is.
-#[derive(Message)]
-#[rtype(result = "Result<Response<Body>, Status>")]
-pub struct Forward(pub Request<Body>);
 
 impl ModularResource {
     /// The proxy for `api/short` served by `module`.
@@ -70,17 +80,21 @@ impl ModularResource {
             short: short.into(),
             subtype: api.subtype.clone(),
             module,
+            published: Arc::new(RwLock::new(link.clone())),
             link,
             call_timeout,
         }
     }
 
     fn unavailable(&self, why: &str) -> Status {
-        Status::unavailable(format!(
-            "{} is served by module {:?}, which {why}",
-            self.name, self.module
-        ))
+        unavailable(&self.name, &self.module, why)
     }
+}
+
+fn unavailable(name: &str, module: &str, why: &str) -> Status {
+    Status::unavailable(format!(
+        "{name} is served by module {module:?}, which {why}"
+    ))
 }
 
 impl Actor for ModularResource {
@@ -91,47 +105,8 @@ impl Handler<Relink> for ModularResource {
     type Result = ();
 
     fn handle(&mut self, Relink(link): Relink, _: &mut Context<Self>) {
+        *self.published.write().unwrap_or_else(|e| e.into_inner()) = link.clone();
         self.link = link;
-    }
-}
-
-impl Handler<Forward> for ModularResource {
-    type Result = ResponseFuture<Result<Response<Body>, Status>>;
-
-    fn handle(&mut self, Forward(req): Forward, _: &mut Context<Self>) -> Self::Result {
-        let mut channel = match &self.link {
-            Link::Up(c) => c.clone(),
-            Link::Down(why) => {
-                let status = self.unavailable(why);
-                return Box::pin(async move { Err(status) });
-            }
-        };
-        let method = req
-            .uri()
-            .path()
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        let timeout = (!OPEN_ENDED.contains(&method.as_str())).then_some(self.call_timeout);
-        let (name, module) = (self.name.clone(), self.module.clone());
-        Box::pin(async move {
-            let call = async {
-                let ready = channel.ready().await?;
-                ready.call(req).await
-            };
-            let outcome = match timeout {
-                Some(t) => tokio::time::timeout(t, call).await.map_err(|_| {
-                    Status::deadline_exceeded(format!(
-                        "module {module:?} did not answer {method} on {name} within {t:?}; it may be hung"
-                    ))
-                })?,
-                None => call.await,
-            };
-            outcome.map_err(|e| {
-                Status::unavailable(format!("cannot reach module {module:?} for {name}: {e}"))
-            })
-        })
     }
 }
 
@@ -140,7 +115,7 @@ impl Handler<Stop> for ModularResource {
 
     fn handle(&mut self, stop: Stop, _: &mut Context<Self>) -> Self::Result {
         let channel = match &self.link {
-            Link::Up(c) => c.clone(),
+            Link::Up(route) => route.channel.clone(),
             Link::Down(why) => {
                 let e = ResourceError::Unavailable(self.unavailable(why).message().into());
                 return Box::pin(async move { Err(e) });
@@ -188,6 +163,8 @@ pub struct ModularHandle {
     name: Arc<str>,
     subtype: Arc<str>,
     module: Arc<str>,
+    link: Arc<RwLock<Link>>,
+    call_timeout: Duration,
     addr: Addr<ModularResource>,
 }
 
@@ -198,6 +175,8 @@ impl ModularHandle {
             name: proxy.name.clone(),
             subtype: proxy.subtype.as_str().into(),
             module: proxy.module.clone(),
+            link: proxy.published.clone(),
+            call_timeout: proxy.call_timeout,
             addr: proxy.start(),
         }
     }
@@ -207,16 +186,42 @@ impl ModularHandle {
         &self.module
     }
 
-    /// Forwards one call to the module.
+    /// Forwards one call of the resource's API to the module, as it is.
     pub fn forward(
         &self,
         req: Request<Body>,
     ) -> impl Future<Output = Result<Response<Body>, Status>> + Send + 'static {
-        let sent = self.addr.send(Forward(req));
-        let name = self.name.clone();
+        let link = self.link.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let method = req
+            .uri()
+            .path()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let timeout = (!OPEN_ENDED.contains(&method.as_str())).then_some(self.call_timeout);
+        let (name, module) = (self.name.clone(), self.module.clone());
         async move {
-            sent.await
-                .map_err(|_| Status::unavailable(format!("{name} is being removed")))?
+            let mut sender = match link {
+                Link::Up(route) => route.sender,
+                Link::Down(why) => return Err(unavailable(&name, &module, &why)),
+            };
+            let call = async {
+                sender.ready().await?;
+                let response = sender.send_request(req).await?;
+                Ok::<_, hyper::Error>(response.map(Body::new))
+            };
+            let outcome = match timeout {
+                Some(t) => tokio::time::timeout(t, call).await.map_err(|_| {
+                    Status::deadline_exceeded(format!(
+                        "module {module:?} did not answer {method} on {name} within {t:?}; it may be hung"
+                    ))
+                })?,
+                None => call.await,
+            };
+            outcome.map_err(|e| {
+                Status::unavailable(format!("cannot reach module {module:?} for {name}: {e}"))
+            })
         }
     }
 

@@ -38,13 +38,19 @@ impl LogSink {
             tx,
             rx: Arc::new(std::sync::Mutex::new(Some(rx))),
         };
+        // A writer that goes quiet once the parent takes the logs. (A
+        // per-layer filter would do the same, but it makes every trace-level
+        // callsite in tonic and h2 ask at run time, on every request.)
         let to_parent = sink.to_parent.clone();
         let stderr = tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
             .with_ansi(false)
-            .with_filter(tracing_subscriber::filter::filter_fn(move |_| {
-                !to_parent.load(Ordering::Relaxed)
-            }));
+            .with_writer(move || -> Box<dyn std::io::Write> {
+                if to_parent.load(Ordering::Relaxed) {
+                    Box::new(std::io::sink())
+                } else {
+                    Box::new(std::io::stderr())
+                }
+            });
         let _ = tracing_subscriber::registry()
             .with(tracing_subscriber::filter::LevelFilter::from_level(level))
             .with(stderr)

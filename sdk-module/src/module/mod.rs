@@ -80,6 +80,12 @@ struct Registration {
     model: String,
     validate: Validate,
     construct: Constructor,
+    blocking: fn(&Attributes) -> bool,
+}
+
+/// For [`Module::blocking`]: every resource of the model may block.
+fn always(_: &Attributes) -> bool {
+    true
 }
 
 /// A module: the models it serves. Register them, then [`Module::run`].
@@ -119,7 +125,20 @@ impl Module {
             model: model.into(),
             validate,
             construct,
+            blocking: always,
         });
+        self
+    }
+
+    /// Says, from a resource's attributes, whether the driver of the model
+    /// registered last may block (on hardware, or on its dependencies). A
+    /// driver that may block runs on a thread of its own, which costs a
+    /// thread hop per call; one that never blocks shares the module's I/O
+    /// thread. Without this call, every driver is assumed to block.
+    pub fn blocking(mut self, blocks: fn(&Attributes) -> bool) -> Self {
+        if let Some(last) = self.models.last_mut() {
+            last.blocking = blocks;
+        }
         self
     }
 

@@ -85,11 +85,11 @@ pub(super) async fn serve(
     served.map_err(|e| format!("serving failed: {e}"))
 }
 
-/// One resource the module hosts, on a thread of its own: its driver may
-/// block on its dependencies without stalling the module.
+/// One resource the module hosts. A driver that may block runs on a thread
+/// of its own, so that it cannot stall the module's I/O.
 struct Hosted {
     handle: ResourceHandle,
-    arbiter: Arbiter,
+    arbiter: Option<Arbiter>,
 }
 
 /// The module's resources by short name.
@@ -130,7 +130,9 @@ impl Table {
         {
             warn!(resource = %s.name, error = %e, "resource did not stop on removal");
         }
-        hosted.arbiter.stop();
+        if let Some(a) = hosted.arbiter {
+            a.stop();
+        }
         true
     }
 
@@ -228,7 +230,7 @@ impl ModuleApi {
         })?;
         let parent = self.parent.lock().await.clone();
         let deps = Dependencies::new(parent, dependencies, self.io.clone());
-        let construct = registration.construct;
+        let (construct, blocking) = (registration.construct, registration.blocking);
         let c = config.clone();
         // A constructor may call its dependencies, which wait on this runtime.
         let built = tokio::task::spawn_blocking(move || construct.build(&c, &deps))
@@ -236,14 +238,17 @@ impl ModuleApi {
             .map_err(|e| {
                 Status::internal(format!("the constructor of {} panicked: {e}", config.name))
             })??;
-        let arbiter = Arbiter::new();
+        let arbiter = blocking(&config.attributes).then(Arbiter::new);
         let full = format!("{}/{}", config.api, config.name);
-        let handle = ResourceHandle::start(full.as_str().into(), built, Some(&arbiter.handle()));
+        let on = arbiter.as_ref().map(Arbiter::handle);
+        let handle = ResourceHandle::start(full.as_str().into(), built, on.as_ref());
         if let Err(dup) = self
             .table
             .insert(config.name.clone(), Hosted { handle, arbiter })
         {
-            dup.arbiter.stop();
+            if let Some(a) = dup.arbiter {
+                a.stop();
+            }
             return Err(Status::already_exists(format!(
                 "this module already serves {full}"
             )));
