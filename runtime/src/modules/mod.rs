@@ -28,7 +28,7 @@ pub use sockets::SocketDir;
 use crate::config::{ComponentConfig, ModuleEntry};
 use actix::{Actor, Addr};
 use axle_sdk_module::{Api, Model};
-use module::{Add, ModuleActor, Shutdown, Validate, WaitReady};
+use module::{Add, ModuleActor, Reconfigure, Remove, Shutdown, Validate, WaitReady};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -142,6 +142,33 @@ impl Modules {
             dependencies,
         };
         addr.send(add)
+            .await
+            .map_err(|_| format!("module {name:?} is not running"))?
+            .map_err(|e| format!("module {name:?}: {e}"))
+    }
+
+    /// Changes a modular component's config in place; `dependencies` are
+    /// full names.
+    pub async fn reconfigure(
+        &self,
+        c: &ComponentConfig,
+        dependencies: Vec<String>,
+    ) -> Result<(), String> {
+        let (name, addr) = self.module_for(c)?;
+        let msg = Reconfigure {
+            config: c.clone(),
+            dependencies,
+        };
+        addr.send(msg)
+            .await
+            .map_err(|_| format!("module {name:?} is not running"))?
+            .map_err(|e| format!("module {name:?}: {e}"))
+    }
+
+    /// Removes a modular component from its module.
+    pub async fn remove(&self, c: &ComponentConfig) -> Result<(), String> {
+        let (name, addr) = self.module_for(c)?;
+        addr.send(Remove(c.clone()))
             .await
             .map_err(|_| format!("module {name:?} is not running"))?
             .map_err(|e| format!("module {name:?}: {e}"))

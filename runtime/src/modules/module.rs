@@ -484,6 +484,95 @@ impl ModuleActor {
     }
 }
 
+/// Changes a modular component's config in place (ReconfigureResource). The
+/// new config is kept, to re-add after a crash.
+#[derive(Message)]
+#[rtype(result = "Result<(), String>")]
+pub struct Reconfigure {
+    /// The component's new config.
+    pub config: ComponentConfig,
+    /// The full names of what it depends on.
+    pub dependencies: Vec<String>,
+}
+
+impl Handler<Reconfigure> for ModuleActor {
+    type Result = ResponseActFuture<Self, Result<(), String>>;
+
+    fn handle(&mut self, msg: Reconfigure, _: &mut Context<Self>) -> Self::Result {
+        let channel = self.route.as_ref().map(|r| r.channel.clone());
+        let timeout = self.config.startup_timeout;
+        let module = self.name.clone();
+        let call = async move {
+            let channel = channel.ok_or_else(|| format!("module {module:?} is not running"))?;
+            let req = ReconfigureResourceRequest {
+                config: Some(to_proto(&msg.config)),
+                dependencies: msg.dependencies.clone(),
+            };
+            let mut client = ModuleServiceClient::new(channel);
+            match tokio::time::timeout(timeout, client.reconfigure_resource(req)).await {
+                Ok(Ok(_)) => Ok(msg),
+                Ok(Err(s)) => Err(format!("the module refused it: {}", s.message())),
+                Err(_) => Err(format!(
+                    "the module did not answer ReconfigureResource within {timeout:?}"
+                )),
+            }
+        };
+        Box::pin(call.into_actor(self).map(|outcome, act, _| {
+            let msg = outcome?;
+            if let Some(r) = act
+                .resources
+                .iter_mut()
+                .find(|r| r.config.name == msg.config.name)
+            {
+                r.config = msg.config;
+                r.dependencies = msg.dependencies;
+            }
+            Ok(())
+        }))
+    }
+}
+
+/// Removes a modular component (RemoveResource) and stops its proxy.
+#[derive(Message)]
+#[rtype(result = "Result<(), String>")]
+pub struct Remove(pub ComponentConfig);
+
+impl Handler<Remove> for ModuleActor {
+    type Result = ResponseFuture<Result<(), String>>;
+
+    fn handle(&mut self, Remove(config): Remove, _: &mut Context<Self>) -> Self::Result {
+        let Some(i) = self
+            .resources
+            .iter()
+            .position(|r| r.config.name == config.name)
+        else {
+            return Box::pin(async move { Err(format!("the module serves no {:?}", config.name)) });
+        };
+        let removed = self.resources.remove(i);
+        removed
+            .proxy
+            .relink(Link::Down("no longer serves it".into()));
+        let channel = self.route.as_ref().map(|r| r.channel.clone());
+        let timeout = self.config.startup_timeout;
+        Box::pin(async move {
+            let Some(channel) = channel else {
+                return Ok(());
+            };
+            let req = RemoveResourceRequest {
+                name: format!("{}/{}", config.api, config.name),
+            };
+            let mut client = ModuleServiceClient::new(channel);
+            match tokio::time::timeout(timeout, client.remove_resource(req)).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(s)) => Err(format!("the module refused it: {}", s.message())),
+                Err(_) => Err(format!(
+                    "the module did not answer RemoveResource within {timeout:?}"
+                )),
+            }
+        })
+    }
+}
+
 /// Shuts the module down for good: RemoveResource for each resource,
 /// SIGTERM, then SIGKILL to its process group after a grace period. Returns
 /// once the process is reaped and its socket unlinked.
