@@ -76,6 +76,13 @@ fn build_module() -> PathBuf {
     profile_dir.join("fake-motor")
 }
 
+/// SIGTERM, so that axle shuts its module down and removes its sockets.
+fn stop(mut axle: std::process::Child) {
+    let pid = nix::unistd::Pid::from_raw(axle.id() as i32);
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+    let _ = axle.wait();
+}
+
 fn start(dir: &Path, config: &Path, log: &str) -> (std::process::Child, PathBuf) {
     let socket = dir.join("axle.sock");
     let mut cmd = axle_command(&socket, 0);
@@ -99,7 +106,7 @@ async fn position(
 }
 
 async fn latency(dir: &Path, config: &Path) {
-    let (mut axle, socket) = start(dir, config, "latency.log");
+    let (axle, socket) = start(dir, config, "latency.log");
     let mut client = MotorServiceClient::new(unix_channel(&socket).await);
     let log = read_log(&dir.join("latency.log"), "module serving");
     let module_socket = log
@@ -129,8 +136,7 @@ async fn latency(dir: &Path, config: &Path) {
             }
         }
     }
-    let _ = axle.kill();
-    let _ = axle.wait();
+    stop(axle);
     let (b, m) = (median(&builtin), median(&modular));
     println!(
         "GetPosition over axle's Unix socket, {} calls each (µs):",
@@ -160,7 +166,7 @@ async fn recovery(dir: &Path, config: &Path) {
     let (mut startups, mut recoveries) = (Vec::new(), Vec::new());
     for i in 0..CRASH_SAMPLES {
         let log_name = format!("crash-{i}.log");
-        let (mut axle, socket) = start(dir, config, &log_name);
+        let (axle, socket) = start(dir, config, &log_name);
         let mut client = MotorServiceClient::new(unix_channel(&socket).await);
         position(&mut client, "modular").await.expect("modular");
         let log = read_log(&dir.join(&log_name), "module ready");
@@ -185,8 +191,7 @@ async fn recovery(dir: &Path, config: &Path) {
             tokio::time::sleep(Duration::from_micros(200)).await;
         }
         recoveries.push(killed.elapsed().as_secs_f64() * 1e3);
-        let _ = axle.kill();
-        let _ = axle.wait();
+        stop(axle);
     }
     println!("module start-up, spawn to Ready answered ({CRASH_SAMPLES} starts, ms):");
     println!(

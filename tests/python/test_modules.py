@@ -184,8 +184,13 @@ def test_sigkill_of_axle_leaves_no_module_running(start_axle, tmp_path):
     axle = start_axle(rover(tmp_path, with_python=True))
     pids = module_pids(axle)
     assert set(pids) == {"diff-drive", "py-motor"}
+    sockets = pathlib.Path(re.search(r"module serving socket=(\S+)", axle.log_text()).group(1)).parent
     axle.signal_and_wait(signal.SIGKILL)
     assert wait_for(lambda: not any(alive(p) for p in pids.values()), timeout=1.0), pids
+    # The killed axle could not remove its socket directory; the next one does.
+    assert sockets.exists()
+    start_axle(rover(tmp_path))
+    assert not sockets.exists()
 
 
 def test_sigterm_removes_modules_reaps_them_and_unlinks_sockets(start_axle, tmp_path):

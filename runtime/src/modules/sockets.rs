@@ -16,7 +16,8 @@ pub struct SocketDir {
 
 impl SocketDir {
     /// Creates a fresh directory under the temp dir, or under `/tmp` when the
-    /// temp dir's path is too long for socket paths inside it.
+    /// temp dir's path is too long for socket paths inside it. Directories
+    /// left by an axle that was killed (its process is gone) are removed.
     pub fn create() -> io::Result<Self> {
         let leaf = format!(
             "axle-{}-{}",
@@ -27,6 +28,7 @@ impl SocketDir {
         if base.join(&leaf).as_os_str().len() > MAX_SOCKET_PATH - 40 {
             base = PathBuf::from("/tmp");
         }
+        sweep(&base);
         let path = base.join(leaf);
         DirBuilder::new().mode(0o700).create(&path)?;
         Ok(Self { path })
@@ -52,6 +54,31 @@ impl SocketDir {
     }
 }
 
+/// Removes `axle-<pid>-<8 hex>` directories in `base` whose axle is gone:
+/// a SIGKILL leaves its socket directory behind.
+fn sweep(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(stale_pid) else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The pid in a socket directory's name, `axle-<pid>-<8 hex>`.
+fn stale_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix("axle-")?;
+    let (pid, tag) = rest.split_once('-')?;
+    let hex = tag.len() == 8 && tag.bytes().all(|b| b.is_ascii_hexdigit());
+    hex.then(|| pid.parse().ok()).flatten()
+}
+
 impl Drop for SocketDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
@@ -62,6 +89,14 @@ impl Drop for SocketDir {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn only_socket_directories_are_swept() {
+        assert_eq!(stale_pid("axle-123-0a1b2c3d"), Some(123));
+        assert_eq!(stale_pid("axle-123-xyz"), None);
+        assert_eq!(stale_pid("axle-it-123-drop"), None);
+        assert_eq!(stale_pid("axle-bench-modules-9"), None);
+    }
 
     #[test]
     fn the_directory_is_private_and_socket_paths_fit() {
