@@ -25,5 +25,6 @@ fn build(c: &ResourceConfig, _: &Dependencies) -> Result<Box<dyn Motor>, Resourc
 fn main() -> ExitCode {
     Module::new()
         .motor("axle:fake:motor", validate, build)
+        .blocking(FakeMotor::blocks)
         .run()
 }

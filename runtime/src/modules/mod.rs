@@ -6,7 +6,7 @@
 //! - [`proxy`]: the `ModularResource` actor that stands for each resource a
 //!   module serves; sessions, StopAll and shutdown stop it like a built-in.
 //! - [`route`]: the tower layer that sends calls for modular resources to
-//!   their proxies.
+//!   their modules; [`forwarder`]: the HTTP/2 connection they go on.
 //! - [`process`]: spawning (own process group, parent-death signal,
 //!   environment), output to the log, signals.
 //! - [`directory`]: module states and process ids, for GetMachineStatus and
@@ -14,6 +14,7 @@
 //! - [`sockets`]: the private socket directory.
 
 pub mod directory;
+pub mod forwarder;
 pub mod module;
 pub mod process;
 pub mod proxy;

@@ -12,6 +12,7 @@
 //!   process group if it has not exited in time. The child is always reaped.
 
 use super::directory::{Directory, ModuleState};
+use super::forwarder::Forwarder;
 use super::process::{self, Tail};
 use super::proxy::{Link, ModularHandle, ModularResource, Route};
 use crate::config::{ComponentConfig, ModuleConfig};
@@ -690,10 +691,10 @@ async fn ready(socket: PathBuf, parent: PathBuf, timeout: Duration) -> Result<Re
                 };
                 match ModuleServiceClient::new(channel.clone()).ready(req).await {
                     Ok(r) => {
-                        let sender = forwarder(&socket)
+                        let forwarder = Forwarder::connect(&socket)
                             .await
                             .map_err(|e| format!("cannot connect for forwarding: {e}"))?;
-                        return handlers(Route { channel, sender }, r.into_inner());
+                        return handlers(Route { channel, forwarder }, r.into_inner());
                     }
                     Err(s) if s.code() == Code::Unavailable => {}
                     Err(s) => return Err(format!("Ready failed: {}", s.message())),
@@ -727,23 +728,6 @@ fn handlers(route: Route, r: ReadyResponse) -> Result<Ready, String> {
         }
     }
     Ok(Ready { route, handlers })
-}
-
-/// A bare HTTP/2 connection to the module, for forwarding calls as they came.
-async fn forwarder(
-    socket: &std::path::Path,
-) -> Result<hyper::client::conn::http2::SendRequest<tonic::body::Body>, String> {
-    let io = TokioIo::new(
-        UnixStream::connect(socket)
-            .await
-            .map_err(|e| e.to_string())?,
-    );
-    let (sender, connection) =
-        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io)
-            .await
-            .map_err(|e| e.to_string())?;
-    tokio::spawn(connection);
-    Ok(sender)
 }
 
 async fn connect(socket: &std::path::Path) -> Result<Channel, tonic::transport::Error> {

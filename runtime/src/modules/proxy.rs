@@ -10,12 +10,14 @@
 //! module is down the calls answer UNAVAILABLE, and a module that does not
 //! answer in time gets DEADLINE_EXCEEDED.
 
+use super::forwarder::Forwarder;
 use crate::resources::Stoppable;
 use crate::resources::actor::Stop;
 use actix::prelude::*;
 use axle_proto::base::base_service_client::BaseServiceClient;
 use axle_proto::motor::motor_service_client::MotorServiceClient;
 use axle_sdk_module::ResourceError;
+use bytes::Bytes;
 use futures::future::BoxFuture;
 use http::{Request, Response};
 use std::sync::{Arc, RwLock};
@@ -51,14 +53,13 @@ pub enum Link {
 }
 
 /// The two ways to the module: a tonic channel for typed calls (Stop), and a
-/// bare HTTP/2 connection that forwards calls as they came, without tonic's
-/// client stack in the way.
+/// bare HTTP/2 connection that forwards calls as they came.
 #[derive(Clone)]
 pub struct Route {
     /// For typed calls.
     pub channel: Channel,
     /// For forwarding.
-    pub sender: hyper::client::conn::http2::SendRequest<Body>,
+    pub forwarder: Forwarder,
 }
 
 /// Sets how the proxy reaches its module.
@@ -189,7 +190,7 @@ impl ModularHandle {
     /// Forwards one call of the resource's API to the module, as it is.
     pub fn forward(
         &self,
-        req: Request<Body>,
+        req: Request<Bytes>,
     ) -> impl Future<Output = Result<Response<Body>, Status>> + Send + 'static {
         let link = self.link.read().unwrap_or_else(|e| e.into_inner()).clone();
         let method = req
@@ -202,15 +203,11 @@ impl ModularHandle {
         let timeout = (!OPEN_ENDED.contains(&method.as_str())).then_some(self.call_timeout);
         let (name, module) = (self.name.clone(), self.module.clone());
         async move {
-            let mut sender = match link {
-                Link::Up(route) => route.sender,
+            let forwarder = match link {
+                Link::Up(route) => route.forwarder,
                 Link::Down(why) => return Err(unavailable(&name, &module, &why)),
             };
-            let call = async {
-                sender.ready().await?;
-                let response = sender.send_request(req).await?;
-                Ok::<_, hyper::Error>(response.map(Body::new))
-            };
+            let call = forwarder.call(req);
             let outcome = match timeout {
                 Some(t) => tokio::time::timeout(t, call).await.map_err(|_| {
                     Status::deadline_exceeded(format!(

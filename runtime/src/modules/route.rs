@@ -87,9 +87,14 @@ where
     };
     let target: Option<ModularHandle> =
         resource_name(&bytes).and_then(|n| robot.modular(subtype, &n));
-    let req = Request::from_parts(parts, Body::new(Full::new(bytes)));
     match target {
-        Some(proxy) => Ok(proxy.forward(req).await.unwrap_or_else(|s| s.into_http())),
-        None => inner.call(req).await,
+        Some(proxy) => {
+            let req = Request::from_parts(parts, bytes);
+            Ok(proxy.forward(req).await.unwrap_or_else(|s| s.into_http()))
+        }
+        None => {
+            let req = Request::from_parts(parts, Body::new(Full::new(bytes)));
+            inner.call(req).await
+        }
     }
 }

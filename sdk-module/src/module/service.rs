@@ -240,8 +240,13 @@ impl ModuleApi {
             })??;
         let arbiter = blocking(&config.attributes).then(Arbiter::new);
         let full = format!("{}/{}", config.api, config.name);
-        let on = arbiter.as_ref().map(Arbiter::handle);
-        let handle = ResourceHandle::start(full.as_str().into(), built, on.as_ref());
+        // This handler runs in a connection task, outside the actor thread's
+        // local set: start the actor through an arbiter's handle.
+        let on = match &arbiter {
+            Some(a) => a.handle(),
+            None => actix::System::current().arbiter().clone(),
+        };
+        let handle = ResourceHandle::start(full.as_str().into(), built, Some(&on));
         if let Err(dup) = self
             .table
             .insert(config.name.clone(), Hosted { handle, arbiter })
