@@ -91,6 +91,8 @@ pub struct ModuleActor {
     up_since: Option<Instant>,
     down_since: Option<Instant>,
     tail: Tail,
+    /// How the first start ended, for a `WaitReady` that comes after it.
+    first_start: Option<Result<Handlers, String>>,
     ready_waiters: Vec<oneshot::Sender<Result<Handlers, String>>>,
     exit_waiters: Vec<oneshot::Sender<()>>,
 }
@@ -121,6 +123,7 @@ impl ModuleActor {
             up_since: None,
             down_since: None,
             tail: Tail::default(),
+            first_start: None,
             ready_waiters: Vec::new(),
             exit_waiters: Vec::new(),
         }
@@ -183,6 +186,7 @@ impl ModuleActor {
         let delay = backoff(self.failures);
         error!(module = %self.name, failures = self.failures, retry_in = ?delay, "module failed to start: {error}");
         self.set_state(ModuleState::Unhealthy, &error);
+        self.first_start.get_or_insert_with(|| Err(error.clone()));
         for w in self.ready_waiters.drain(..) {
             let _ = w.send(Err(error.clone()));
         }
@@ -345,6 +349,8 @@ impl Handler<Launched> for ModuleActor {
         self.up_since = Some(Instant::now());
         self.route = Some(ready.route.clone());
         self.set_state(ModuleState::Ready, "");
+        self.first_start
+            .get_or_insert_with(|| Ok(ready.handlers.clone()));
         for w in self.ready_waiters.drain(..) {
             let _ = w.send(Ok(ready.handlers.clone()));
         }
@@ -388,6 +394,9 @@ impl Handler<WaitReady> for ModuleActor {
     type Result = ResponseFuture<Result<Handlers, String>>;
 
     fn handle(&mut self, _: WaitReady, _: &mut Context<Self>) -> Self::Result {
+        if let Some(outcome) = self.first_start.clone() {
+            return Box::pin(async move { outcome });
+        }
         let (tx, rx) = oneshot::channel();
         self.ready_waiters.push(tx);
         Box::pin(async move {
