@@ -76,19 +76,24 @@ fn build_module() -> PathBuf {
     profile_dir.join("fake-motor")
 }
 
-/// SIGTERM, so that axle shuts its module down and removes its sockets.
-fn stop(mut axle: std::process::Child) {
-    let pid = nix::unistd::Pid::from_raw(axle.id() as i32);
-    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-    let _ = axle.wait();
+/// A running axle, shut down with SIGTERM when dropped (also when a sample
+/// panics), so that it stops its module and removes its sockets.
+struct Axle(std::process::Child);
+
+impl Drop for Axle {
+    fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let _ = self.0.wait();
+    }
 }
 
-fn start(dir: &Path, config: &Path, log: &str) -> (std::process::Child, PathBuf) {
+fn start(dir: &Path, config: &Path, log: &str) -> (Axle, PathBuf) {
     let socket = dir.join("axle.sock");
     let mut cmd = axle_command(&socket, 0);
     cmd.arg("--config").arg(config);
     let (child, _) = spawn_listening(cmd, Some(dir.join(log)));
-    (child, socket)
+    (Axle(child), socket)
 }
 
 async fn position(
@@ -136,7 +141,7 @@ async fn latency(dir: &Path, config: &Path) {
             }
         }
     }
-    stop(axle);
+    drop(axle);
     let (b, m) = (median(&builtin), median(&modular));
     println!(
         "GetPosition over axle's Unix socket, {} calls each (µs):",
@@ -191,7 +196,7 @@ async fn recovery(dir: &Path, config: &Path) {
             tokio::time::sleep(Duration::from_micros(200)).await;
         }
         recoveries.push(killed.elapsed().as_secs_f64() * 1e3);
-        stop(axle);
+        drop(axle);
     }
     println!("module start-up, spawn to Ready answered ({CRASH_SAMPLES} starts, ms):");
     println!(
