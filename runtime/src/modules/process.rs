@@ -131,9 +131,30 @@ fn viam_home() -> PathBuf {
 async fn pump(module: String, stream: &'static str, out: impl AsyncRead + Unpin, tail: Tail) {
     let mut lines = BufReader::new(out).lines();
     while let Ok(Some(line)) = lines.next_line().await {
+        let line = without_colors(&line);
         info!(module = %module, stream, "{line}");
         tail.push(line);
     }
+}
+
+/// A line without terminal colour codes (`ESC [ ... m`), which modules'
+/// loggers add and which only clutter axle's log.
+fn without_colors(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // Skip to the end of the escape sequence.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Sends `signal` to the module's process.
@@ -145,4 +166,18 @@ pub fn signal(pid: i32, signal: Signal) {
 /// anything it started.
 pub fn signal_group(pid: i32, signal: Signal) {
     let _ = killpg(Pid::from_raw(pid), signal);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_codes_are_dropped() {
+        assert_eq!(
+            without_colors("2026 \u{1b}[33;36mINFO\u{1b}[0m\tserving"),
+            "2026 INFO\tserving"
+        );
+        assert_eq!(without_colors("plain"), "plain");
+    }
 }
