@@ -253,34 +253,14 @@ fn parse_sessions(v: &Value) -> Result<SessionsConfig, (&'static str, String)> {
 }
 
 fn parse_component(index: usize, value: &Value) -> ComponentEntry {
-    let fallback = format!("components[{index}]");
     let err = |name: &str, field: &str, message: String| ComponentError {
         name: name.to_string(),
         field: field.to_string(),
         message,
     };
-    let obj = value
-        .as_object()
-        .ok_or_else(|| err(&fallback, "(entry)", "expected a JSON object".into()))?;
-    let name = match obj.get("name") {
-        Some(Value::String(n)) => n.clone(),
-        Some(other) => {
-            return Err(err(
-                &fallback,
-                "name",
-                format!("expected a string, got {other}"),
-            ));
-        }
-        None => return Err(err(&fallback, "name", "missing".into())),
-    };
-    validate_name(&name).map_err(|e| err(&name, "name", e.to_string()))?;
-    let text = |field: &str| -> Result<Option<&str>, ComponentError> {
-        match obj.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(other) => Err(err(&name, field, format!("expected a string, got {other}"))),
-        }
-    };
+    let (obj, name) = open_entry("components", index, value)
+        .map_err(|(name, field, message)| err(&name, field, message))?;
+    let text = |field: &str| text_field(obj, field).map_err(|m| err(&name, field, m));
     let api = match (text("api")?, text("type")?) {
         (Some(api), _) => api
             .parse::<Api>()
@@ -345,6 +325,39 @@ fn parse_component(index: usize, value: &Value) -> ComponentEntry {
         attributes: Attributes::new(attributes),
         depends_on,
     })
+}
+
+/// Why an entry of a config list is unusable: (its name, or its position
+/// when it has none; the field; the message).
+type EntryError = (String, &'static str, String);
+
+/// An entry of a config list (`components[3]`, `modules[0]`): its object and
+/// its checked name.
+fn open_entry<'a>(
+    list: &str,
+    index: usize,
+    value: &'a Value,
+) -> Result<(&'a Map<String, Value>, String), EntryError> {
+    let position = format!("{list}[{index}]");
+    let obj = value
+        .as_object()
+        .ok_or_else(|| (position.clone(), "(entry)", "expected a JSON object".into()))?;
+    let name = match obj.get("name") {
+        Some(Value::String(n)) => n.clone(),
+        Some(other) => return Err((position, "name", format!("expected a string, got {other}"))),
+        None => return Err((position, "name", "missing".into())),
+    };
+    validate_name(&name).map_err(|e| (name.clone(), "name", e.to_string()))?;
+    Ok((obj, name))
+}
+
+/// A string field of an entry, if set; the error says what was found.
+fn text_field<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, String> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(other) => Err(format!("expected a string, got {other}")),
+    }
 }
 
 /// `depends_on` may hold short names or full names (`api/name`).

@@ -1,7 +1,7 @@
 //! `modules`: the child processes that serve third-party models.
 
 use super::duration::{parse_duration, show_duration};
-use axle_sdk_module::validate_name;
+use super::{open_entry, text_field};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -51,33 +51,16 @@ pub type ModuleEntry = Result<ModuleConfig, ModuleError>;
 
 /// Reads `modules[index]`.
 pub fn parse_module(index: usize, value: &Value) -> ModuleEntry {
-    let fallback = format!("modules[{index}]");
     let err = |name: &str, field: &str, message: String| ModuleError {
         name: name.into(),
         field: field.into(),
         message,
     };
-    let obj = value
-        .as_object()
-        .ok_or_else(|| err(&fallback, "(entry)", "expected a JSON object".into()))?;
-    let name = match obj.get("name") {
-        Some(Value::String(n)) => n.clone(),
-        Some(other) => {
-            return Err(err(
-                &fallback,
-                "name",
-                format!("expected a string, got {other}"),
-            ));
-        }
-        None => return Err(err(&fallback, "name", "missing".into())),
-    };
-    validate_name(&name).map_err(|e| err(&name, "name", e.to_string()))?;
+    let (obj, name) = open_entry("modules", index, value)
+        .map_err(|(name, field, message)| err(&name, field, message))?;
     let text = |field: &str| -> Result<Option<String>, ModuleError> {
-        match obj.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(err(&name, field, format!("expected a string, got {other}"))),
-        }
+        let value = text_field(obj, field).map_err(|m| err(&name, field, m))?;
+        Ok(value.map(str::to_string))
     };
     let executable_path = text("executable_path")?
         .filter(|p| !p.is_empty())
