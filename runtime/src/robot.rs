@@ -136,6 +136,8 @@ pub struct Robot {
 struct Table {
     entries: Vec<ResourceEntry>,
     by_name: HashMap<String, usize>,
+    /// How many entries are modular: the module router asks on every call.
+    modular: usize,
 }
 
 impl Table {
@@ -202,6 +204,9 @@ impl Robot {
     pub fn insert(&self, entry: ResourceEntry) {
         let mut table = self.write();
         let serving = entry.is_serving();
+        if matches!(entry.state, ResourceState::Modular(_)) {
+            table.modular += 1;
+        }
         let i = table.entries.len();
         match table.by_name.entry(entry.name.clone()) {
             Entry::Vacant(slot) => {
@@ -271,10 +276,7 @@ impl Robot {
 
     /// Whether any resource is served by a module.
     pub fn has_modular(&self) -> bool {
-        self.read()
-            .entries
-            .iter()
-            .any(|e| matches!(e.state, ResourceState::Modular(_)))
+        self.read().modular > 0
     }
 
     /// The actuator `name` of API `subtype` (e.g. "motor"), if it is serving.

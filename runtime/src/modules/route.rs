@@ -59,7 +59,7 @@ where
     }
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
-        // Robots without modules pay one scan of the resource table, no more.
+        // Robots without modular resources pay one counter read, no more.
         let subtype = resource_subtype(req.uri().path());
         let Some(subtype) = subtype.filter(|_| self.robot.has_modular()) else {
             return Either::Left(self.inner.call(req));
