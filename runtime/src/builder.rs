@@ -132,7 +132,7 @@ async fn start(
         return modules
             .add(c, dependencies)
             .await
-            .map(ResourceState::Modular)
+            .map(ResourceState::Proxied)
             .map_err(|e| error(c, "model", e));
     }
     let mut message = if registry.knows_api(&c.api) {

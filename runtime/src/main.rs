@@ -4,6 +4,7 @@ use actix::Actor;
 use axle_runtime::config::{DEFAULT_ROVER, RobotConfig};
 use axle_runtime::grpc::{self, Listeners, Served};
 use axle_runtime::modules::{Directory, Modules, SocketDir, restrict};
+use axle_runtime::remotes::Remotes;
 use axle_runtime::robot::Robot;
 use axle_runtime::sessions::SessionSupervisor;
 use axle_runtime::{builder, registry::Registry};
@@ -153,6 +154,7 @@ async fn run(args: Args, config: RobotConfig) -> Result<(), String> {
         None => Modules::default(),
     };
     builder::build(&config, &Registry::builtin(), &modules, &served.robot).await;
+    let _remotes = Remotes::start(&config.remotes, served.robot.clone()).await;
 
     let listeners = Listeners {
         tcp: Some(tcp),
@@ -171,6 +173,7 @@ async fn run(args: Args, config: RobotConfig) -> Result<(), String> {
         resources = entries.len() - failed,
         failed,
         modules = config.modules.len(),
+        remotes = config.remotes.len(),
         heartbeat_window = %axle_runtime::config::show_duration(config.sessions.heartbeat_window),
         "listening"
     );

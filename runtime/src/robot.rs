@@ -2,7 +2,7 @@
 //! what applies to all of them (StopAll, machine status).
 
 use crate::config::ComponentConfig;
-use crate::modules::ModularHandle;
+use crate::proxy::ProxyHandle;
 use crate::resources::{BaseHandle, InputControllerHandle, MotorHandle, ResourceHandle, Stoppable};
 use axle_sdk_module::grpc::Resources;
 use axle_sdk_module::{Api, Model, ResourceError};
@@ -22,7 +22,7 @@ pub enum ResourceState {
     /// Built in and serving.
     Ready(ResourceHandle),
     /// Served by a module, through its proxy actor.
-    Modular(ModularHandle),
+    Proxied(ProxyHandle),
     /// Refused or failed to build, with the error to show.
     Failed(String),
 }
@@ -58,6 +58,18 @@ impl ResourceEntry {
         }
     }
 
+    /// A resource served by another part, under the name it has here.
+    pub fn elsewhere(name: String, api: Api, state: ResourceState) -> Self {
+        Self {
+            name,
+            api: Some(api),
+            model: None,
+            state,
+            problem: None,
+            since: SystemTime::now(),
+        }
+    }
+
     /// A resource that could not be built.
     pub fn failed(name: String, api: Option<Api>, model: Option<Model>, error: String) -> Self {
         Self {
@@ -83,7 +95,7 @@ impl ResourceEntry {
     fn stoppable(&self) -> Option<Stoppable> {
         match &self.state {
             ResourceState::Ready(h) => h.stoppable(),
-            ResourceState::Modular(h) => h.stoppable(),
+            ResourceState::Proxied(h) => h.stoppable(),
             ResourceState::Failed(_) => None,
         }
     }
@@ -112,16 +124,14 @@ pub enum LookupError {
     },
     /// The resource is modular, but the call reached the built-in services:
     /// its request could not be read for routing.
-    #[error(
-        "{api} {name:?} is served by module {module:?}, but this request could not be routed to it"
-    )]
+    #[error("{api} {name:?} is served by {via}, but this request could not be routed to it")]
     Unrouted {
         /// The API asked for.
         api: &'static str,
         /// The name asked for.
         name: String,
-        /// The module serving it.
-        module: String,
+        /// Who serves it: `module "m"`, `part "sub"`.
+        via: String,
     },
 }
 
@@ -167,10 +177,10 @@ macro_rules! typed_lookup {
                     name: name.into(),
                     error: error.clone(),
                 }),
-                ResourceState::Modular(h) => Err(LookupError::Unrouted {
+                ResourceState::Proxied(h) => Err(LookupError::Unrouted {
                     api: $label,
                     name: name.into(),
-                    module: h.module().to_string(),
+                    via: h.via().to_string(),
                 }),
                 ResourceState::Ready(_) => Err(not_found()),
             }
@@ -204,7 +214,7 @@ impl Robot {
     pub fn insert(&self, entry: ResourceEntry) {
         let mut table = self.write();
         let serving = entry.is_serving();
-        if matches!(entry.state, ResourceState::Modular(_)) {
+        if matches!(entry.state, ResourceState::Proxied(_)) {
             table.modular += 1;
         }
         let i = table.entries.len();
@@ -231,6 +241,11 @@ impl Robot {
                 entry.since = SystemTime::now();
             }
         }
+    }
+
+    /// Whether a resource named `name` is serving.
+    pub fn is_serving(&self, name: &str) -> bool {
+        self.read().get(name).is_some_and(ResourceEntry::is_serving)
     }
 
     /// Every configured resource, ready or failed.
@@ -265,17 +280,17 @@ impl Robot {
     );
 
     /// The modular resource `name` of API `subtype`, if there is one.
-    pub fn modular(&self, subtype: &str, name: &str) -> Option<ModularHandle> {
+    pub fn proxied(&self, subtype: &str, name: &str) -> Option<ProxyHandle> {
         let table = self.read();
         let entry = table.get(name)?;
         match &entry.state {
-            ResourceState::Modular(h) if entry.api.as_ref()?.subtype == subtype => Some(h.clone()),
+            ResourceState::Proxied(h) if entry.api.as_ref()?.subtype == subtype => Some(h.clone()),
             _ => None,
         }
     }
 
     /// Whether any resource is served by a module.
-    pub fn has_modular(&self) -> bool {
+    pub fn has_proxied(&self) -> bool {
         self.read().modular > 0
     }
 

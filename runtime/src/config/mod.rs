@@ -4,9 +4,11 @@
 
 mod duration;
 mod modules;
+mod remotes;
 
 pub use duration::{parse_duration, show_duration};
 pub use modules::{ModuleConfig, ModuleEntry, ModuleError};
+pub use remotes::{RemoteConfig, RemoteEntry, RemoteError};
 
 use axle_sdk_module::{Api, Attributes, Model, validate_name};
 use serde_json::{Map, Value};
@@ -122,6 +124,8 @@ pub struct RobotConfig {
     pub components: Vec<ComponentEntry>,
     /// The modules, in file order.
     pub modules: Vec<ModuleEntry>,
+    /// The remote parts, in file order.
+    pub remotes: Vec<RemoteEntry>,
 }
 
 /// The rover axle serves when started without `--config`.
@@ -199,11 +203,21 @@ impl RobotConfig {
                 .collect(),
             Some(_) => return Err(shape("modules", "expected a list of modules")),
         };
+        let remotes = match root.get("remotes") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| remotes::parse_remote(i, v))
+                .collect(),
+            Some(_) => return Err(shape("remotes", "expected a list of remotes")),
+        };
         Ok(Self {
             bind_address,
             sessions,
             components,
             modules,
+            remotes,
         })
     }
 }

@@ -52,6 +52,27 @@ pub fn resource_subtype(path: &str) -> Option<&'static str> {
         .map(|(subtype, _)| *subtype)
 }
 
+/// The same gRPC-framed request naming the resource `name` instead: field
+/// 1 is appended, and protobuf readers keep the last value of a field, so
+/// the rest of the message is passed on untouched. `None` for compressed or
+/// malformed frames.
+pub fn with_name(framed: &Bytes, name: &str) -> Option<Bytes> {
+    let (&compressed, rest) = framed.split_first()?;
+    let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+    let message = rest.get(4..4 + len)?;
+    if compressed != 0 {
+        return None;
+    }
+    let field = Named { name: name.into() }.encode_to_vec();
+    let total = u32::try_from(message.len() + field.len()).ok()?;
+    let mut out = Vec::with_capacity(5 + total as usize);
+    out.push(0);
+    out.extend_from_slice(&total.to_be_bytes());
+    out.extend_from_slice(message);
+    out.extend_from_slice(&field);
+    Some(out.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +133,19 @@ mod tests {
             resource_subtype("/viam.robot.v1.RobotService/ResourceNames"),
             None
         );
+    }
+
+    #[test]
+    fn a_request_is_renamed_without_touching_the_rest() {
+        let req = axle_proto::motor::SetPowerRequest {
+            name: "sub:left".into(),
+            power_pct: 0.5,
+            extra: None,
+        };
+        let renamed = with_name(&framed(&req.encode_to_vec()), "left").unwrap();
+        assert_eq!(resource_name(&renamed).as_deref(), Some("left"));
+        let decoded = axle_proto::motor::SetPowerRequest::decode(&renamed[5..]).unwrap();
+        assert_eq!((decoded.name.as_str(), decoded.power_pct), ("left", 0.5));
+        assert_eq!(with_name(&Bytes::from_static(&[1, 0, 0, 0, 0]), "x"), None);
     }
 }

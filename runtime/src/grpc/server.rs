@@ -3,7 +3,8 @@
 //! then the module router, then axle's own services.
 
 use super::robot::RobotApi;
-use crate::modules::{Directory, RouteLayer};
+use crate::modules::Directory;
+use crate::proxy::RouteLayer;
 use crate::robot::Robot;
 use crate::sessions::{SessionLayer, SessionSupervisor};
 use actix::Addr;

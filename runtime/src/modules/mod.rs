@@ -3,10 +3,8 @@
 //!
 //! - [`module`]: the `ModuleActor`, one per module, which owns the process.
 //!   "What happens when a module crashes" is `ModuleActor::crashed`.
-//! - [`proxy`]: the `ModularResource` actor that stands for each resource a
-//!   module serves; sessions, StopAll and shutdown stop it like a built-in.
-//! - [`route`]: the tower layer that sends calls for modular resources to
-//!   their modules; [`forwarder`]: the HTTP/2 connection they go on.
+//! - Each resource a module serves is a proxy actor (`crate::proxy`), which
+//!   sessions, StopAll and shutdown stop like a built-in.
 //! - [`process`]: spawning (own process group, parent-death signal,
 //!   environment), output to the log, signals.
 //! - [`directory`]: module states and process ids, for GetMachineStatus and
@@ -14,19 +12,15 @@
 //! - [`sockets`]: the private socket directory.
 
 pub mod directory;
-pub mod forwarder;
 pub mod module;
 pub mod process;
-pub mod proxy;
-pub mod route;
 pub mod sockets;
 
 pub use directory::Directory;
-pub use proxy::ModularHandle;
-pub use route::RouteLayer;
 pub use sockets::SocketDir;
 
 use crate::config::{ComponentConfig, ModuleEntry};
+use crate::proxy::ProxyHandle;
 use actix::{Actor, Addr};
 use axle_sdk_module::{Api, Model};
 use module::{Add, ModuleActor, Reconfigure, Remove, Shutdown, Validate, WaitReady};
@@ -136,7 +130,7 @@ impl Modules {
         &self,
         c: &ComponentConfig,
         dependencies: Vec<String>,
-    ) -> Result<ModularHandle, String> {
+    ) -> Result<ProxyHandle, String> {
         let (name, addr) = self.module_for(c)?;
         let add = Add {
             config: c.clone(),

@@ -12,9 +12,26 @@
 //!   process group if it has not exited in time. The child is always reaped.
 
 use super::directory::{Directory, ModuleState};
-use super::forwarder::Forwarder;
 use super::process::{self, Tail};
-use super::proxy::{Link, ModularHandle, ModularResource, Route};
+use crate::proxy::forwarder::Forwarder;
+use crate::proxy::{Link, Proxied, ProxyActor, ProxyHandle, Route};
+
+/// The two connections to a running module: a tonic channel for
+/// ModuleService and typed calls, and a bare one for forwarding.
+#[derive(Clone)]
+struct Connection {
+    channel: Channel,
+    forwarder: Forwarder,
+}
+
+impl Connection {
+    fn route(&self) -> Route {
+        Route::Module {
+            channel: self.channel.clone(),
+            forwarder: self.forwarder.clone(),
+        }
+    }
+}
 use crate::config::{ComponentConfig, ModuleConfig};
 use crate::robot::{Robot, STOP_TIMEOUT};
 use actix::prelude::*;
@@ -70,7 +87,7 @@ enum Phase {
 struct Added {
     config: ComponentConfig,
     dependencies: Vec<String>,
-    proxy: ModularHandle,
+    proxy: ProxyHandle,
 }
 
 /// The actor that runs one module.
@@ -85,7 +102,7 @@ pub struct ModuleActor {
     /// Counts process starts, so that news about an old process is ignored.
     generation: u64,
     pid: Option<i32>,
-    route: Option<Route>,
+    route: Option<Connection>,
     resources: Vec<Added>,
     failures: u32,
     up_since: Option<Instant>,
@@ -271,7 +288,7 @@ impl ModuleActor {
 
     /// Re-adds every resource after a restart, in the order first added
     /// (dependency order), and relinks their proxies.
-    fn readd(&mut self, route: Route) {
+    fn readd(&mut self, route: Connection) {
         let jobs: Vec<_> = self
             .resources
             .iter()
@@ -288,7 +305,7 @@ impl ModuleActor {
             for (config, dependencies, proxy) in jobs {
                 match add_resource(&route.channel, &config, &dependencies, timeout).await {
                     Ok(()) => {
-                        proxy.relink(Link::Up(route.clone()));
+                        proxy.relink(Link::Up(route.route()));
                         robot.set_problem(&config.name, None);
                     }
                     Err(e) => {
@@ -321,7 +338,7 @@ struct Launched {
 }
 
 struct Ready {
-    route: Route,
+    route: Connection,
     handlers: Vec<(Api, Model)>,
 }
 
@@ -449,7 +466,7 @@ impl Handler<Validate> for ModuleActor {
 
 /// Adds a component to the module (AddResource) and starts its proxy.
 #[derive(Message)]
-#[rtype(result = "Result<ModularHandle, String>")]
+#[rtype(result = "Result<ProxyHandle, String>")]
 pub struct Add {
     /// The component.
     pub config: ComponentConfig,
@@ -458,7 +475,7 @@ pub struct Add {
 }
 
 impl Handler<Add> for ModuleActor {
-    type Result = ResponseActFuture<Self, Result<ModularHandle, String>>;
+    type Result = ResponseActFuture<Self, Result<ProxyHandle, String>>;
 
     fn handle(&mut self, add: Add, _: &mut Context<Self>) -> Self::Result {
         let route = self.route.clone();
@@ -483,12 +500,16 @@ impl Handler<Add> for ModuleActor {
 }
 
 impl ModuleActor {
-    fn proxy(&self, config: &ComponentConfig, route: Route) -> ModularHandle {
-        ModularHandle::start(ModularResource::new(
-            &config.api,
-            &config.name,
-            self.name.clone(),
-            Link::Up(route),
+    fn proxy(&self, config: &ComponentConfig, route: Connection) -> ProxyHandle {
+        let who = Proxied {
+            api: config.api.clone(),
+            name: config.name.clone(),
+            there: config.name.clone(),
+            via: format!("module {:?}", self.name).into(),
+        };
+        ProxyHandle::start(ProxyActor::new(
+            who,
+            Link::Up(route.route()),
             self.config.call_timeout,
         ))
     }
@@ -703,7 +724,7 @@ async fn ready(socket: PathBuf, parent: PathBuf, timeout: Duration) -> Result<Re
                         let forwarder = Forwarder::connect(&socket)
                             .await
                             .map_err(|e| format!("cannot connect for forwarding: {e}"))?;
-                        return handlers(Route { channel, forwarder }, r.into_inner());
+                        return handlers(Connection { channel, forwarder }, r.into_inner());
                     }
                     Err(s) if s.code() == Code::Unavailable => {}
                     Err(s) => return Err(format!("Ready failed: {}", s.message())),
@@ -718,7 +739,7 @@ async fn ready(socket: PathBuf, parent: PathBuf, timeout: Duration) -> Result<Re
     })?
 }
 
-fn handlers(route: Route, r: ReadyResponse) -> Result<Ready, String> {
+fn handlers(route: Connection, r: ReadyResponse) -> Result<Ready, String> {
     let mut handlers = Vec::new();
     for h in r.handlermap.map(|m| m.handlers).unwrap_or_default() {
         let Some(subtype) = h.subtype.and_then(|s| s.subtype) else {

@@ -2,7 +2,7 @@
 //! resource to that resource's proxy actor, and every other call on to
 //! axle's own services.
 
-use super::ModularHandle;
+use super::ProxyHandle;
 use crate::grpc::named::{read_unary, resource_name, resource_subtype};
 use crate::robot::Robot;
 use futures::future::{BoxFuture, Either};
@@ -61,7 +61,7 @@ where
     fn call(&mut self, req: Request<Body>) -> Self::Future {
         // Robots without modular resources pay one counter read, no more.
         let subtype = resource_subtype(req.uri().path());
-        let Some(subtype) = subtype.filter(|_| self.robot.has_modular()) else {
+        let Some(subtype) = subtype.filter(|_| self.robot.has_proxied()) else {
             return Either::Left(self.inner.call(req));
         };
         let clone = self.inner.clone();
@@ -85,8 +85,8 @@ where
         Ok(bytes) => bytes,
         Err(status) => return Ok(status.into_http()),
     };
-    let target: Option<ModularHandle> =
-        resource_name(&bytes).and_then(|n| robot.modular(subtype, &n));
+    let target: Option<ProxyHandle> =
+        resource_name(&bytes).and_then(|n| robot.proxied(subtype, &n));
     match target {
         Some(proxy) => {
             let req = Request::from_parts(parts, bytes);

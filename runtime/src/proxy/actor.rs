@@ -1,0 +1,278 @@
+//! `ProxyActor`: the actor that stands for a resource served elsewhere, by a
+//! module or by a remote part.
+//!
+//! Sessions, StopAll and shutdown reach it the way they reach a built-in
+//! resource: its address takes the same [`Stop`] message, which it sends on
+//! as a typed Stop. The module's or the remote's actor tells it how to reach
+//! the resource ([`Relink`]) and it publishes that link. Every other call of
+//! the resource's API is forwarded on the published link by
+//! [`ProxyHandle::forward`]: no mailbox hop on the hot path, and a call never
+//! waits behind a Stop, nor a Stop behind calls. While the link is down the
+//! calls answer UNAVAILABLE, and an answer that does not come in time gets
+//! DEADLINE_EXCEEDED.
+
+use super::forwarder::Forwarder;
+use crate::grpc::named::with_name;
+use crate::resources::Stoppable;
+use crate::resources::actor::Stop;
+use crate::sessions::layer::SID_HEADER;
+use actix::prelude::*;
+use axle_proto::base::base_service_client::BaseServiceClient;
+use axle_proto::motor::motor_service_client::MotorServiceClient;
+use axle_sdk_module::ResourceError;
+use axle_sdk_module::client::SessionChannel;
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use http::{Request, Response};
+use http_body_util::Full;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tonic::Status;
+use tonic::body::Body;
+use tonic::transport::Channel;
+use tower::{Service, ServiceExt};
+use tracing::warn;
+
+/// Methods that last as long as the motion or stream they start: these get
+/// no call timeout, since a GoFor may rightly take minutes.
+const OPEN_ENDED: &[&str] = &["GoFor", "GoTo", "MoveStraight", "Spin", "StreamEvents"];
+
+/// How the proxy reaches its resource, or why it cannot.
+#[derive(Clone)]
+pub enum Link {
+    /// The resource is being served.
+    Up(Route),
+    /// It is not, for this reason.
+    Down(Arc<str>),
+}
+
+/// Where a proxied resource is served.
+#[derive(Clone)]
+pub enum Route {
+    /// By a module: typed calls on a tonic channel; client calls forwarded
+    /// as they came, headers and `viam-sid` too, on a bare HTTP/2 connection.
+    Module {
+        /// For typed calls.
+        channel: Channel,
+        /// For forwarding.
+        forwarder: Forwarder,
+    },
+    /// By a remote part, through this part's client of it: calls carry this
+    /// part's session on the remote, never the caller's.
+    Part(SessionChannel),
+}
+
+/// Sets how the proxy reaches its resource.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Relink(pub Link);
+
+/// Who a proxied resource is, here and where it is served.
+pub struct Proxied {
+    /// Its API.
+    pub api: axle_sdk_module::Api,
+    /// Its name here (`left`, or `sub:left` for a remote's).
+    pub name: String,
+    /// Its name where it is served (`left`).
+    pub there: String,
+    /// Who serves it, for messages: `module "diff-drive"`, `part "sub"`.
+    pub via: Arc<str>,
+}
+
+/// The proxy for one resource served elsewhere.
+pub struct ProxyActor {
+    name: Arc<str>,
+    there: Arc<str>,
+    subtype: Arc<str>,
+    via: Arc<str>,
+    link: Link,
+    /// The link, for forwarding without a trip through the mailbox.
+    published: Arc<RwLock<Link>>,
+    call_timeout: Duration,
+}
+
+impl ProxyActor {
+    /// The proxy for `who`, reached by `link`.
+    pub fn new(who: Proxied, link: Link, call_timeout: Duration) -> Self {
+        Self {
+            name: format!("{}/{}", who.api, who.name).into(),
+            there: who.there.into(),
+            subtype: who.api.subtype.as_str().into(),
+            via: who.via,
+            published: Arc::new(RwLock::new(link.clone())),
+            link,
+            call_timeout,
+        }
+    }
+}
+
+fn unavailable(name: &str, via: &str, why: &str) -> Status {
+    Status::unavailable(format!("{name} is served by {via}, which {why}"))
+}
+
+impl Actor for ProxyActor {
+    type Context = Context<Self>;
+}
+
+impl Handler<Relink> for ProxyActor {
+    type Result = ();
+
+    fn handle(&mut self, Relink(link): Relink, _: &mut Context<Self>) {
+        *self.published.write().unwrap_or_else(|e| e.into_inner()) = link.clone();
+        self.link = link;
+    }
+}
+
+impl Handler<Stop> for ProxyActor {
+    type Result = ResponseFuture<Result<(), ResourceError>>;
+
+    fn handle(&mut self, stop: Stop, _: &mut Context<Self>) -> Self::Result {
+        let route = match &self.link {
+            Link::Up(route) => route.clone(),
+            Link::Down(why) => {
+                let status = unavailable(&self.name, &self.via, why);
+                let e = ResourceError::Unavailable(status.message().into());
+                return Box::pin(async move { Err(e) });
+            }
+        };
+        let (name, there, via) = (self.name.clone(), self.there.to_string(), self.via.clone());
+        let call = match route {
+            Route::Module { channel, .. } => typed_stop(channel, &self.subtype, there),
+            Route::Part(channel) => typed_stop(channel, &self.subtype, there),
+        };
+        let timeout = self.call_timeout;
+        Box::pin(async move {
+            let outcome = tokio::time::timeout(timeout, call)
+                .await
+                .map_err(|_| {
+                    Status::deadline_exceeded(format!(
+                        "{via} did not confirm Stop within {timeout:?}"
+                    ))
+                })
+                .and_then(|r| r);
+            outcome.map_err(|status| {
+                warn!(resource = %name, cause = stop.cause, error = %status.message(), "proxied resource did not stop");
+                ResourceError::from_status(&status)
+            })
+        })
+    }
+}
+
+/// A typed Stop for resource `name` of API `subtype`, on any channel.
+fn typed_stop<T>(channel: T, subtype: &str, name: String) -> BoxFuture<'static, Result<(), Status>>
+where
+    T: tonic::client::GrpcService<Body> + Send + 'static,
+    T::Error: Into<tonic::codegen::StdError>,
+    T::ResponseBody: http_body::Body<Data = Bytes> + Send + 'static,
+    <T::ResponseBody as http_body::Body>::Error: Into<tonic::codegen::StdError> + Send,
+    T::Future: Send,
+{
+    match subtype {
+        "motor" => Box::pin(async move {
+            let req = axle_proto::motor::StopRequest { name, extra: None };
+            MotorServiceClient::new(channel).stop(req).await.map(drop)
+        }),
+        "base" => Box::pin(async move {
+            let req = axle_proto::base::StopRequest { name, extra: None };
+            BaseServiceClient::new(channel).stop(req).await.map(drop)
+        }),
+        _ => Box::pin(async { Ok(()) }),
+    }
+}
+
+/// A proxied resource as the robot holds it.
+#[derive(Clone)]
+pub struct ProxyHandle {
+    name: Arc<str>,
+    there: Arc<str>,
+    subtype: Arc<str>,
+    via: Arc<str>,
+    link: Arc<RwLock<Link>>,
+    call_timeout: Duration,
+    addr: Addr<ProxyActor>,
+}
+
+impl ProxyHandle {
+    /// Starts the proxy actor.
+    pub fn start(proxy: ProxyActor) -> Self {
+        Self {
+            name: proxy.name.clone(),
+            there: proxy.there.clone(),
+            subtype: proxy.subtype.clone(),
+            via: proxy.via.clone(),
+            link: proxy.published.clone(),
+            call_timeout: proxy.call_timeout,
+            addr: proxy.start(),
+        }
+    }
+
+    /// Who serves the resource: `module "diff-drive"`, `part "sub"`.
+    pub fn via(&self) -> &str {
+        &self.via
+    }
+
+    /// Forwards one call of the resource's API, whose body has been read
+    /// whole, to where the resource is served.
+    pub fn forward(
+        &self,
+        req: Request<Bytes>,
+    ) -> impl Future<Output = Result<Response<Body>, Status>> + Send + 'static {
+        let link = self.link.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let method = req
+            .uri()
+            .path()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let timeout = (!OPEN_ENDED.contains(&method.as_str())).then_some(self.call_timeout);
+        let (name, there, via) = (self.name.clone(), self.there.clone(), self.via.clone());
+        async move {
+            let route = match link {
+                Link::Up(route) => route,
+                Link::Down(why) => return Err(unavailable(&name, &via, &why)),
+            };
+            let call = send(route, req, &there);
+            let outcome = match timeout {
+                Some(t) => tokio::time::timeout(t, call).await.map_err(|_| {
+                    Status::deadline_exceeded(format!(
+                        "{via} did not answer {method} on {name} within {t:?}; it may be hung"
+                    ))
+                })?,
+                None => call.await,
+            };
+            outcome.map_err(|e| Status::unavailable(format!("cannot reach {via} for {name}: {e}")))
+        }
+    }
+
+    /// Sets how the proxy reaches its resource.
+    pub fn relink(&self, link: Link) {
+        self.addr.do_send(Relink(link));
+    }
+
+    /// The resource as an actuator, if its API moves.
+    pub fn stoppable(&self) -> Option<Stoppable> {
+        matches!(&*self.subtype, "motor" | "base").then(|| Stoppable {
+            name: self.name.clone(),
+            stopper: self.addr.clone().recipient(),
+        })
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Sends a call on `route`. A module gets it as it came; a remote part gets
+/// it under its own name for the resource and without the caller's
+/// `viam-sid`, which means nothing there: this part's client adds its own.
+async fn send(route: Route, req: Request<Bytes>, there: &str) -> Result<Response<Body>, BoxError> {
+    match route {
+        Route::Module { forwarder, .. } => Ok(forwarder.call(req).await?),
+        Route::Part(mut channel) => {
+            let (mut parts, body) = req.into_parts();
+            let body = with_name(&body, there).ok_or("the request is not a plain gRPC message")?;
+            parts.headers.remove(SID_HEADER);
+            let req = Request::from_parts(parts, Body::new(Full::new(body)));
+            channel.ready().await?.call(req).await
+        }
+    }
+}

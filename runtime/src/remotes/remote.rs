@@ -1,0 +1,293 @@
+//! `RemoteActor`: one per remote part. It holds this part's client of the
+//! sub-part, keeps a proxy for each of the sub-part's resources, and decides
+//! what happens when the link is made, checked, lost and made again.
+//!
+//! - Connect: dial with the Rust `RobotClient` (sessions on: this part holds
+//!   its own session on the sub-part), list its resources, start a proxy for
+//!   each as `<remote>:<name>`.
+//! - Check: every `connection_check_interval`, ResourceNames bounded by the
+//!   same time. New resources appear; vanished ones answer UNAVAILABLE.
+//! - Lost ([`RemoteActor::lost`]): the proxies answer UNAVAILABLE, and the
+//!   actor reconnects with a backoff from 100 ms, doubling to 5 s. The
+//!   sub-part, for its part, stops what this part drove there when this
+//!   part's session expires.
+
+use crate::config::RemoteConfig;
+use crate::proxy::{Link, Proxied, ProxyActor, ProxyHandle, Route};
+use crate::registry::SERVED_APIS;
+use crate::robot::{ResourceEntry, ResourceState, Robot};
+use actix::prelude::*;
+use axle_proto::common::ResourceName;
+use axle_sdk_module::Api;
+use axle_sdk_module::client::{Options, RobotClient};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+use tracing::{info, warn};
+
+/// The first reconnect delay, doubled for each failure in a row.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// The longest reconnect delay.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How long dialing the sub-part may take.
+const DIAL_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn backoff(failures: u32) -> Duration {
+    (FIRST_BACKOFF * 2u32.pow(failures.saturating_sub(1).min(8))).min(MAX_BACKOFF)
+}
+
+/// The actor that links this part to one sub-part.
+pub struct RemoteActor {
+    config: RemoteConfig,
+    via: Arc<str>,
+    robot: Arc<Robot>,
+    client: Option<RobotClient>,
+    /// Proxies by the sub-part's name for the resource.
+    proxies: HashMap<String, ProxyHandle>,
+    failures: u32,
+    down_since: Option<Instant>,
+    checking: bool,
+    check: Option<SpawnHandle>,
+    first_try: Option<Vec<oneshot::Sender<()>>>,
+}
+
+impl RemoteActor {
+    /// The actor for `config`, serving the sub-part's resources in `robot`.
+    pub fn new(config: RemoteConfig, robot: Arc<Robot>) -> Self {
+        Self {
+            via: format!("part {:?}", config.name).into(),
+            config,
+            robot,
+            client: None,
+            proxies: HashMap::new(),
+            failures: 0,
+            down_since: Some(Instant::now()),
+            checking: false,
+            check: None,
+            first_try: Some(Vec::new()),
+        }
+    }
+
+    fn connect(&mut self, ctx: &mut Context<Self>) {
+        let address = self.config.address.clone();
+        let addr = ctx.address();
+        actix::spawn(async move {
+            let options = Options {
+                dial_timeout: DIAL_TIMEOUT,
+                disable_sessions: false,
+            };
+            let outcome = match RobotClient::connect(&address, options).await {
+                Ok(client) => match client.resource_names().await {
+                    Ok(names) => Ok((client, names)),
+                    Err(s) => Err(format!("ResourceNames failed: {}", s.message())),
+                },
+                Err(e) => Err(e.to_string()),
+            };
+            addr.do_send(Connected(outcome));
+        });
+    }
+
+    fn tried(&mut self) {
+        for w in self.first_try.take().into_iter().flatten() {
+            let _ = w.send(());
+        }
+    }
+
+    /// Starts, relinks or retires a proxy for each of the sub-part's
+    /// resources, so that this part serves exactly what the sub-part does.
+    fn sync(&mut self, names: Vec<ResourceName>) {
+        let Some(client) = &self.client else {
+            return;
+        };
+        let mut seen = Vec::new();
+        for rn in names {
+            if !SERVED_APIS
+                .iter()
+                .any(|(subtype, _)| *subtype == rn.subtype)
+            {
+                continue;
+            }
+            let api = Api {
+                namespace: rn.namespace,
+                kind: rn.r#type,
+                subtype: rn.subtype,
+            };
+            let local = self.config.local_name(&rn.name);
+            let link = Link::Up(Route::Part(client.channel()));
+            seen.push(rn.name.clone());
+            if let Some(proxy) = self.proxies.get(&rn.name) {
+                proxy.relink(link);
+                self.robot.set_problem(&local, None);
+                continue;
+            }
+            if self.robot.is_serving(&local) {
+                warn!(remote = %self.config.name, resource = %local, "a local resource has this name; the remote's is not served");
+                continue;
+            }
+            let who = Proxied {
+                api: api.clone(),
+                name: local.clone(),
+                there: rn.name.clone(),
+                via: self.via.clone(),
+            };
+            let proxy = ProxyHandle::start(ProxyActor::new(who, link, self.config.call_timeout));
+            self.robot.insert(ResourceEntry::elsewhere(
+                local,
+                api,
+                ResourceState::Proxied(proxy.clone()),
+            ));
+            self.proxies.insert(rn.name, proxy);
+        }
+        for (there, proxy) in &self.proxies {
+            if !seen.contains(there) {
+                let why = "no longer has it";
+                proxy.relink(Link::Down(why.into()));
+                let local = self.config.local_name(there);
+                self.robot
+                    .set_problem(&local, Some(format!("{} {why}", self.via)));
+            }
+        }
+    }
+
+    /// What happens when the link to the sub-part is lost: its resources
+    /// answer UNAVAILABLE, and the actor reconnects.
+    fn lost(&mut self, error: String, ctx: &mut Context<Self>) {
+        if let Some(check) = self.check.take() {
+            ctx.cancel_future(check);
+        }
+        self.client = None;
+        self.down_since = Some(Instant::now());
+        let why = format!("is unreachable ({error}); reconnecting");
+        for (there, proxy) in &self.proxies {
+            proxy.relink(Link::Down(why.as_str().into()));
+            let local = self.config.local_name(there);
+            self.robot
+                .set_problem(&local, Some(format!("{} {why}", self.via)));
+        }
+        warn!(remote = %self.config.name, address = %self.config.address, error = %error, "lost the link to the remote part; reconnecting");
+        self.failures = 1;
+        self.retry(ctx);
+    }
+
+    fn retry(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_later(backoff(self.failures), |act, ctx| act.connect(ctx));
+    }
+}
+
+impl Actor for RemoteActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.connect(ctx);
+    }
+}
+
+/// A connection attempt ended: a client and the sub-part's resources, or why not.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Connected(Result<(RobotClient, Vec<ResourceName>), String>);
+
+impl Handler<Connected> for RemoteActor {
+    type Result = ();
+
+    fn handle(&mut self, Connected(outcome): Connected, ctx: &mut Context<Self>) {
+        match outcome {
+            Ok((client, names)) => {
+                self.client = Some(client);
+                self.failures = 0;
+                let count = names.len();
+                self.sync(names);
+                let took_ms = self
+                    .down_since
+                    .take()
+                    .map(|t| t.elapsed().as_secs_f64() * 1e3);
+                info!(remote = %self.config.name, address = %self.config.address, resources = count, took_ms, "remote part connected");
+                let every = self.config.check_interval;
+                self.check = Some(ctx.run_interval(every, |act, ctx| act.check_now(ctx)));
+            }
+            Err(e) => {
+                self.failures += 1;
+                let retry_in = backoff(self.failures);
+                if self.failures == 1 || self.failures % 10 == 0 {
+                    warn!(remote = %self.config.name, address = %self.config.address, failures = self.failures, ?retry_in, "cannot reach the remote part: {e}");
+                }
+                self.retry(ctx);
+            }
+        }
+        self.tried();
+    }
+}
+
+impl RemoteActor {
+    fn check_now(&mut self, ctx: &mut Context<Self>) {
+        let Some(client) = self.client.clone() else {
+            return;
+        };
+        if std::mem::replace(&mut self.checking, true) {
+            return;
+        }
+        let bound = self.config.check_interval;
+        let addr = ctx.address();
+        actix::spawn(async move {
+            let outcome = match tokio::time::timeout(bound, client.resource_names()).await {
+                Ok(Ok(names)) => Ok(names),
+                Ok(Err(s)) => Err(s.message().to_string()),
+                Err(_) => Err(format!("no answer within {bound:?}")),
+            };
+            addr.do_send(Checked(outcome));
+        });
+    }
+}
+
+/// A link check ended.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Checked(Result<Vec<ResourceName>, String>);
+
+impl Handler<Checked> for RemoteActor {
+    type Result = ();
+
+    fn handle(&mut self, Checked(outcome): Checked, ctx: &mut Context<Self>) {
+        self.checking = false;
+        if self.client.is_none() {
+            return;
+        }
+        match outcome {
+            Ok(names) => self.sync(names),
+            Err(e) => self.lost(e, ctx),
+        }
+    }
+}
+
+/// Waits until the first connection attempt has ended, whichever way.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct WaitFirstTry;
+
+impl Handler<WaitFirstTry> for RemoteActor {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _: WaitFirstTry, _: &mut Context<Self>) -> Self::Result {
+        let Some(waiters) = self.first_try.as_mut() else {
+            return Box::pin(async {});
+        };
+        let (tx, rx) = oneshot::channel();
+        waiters.push(tx);
+        Box::pin(async move {
+            let _ = rx.await;
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnects_start_fast_and_are_capped() {
+        assert_eq!(backoff(1), Duration::from_millis(100));
+        assert_eq!(backoff(3), Duration::from_millis(400));
+        assert_eq!(backoff(20), MAX_BACKOFF);
+    }
+}
