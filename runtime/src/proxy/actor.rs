@@ -241,7 +241,9 @@ impl ProxyHandle {
                 })?,
                 None => call.await,
             };
-            outcome.map_err(|e| Status::unavailable(format!("cannot reach {via} for {name}: {e}")))
+            outcome.map_err(|e| {
+                Status::unavailable(format!("cannot reach {via} for {name}: {}", chain(&*e)))
+            })
         }
     }
 
@@ -261,6 +263,19 @@ impl ProxyHandle {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// An error and its causes on one line: transport errors keep the useful
+/// part ("connection refused") in their sources.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 /// Sends a call on `route`. A module gets it as it came; a remote part gets
 /// it under its own name for the resource and without the caller's
 /// `viam-sid`, which means nothing there: this part's client adds its own.
@@ -271,6 +286,8 @@ async fn send(route: Route, req: Request<Bytes>, there: &str) -> Result<Response
             let (mut parts, body) = req.into_parts();
             let body = with_name(&body, there).ok_or("the request is not a plain gRPC message")?;
             parts.headers.remove(SID_HEADER);
+            // The body grew: a length a previous hop added no longer holds.
+            parts.headers.remove(http::header::CONTENT_LENGTH);
             let req = Request::from_parts(parts, Body::new(Full::new(body)));
             channel.ready().await?.call(req).await
         }
