@@ -209,7 +209,7 @@ impl Handler<Connected> for RemoteActor {
             Err(e) => {
                 self.failures += 1;
                 let retry_in = backoff(self.failures);
-                if self.failures == 1 || self.failures % 10 == 0 {
+                if self.failures == 1 || self.failures.is_multiple_of(10) {
                     warn!(remote = %self.config.name, address = %self.config.address, failures = self.failures, ?retry_in, "cannot reach the remote part: {e}");
                 }
                 self.retry(ctx);
