@@ -721,7 +721,7 @@ async fn ready(socket: PathBuf, parent: PathBuf, timeout: Duration) -> Result<Re
                 };
                 match ModuleServiceClient::new(channel.clone()).ready(req).await {
                     Ok(r) => {
-                        let forwarder = Forwarder::connect(&socket)
+                        let forwarder = Forwarder::connect(&socket.display().to_string())
                             .await
                             .map_err(|e| format!("cannot connect for forwarding: {e}"))?;
                         return handlers(Connection { channel, forwarder }, r.into_inner());

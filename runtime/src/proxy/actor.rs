@@ -58,8 +58,14 @@ pub enum Route {
         forwarder: Forwarder,
     },
     /// By a remote part, through this part's client of it: calls carry this
-    /// part's session on the remote, never the caller's.
-    Part(SessionChannel),
+    /// part's session on the remote, never the caller's. Calls that need no
+    /// session go on a bare HTTP/2 connection.
+    Part {
+        /// For typed calls and monitored calls.
+        channel: SessionChannel,
+        /// For the other calls.
+        forwarder: Forwarder,
+    },
 }
 
 /// Sets how the proxy reaches its resource.
@@ -138,7 +144,7 @@ impl Handler<Stop> for ProxyActor {
         let (name, there, via) = (self.name.clone(), self.there.to_string(), self.via.clone());
         let call = match route {
             Route::Module { channel, .. } => typed_stop(channel, &self.subtype, there),
-            Route::Part(channel) => typed_stop(channel, &self.subtype, there),
+            Route::Part { channel, .. } => typed_stop(channel, &self.subtype, there),
         };
         let timeout = self.call_timeout;
         Box::pin(async move {
@@ -278,18 +284,21 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// Sends a call on `route`. A module gets it as it came; a remote part gets
 /// it under its own name for the resource and without the caller's
-/// `viam-sid`, which means nothing there: this part's client adds its own.
+/// `viam-sid`, which means nothing there: on a monitored call, this part's
+/// client adds its own.
 async fn send(route: Route, req: Request<Bytes>, there: &str) -> Result<Response<Body>, BoxError> {
-    match route {
-        Route::Module { forwarder, .. } => Ok(forwarder.call(req).await?),
-        Route::Part(mut channel) => {
-            let (mut parts, body) = req.into_parts();
-            let body = with_name(&body, there).ok_or("the request is not a plain gRPC message")?;
-            parts.headers.remove(SID_HEADER);
-            // The body grew: a length a previous hop added no longer holds.
-            parts.headers.remove(http::header::CONTENT_LENGTH);
-            let req = Request::from_parts(parts, Body::new(Full::new(body)));
-            channel.ready().await?.call(req).await
-        }
+    let (mut channel, forwarder) = match route {
+        Route::Module { forwarder, .. } => return forwarder.call(req).await,
+        Route::Part { channel, forwarder } => (channel, forwarder),
+    };
+    let (mut parts, body) = req.into_parts();
+    let body = with_name(&body, there).ok_or("the request is not a plain gRPC message")?;
+    parts.headers.remove(SID_HEADER);
+    // The body grew: a length a previous hop added no longer holds.
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    if !axle_proto::is_safety_monitored(parts.uri.path()) {
+        return forwarder.call(Request::from_parts(parts, body)).await;
     }
+    let req = Request::from_parts(parts, Body::new(Full::new(body)));
+    channel.ready().await?.call(req).await
 }

@@ -1,48 +1,63 @@
-//! Forwarding calls to a module on a bare HTTP/2 connection.
+//! Forwarding calls on a bare HTTP/2 connection, to a module or a remote part.
 //!
 //! A resource call is one small request. Sent through an HTTP/2 client stack,
 //! its headers and its body leave in two writes (the body waits for flow
-//! control capacity to be assigned), and the module, woken by the first,
+//! control capacity to be assigned), and the server, woken by the first,
 //! sleeps again until the second. Here both are queued before the connection
 //! flushes, so the request leaves in one write; the answer streams back as it
-//! comes.
+//! comes. A connection found closed before a request is sent is made again
+//! once, so a restarted server is reached without anyone's help.
 
 use bytes::Bytes;
 use http::{Request, Response, Uri};
 use http_body::Frame;
-use std::path::Path;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
-use tokio::net::UnixStream;
+use tokio::net::{TcpStream, UnixStream};
 use tonic::body::Body;
 
-/// A connection to a module for forwarding. Clones share it.
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type Sender = h2::client::SendRequest<Bytes>;
+
+/// A connection for forwarding. Clones share it.
 #[derive(Clone)]
 pub struct Forwarder {
-    send: h2::client::SendRequest<Bytes>,
+    address: Arc<str>,
+    send: Arc<Mutex<Option<Sender>>>,
 }
 
 impl Forwarder {
-    /// Connects to the module serving on `socket`.
-    pub async fn connect(socket: &Path) -> Result<Self, String> {
-        let io = UnixStream::connect(socket)
-            .await
-            .map_err(|e| e.to_string())?;
-        let (send, connection) = h2::client::handshake(io).await.map_err(|e| e.to_string())?;
-        tokio::spawn(async move {
-            // Ends when the module goes away; its actor handles that.
-            let _ = connection.await;
-        });
-        Ok(Self { send })
+    /// Connects to `address`: a Unix socket path (or `unix:PATH`), else
+    /// `host:port` (or `http://host:port`) over TCP.
+    pub async fn connect(address: &str) -> Result<Self, String> {
+        let send = handshake(address).await.map_err(|e| e.to_string())?;
+        Ok(Self {
+            address: address.into(),
+            send: Arc::new(Mutex::new(Some(send))),
+        })
     }
 
     /// Sends one call, whose body has been read whole, and returns the answer.
-    pub async fn call(&self, req: Request<Bytes>) -> Result<Response<Body>, h2::Error> {
-        let mut send = self.send.clone().ready().await?;
+    pub async fn call(&self, req: Request<Bytes>) -> Result<Response<Body>, BoxError> {
+        let current = self.send.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut send = match current {
+            Some(send) => send.ready().await.ok(),
+            None => None,
+        };
+        if send.is_none() {
+            // Closed, and nothing sent on it yet: connect again, once.
+            let fresh = handshake(&self.address).await?;
+            *self.send.lock().unwrap_or_else(|e| e.into_inner()) = Some(fresh.clone());
+            send = Some(fresh.ready().await?);
+        }
+        let Some(mut send) = send else {
+            return Err("no connection".into());
+        };
         let (mut parts, body) = req.into_parts();
         if parts.uri.scheme().is_none() || parts.uri.authority().is_none() {
             let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-            parts.uri = Uri::try_from(format!("http://module{path}")).unwrap_or_default();
+            parts.uri = Uri::try_from(format!("http://axle{path}"))?;
         }
         let head = Request::from_parts(parts, ());
         let (response, mut stream) = send.send_request(head, body.is_empty())?;
@@ -59,7 +74,35 @@ impl Forwarder {
     }
 }
 
-/// A module's answer, as a body: its data, then its trailers (gRPC status).
+async fn handshake(address: &str) -> Result<Sender, BoxError> {
+    let unix = address
+        .strip_prefix("unix://")
+        .or_else(|| address.strip_prefix("unix:"))
+        .or_else(|| address.starts_with('/').then_some(address));
+    let send = match unix {
+        Some(path) => spawn(h2::client::handshake(UnixStream::connect(path).await?).await?),
+        None => {
+            let host = address.strip_prefix("http://").unwrap_or(address);
+            let tcp = TcpStream::connect(host).await?;
+            tcp.set_nodelay(true)?;
+            spawn(h2::client::handshake(tcp).await?)
+        }
+    };
+    Ok(send)
+}
+
+/// Drives a new connection in the background; it ends when the peer goes.
+fn spawn<T>((send, connection): (Sender, h2::client::Connection<T, Bytes>)) -> Sender
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    send
+}
+
+/// An answer, as a body: its data, then its trailers (gRPC status).
 struct Received {
     recv: h2::RecvStream,
     data_done: bool,

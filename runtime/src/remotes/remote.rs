@@ -13,6 +13,7 @@
 //!   part's session expires.
 
 use crate::config::RemoteConfig;
+use crate::proxy::forwarder::Forwarder;
 use crate::proxy::{Link, Proxied, ProxyActor, ProxyHandle, Route};
 use crate::registry::SERVED_APIS;
 use crate::robot::{ResourceEntry, ResourceState, Robot};
@@ -42,7 +43,7 @@ pub struct RemoteActor {
     config: RemoteConfig,
     via: Arc<str>,
     robot: Arc<Robot>,
-    client: Option<RobotClient>,
+    client: Option<(RobotClient, Forwarder)>,
     /// Proxies by the sub-part's name for the resource.
     proxies: HashMap<String, ProxyHandle>,
     failures: u32,
@@ -77,13 +78,18 @@ impl RemoteActor {
                 dial_timeout: DIAL_TIMEOUT,
                 disable_sessions: false,
             };
-            let outcome = match RobotClient::connect(&address, options).await {
-                Ok(client) => match client.resource_names().await {
-                    Ok(names) => Ok((client, names)),
-                    Err(s) => Err(format!("ResourceNames failed: {}", s.message())),
-                },
-                Err(e) => Err(e.to_string()),
-            };
+            let outcome = async {
+                let client = RobotClient::connect(&address, options)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let names = client
+                    .resource_names()
+                    .await
+                    .map_err(|s| format!("ResourceNames failed: {}", s.message()))?;
+                let forwarder = Forwarder::connect(&address).await?;
+                Ok(((client, forwarder), names))
+            }
+            .await;
             addr.do_send(Connected(outcome));
         });
     }
@@ -97,7 +103,7 @@ impl RemoteActor {
     /// Starts, relinks or retires a proxy for each of the sub-part's
     /// resources, so that this part serves exactly what the sub-part does.
     fn sync(&mut self, names: Vec<ResourceName>) {
-        let Some(client) = &self.client else {
+        let Some((client, forwarder)) = &self.client else {
             return;
         };
         let mut seen = Vec::new();
@@ -114,7 +120,10 @@ impl RemoteActor {
                 subtype: rn.subtype,
             };
             let local = self.config.local_name(&rn.name);
-            let link = Link::Up(Route::Part(client.channel()));
+            let link = Link::Up(Route::Part {
+                channel: client.channel(),
+                forwarder: forwarder.clone(),
+            });
             seen.push(rn.name.clone());
             if let Some(proxy) = self.proxies.get(&rn.name) {
                 proxy.relink(link);
@@ -186,7 +195,7 @@ impl Actor for RemoteActor {
 /// A connection attempt ended: a client and the sub-part's resources, or why not.
 #[derive(Message)]
 #[rtype(result = "()")]
-struct Connected(Result<(RobotClient, Vec<ResourceName>), String>);
+struct Connected(Result<((RobotClient, Forwarder), Vec<ResourceName>), String>);
 
 impl Handler<Connected> for RemoteActor {
     type Result = ();
@@ -221,7 +230,7 @@ impl Handler<Connected> for RemoteActor {
 
 impl RemoteActor {
     fn check_now(&mut self, ctx: &mut Context<Self>) {
-        let Some(client) = self.client.clone() else {
+        let Some((client, _)) = self.client.clone() else {
             return;
         };
         if std::mem::replace(&mut self.checking, true) {
