@@ -13,6 +13,7 @@ import pytest
 from grpclib import GRPCError, Status
 from grpclib.client import Channel
 from viam.components.base import Base
+from viam.components.input import Control, Controller, Event, EventType
 from viam.components.motor import Motor
 from viam.proto.component.motor import MotorServiceStub, SetPowerRequest
 from viam.proto.robot import RobotServiceStub, StartSessionRequest
@@ -220,6 +221,29 @@ def test_a_lost_link_is_seen_in_bounded_time_and_its_resources_answer_unavailabl
                 await asyncio.sleep(0.02)
         status = await robot.get_machine_status()
         assert all(r.error == "" for r in status.resources if r.name.name == "sub:left")
+        await robot.close()
+
+    run(go())
+
+
+def test_stream_events_of_a_sub_parts_input_controller_reach_a_client_of_the_main_part(start_axle, tmp_path):
+    gamepad = {"name": "gamepad", "api": "rdk:component:input_controller", "model": "fake",
+               "attributes": {"controls": ["ButtonSouth"]}}
+    part(tmp_path, start_axle, "sub", components=[gamepad])
+    main = part(tmp_path, start_axle, "main", remotes=["sub"], components=[])
+
+    async def go():
+        robot = await connect(main.address)
+        c = Controller.from_robot(robot, "sub:gamepad")
+        presses = []
+        c.register_control_callback(Control.BUTTON_SOUTH, [EventType.BUTTON_PRESS], presses.append)
+        await asyncio.sleep(0.3)  # the client opens StreamEvents in the background
+        await c.trigger_event(Event(time.time(), EventType.BUTTON_PRESS, Control.BUTTON_SOUTH, 1))
+        for _ in range(100):
+            if presses:
+                break
+            await asyncio.sleep(0.02)
+        assert [(e.event, e.value) for e in presses] == [(EventType.BUTTON_PRESS, 1)]
         await robot.close()
 
     run(go())

@@ -21,6 +21,8 @@ pub struct RemoteConfig {
     /// How long a forwarded call that is not a motion may wait for the
     /// sub-part before it fails DEADLINE_EXCEEDED.
     pub call_timeout: Duration,
+    /// Whether the entry has `auth`, which axle cannot send yet.
+    pub has_auth: bool,
 }
 
 impl RemoteConfig {
@@ -90,6 +92,7 @@ pub fn parse_remote(index: usize, value: &Value) -> RemoteEntry {
             RemoteConfig::DEFAULT_CHECK_INTERVAL,
         )?,
         call_timeout: duration("call_timeout", RemoteConfig::DEFAULT_CALL_TIMEOUT)?,
+        has_auth: obj.get("auth").is_some_and(|a| !a.is_null()),
         name,
     })
 }

@@ -39,6 +39,9 @@ impl Remotes {
                     );
                 }
                 Ok(c) => {
+                    if c.has_auth {
+                        warn!(remote = %c.name, "auth for remotes is not supported yet; connecting without credentials");
+                    }
                     names.push(c.name.clone());
                     remotes
                         .actors
