@@ -16,7 +16,9 @@ mod bench_support;
 
 use axle_proto::motor::GetPositionRequest;
 use axle_proto::motor::motor_service_client::MotorServiceClient;
-use bench_support::{axle_command, median, percentile, spawn_listening, unix_channel};
+use bench_support::{
+    Axle, Cleanup, axle_command, median, percentile, spawn_listening, unix_channel,
+};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -50,15 +52,6 @@ fn main() {
     rt.block_on(recovery(&dir, &config));
 }
 
-/// Removes the bench's directory, also when a sample panics.
-struct Cleanup(PathBuf);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// The module binary, built in this profile beside `axle`: cargo builds only
 /// the bench's own package.
 fn build_module() -> PathBuf {
@@ -74,18 +67,6 @@ fn build_module() -> PathBuf {
     let status = cargo.status().expect("run cargo");
     assert!(status.success(), "cannot build the fake-motor module");
     profile_dir.join("fake-motor")
-}
-
-/// A running axle, shut down with SIGTERM when dropped (also when a sample
-/// panics), so that it stops its module and removes its sockets.
-struct Axle(std::process::Child);
-
-impl Drop for Axle {
-    fn drop(&mut self) {
-        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        let _ = self.0.wait();
-    }
 }
 
 fn start(dir: &Path, config: &Path, log: &str) -> (Axle, PathBuf) {

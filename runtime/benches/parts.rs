@@ -14,33 +14,15 @@ mod bench_support;
 
 use axle_proto::motor::GetPositionRequest;
 use axle_proto::motor::motor_service_client::MotorServiceClient;
-use bench_support::{axle_command, median, percentile, spawn_listening, unix_channel};
-use std::path::{Path, PathBuf};
+use bench_support::{
+    Axle, Cleanup, axle_command, median, percentile, spawn_listening, unix_channel,
+};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 const ROUNDS: usize = 20;
 const CALLS_PER_ROUND: usize = 200;
 const RESTARTS: usize = 5;
-
-/// A running axle, shut down with SIGTERM when dropped.
-struct Axle(std::process::Child);
-
-impl Drop for Axle {
-    fn drop(&mut self) {
-        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        let _ = self.0.wait();
-    }
-}
-
-/// Removes the bench's directory, also when a sample panics.
-struct Cleanup(PathBuf);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn part(dir: &Path, name: &str, config: &str) -> Axle {
     let path = dir.join(format!("{name}.json"));

@@ -85,6 +85,27 @@ pub async fn unix_channel(path: &Path) -> Channel {
         .expect("unix connect")
 }
 
+/// A running axle, shut down with SIGTERM when dropped (also when a sample
+/// panics), so that it stops its modules and removes its sockets.
+pub struct Axle(pub std::process::Child);
+
+impl Drop for Axle {
+    fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let _ = self.0.wait();
+    }
+}
+
+/// Removes a bench's directory, also when a sample panics.
+pub struct Cleanup(pub PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 pub fn median(v: &[f64]) -> f64 {
     percentile(v, 50.0)
 }
