@@ -31,12 +31,14 @@ def motor(name):
 
 def part(tmp_path, start_axle, name, remotes=(), components=None, window="500ms"):
     """An axle serving `components` (default: a motor `left`) on a Unix
-    socket named after it, with these remotes."""
+    socket named after it, with these remotes: names (reached on their Unix
+    sockets) or (name, address) pairs."""
     sock = tmp_path / f"{name}.sock"
+    remotes = [(r, str(tmp_path / f"{r}.sock")) if isinstance(r, str) else r for r in remotes]
     config = {
         "network": {"sessions": {"heartbeat_window": window}},
         "components": components if components is not None else [motor("left")],
-        "remotes": [{"name": r, "address": str(tmp_path / f"{r}.sock"), "connection_check_interval": "200ms"} for r in remotes],
+        "remotes": [{"name": r, "address": a, "connection_check_interval": "200ms"} for r, a in remotes],
     }
     axle = start_axle(config, args=["--socket", str(sock)])
     axle.sock = sock
@@ -65,9 +67,11 @@ def wait_stopped(address, since, bound, name="left"):
     return run(poll())
 
 
-def test_a_client_of_the_main_part_drives_the_sub_parts_motor(start_axle, tmp_path):
+@pytest.mark.parametrize("link", ["unix", "tcp"])
+def test_a_client_of_the_main_part_drives_the_sub_parts_motor(start_axle, tmp_path, link):
     sub = part(tmp_path, start_axle, "sub", components=[motor("left"), {"name": "base", "api": "rdk:component:base", "model": "fake"}])
-    main = part(tmp_path, start_axle, "main", remotes=["sub"], components=[motor("m")])
+    remote = "sub" if link == "unix" else ("sub", sub.address)
+    main = part(tmp_path, start_axle, "main", remotes=[remote], components=[motor("m")])
 
     async def go():
         robot = await connect(main.address)
