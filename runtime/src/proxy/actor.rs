@@ -20,7 +20,7 @@ use actix::prelude::*;
 use axle_proto::base::base_service_client::BaseServiceClient;
 use axle_proto::motor::motor_service_client::MotorServiceClient;
 use axle_sdk_module::ResourceError;
-use axle_sdk_module::client::SessionChannel;
+use axle_sdk_module::client::{SessionChannel, error_chain};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use http::{Request, Response};
@@ -248,7 +248,10 @@ impl ProxyHandle {
                 None => call.await,
             };
             outcome.map_err(|e| {
-                Status::unavailable(format!("cannot reach {via} for {name}: {}", chain(&*e)))
+                Status::unavailable(format!(
+                    "cannot reach {via} for {name}: {}",
+                    error_chain(&*e)
+                ))
             })
         }
     }
@@ -268,19 +271,6 @@ impl ProxyHandle {
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// An error and its causes on one line: transport errors keep the useful
-/// part ("connection refused") in their sources.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
 
 /// Sends a call on `route`. A module gets it as it came; a remote part gets
 /// it under its own name for the resource and without the caller's

@@ -159,7 +159,7 @@ impl RobotClient {
 async fn dial(address: &str, timeout: Duration) -> Result<Channel, ClientError> {
     let failed = |e: tonic::transport::Error| ClientError::Connect {
         address: address.into(),
-        reason: chain(&e),
+        reason: error_chain(&e),
     };
     if let Some(path) = unix_path(address) {
         // The URI is required but unused: the connector decides where to go.
@@ -199,7 +199,7 @@ fn unix_path(address: &str) -> Option<PathBuf> {
 
 /// An error and its causes on one line: transport errors hide the useful
 /// part ("connection refused") in their source.
-fn chain(e: &dyn std::error::Error) -> String {
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
