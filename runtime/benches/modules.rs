@@ -16,9 +16,7 @@ mod bench_support;
 
 use axle_proto::motor::GetPositionRequest;
 use axle_proto::motor::motor_service_client::MotorServiceClient;
-use bench_support::{
-    Axle, Cleanup, axle_command, median, percentile, spawn_listening, unix_channel,
-};
+use bench_support::{Cleanup, median, percentile, start_axle, unix_channel};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -32,18 +30,13 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("bench dir");
     let _cleanup = Cleanup(dir.clone());
-    let config = dir.join("robot.json");
-    std::fs::write(
-        &config,
-        format!(
-            r#"{{"modules": [{{"name": "fake-motor", "executable_path": "{}"}}],
+    let config = format!(
+        r#"{{"modules": [{{"name": "fake-motor", "executable_path": "{}"}}],
                 "components": [
                   {{"name": "builtin", "api": "rdk:component:motor", "model": "fake"}},
                   {{"name": "modular", "api": "rdk:component:motor", "model": "axle:fake:motor"}}]}}"#,
-            module.display()
-        ),
-    )
-    .expect("config");
+        module.display()
+    );
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -69,14 +62,6 @@ fn build_module() -> PathBuf {
     profile_dir.join("fake-motor")
 }
 
-fn start(dir: &Path, config: &Path, log: &str) -> (Axle, PathBuf) {
-    let socket = dir.join("axle.sock");
-    let mut cmd = axle_command(&socket, 0);
-    cmd.arg("--config").arg(config);
-    let (child, _) = spawn_listening(cmd, Some(dir.join(log)));
-    (Axle(child), socket)
-}
-
 async fn position(
     client: &mut MotorServiceClient<tonic::transport::Channel>,
     name: &str,
@@ -91,8 +76,9 @@ async fn position(
         .map(|r| r.into_inner().position)
 }
 
-async fn latency(dir: &Path, config: &Path) {
-    let (axle, socket) = start(dir, config, "latency.log");
+async fn latency(dir: &Path, config: &str) {
+    let axle = start_axle(dir, "latency", config);
+    let socket = dir.join("latency.sock");
     let mut client = MotorServiceClient::new(unix_channel(&socket).await);
     let log = read_log(&dir.join("latency.log"), "module serving");
     let module_socket = log
@@ -148,14 +134,15 @@ async fn latency(dir: &Path, config: &Path) {
     );
 }
 
-async fn recovery(dir: &Path, config: &Path) {
+async fn recovery(dir: &Path, config: &str) {
     let (mut startups, mut recoveries) = (Vec::new(), Vec::new());
     for i in 0..CRASH_SAMPLES {
-        let log_name = format!("crash-{i}.log");
-        let (axle, socket) = start(dir, config, &log_name);
+        let name = format!("crash-{i}");
+        let axle = start_axle(dir, &name, config);
+        let socket = dir.join(format!("{name}.sock"));
         let mut client = MotorServiceClient::new(unix_channel(&socket).await);
         position(&mut client, "modular").await.expect("modular");
-        let log = read_log(&dir.join(&log_name), "module ready");
+        let log = read_log(&dir.join(format!("{name}.log")), "module ready");
         startups.push(field(&log, "module ready", "took_ms=").expect("startup time in the log"));
         let pid: i32 = field(&log, "module started", "pid=").expect("module pid") as i32;
         let killed = Instant::now();

@@ -14,23 +14,13 @@ mod bench_support;
 
 use axle_proto::motor::GetPositionRequest;
 use axle_proto::motor::motor_service_client::MotorServiceClient;
-use bench_support::{
-    Axle, Cleanup, axle_command, median, percentile, spawn_listening, unix_channel,
-};
+use bench_support::{Axle, Cleanup, median, percentile, start_axle, unix_channel};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 const ROUNDS: usize = 20;
 const CALLS_PER_ROUND: usize = 200;
 const RESTARTS: usize = 5;
-
-fn part(dir: &Path, name: &str, config: &str) -> Axle {
-    let path = dir.join(format!("{name}.json"));
-    std::fs::write(&path, config).expect("config");
-    let mut cmd = axle_command(&dir.join(format!("{name}.sock")), 0);
-    cmd.arg("--config").arg(&path);
-    Axle(spawn_listening(cmd, None).0)
-}
 
 fn remote(dir: &Path, name: &str) -> String {
     format!(
@@ -64,9 +54,9 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let leaf = part(&dir, "leaf", LEAF);
-    let _mid = part(&dir, "mid", &remote(&dir, "leaf"));
-    let _top = part(&dir, "top", &remote(&dir, "mid"));
+    let leaf = start_axle(&dir, "leaf", LEAF);
+    let _mid = start_axle(&dir, "mid", &remote(&dir, "leaf"));
+    let _top = start_axle(&dir, "top", &remote(&dir, "mid"));
     rt.block_on(latency(&dir));
     rt.block_on(restarts(&dir, leaf));
 }
@@ -126,7 +116,7 @@ async fn restarts(dir: &Path, leaf: Axle) {
     for _ in 0..RESTARTS {
         drop(leaf.take());
         // The restarted leaf listens on the same socket; time from then on.
-        let restarted = part(dir, "leaf", LEAF);
+        let restarted = start_axle(dir, "leaf", LEAF);
         let listening = Instant::now();
         loop {
             if position(&mut mid, "leaf:left").await.is_ok() {

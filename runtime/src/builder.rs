@@ -163,7 +163,7 @@ async fn start(
 fn start_builtin(c: &ComponentConfig, reg: Registration) -> Result<ResourceHandle, ComponentError> {
     let built = (reg.build)(&c.name, &c.attributes)
         .map_err(|e| error(c, &format!("attributes.{}", e.field), e.problem))?;
-    let full: Arc<str> = format!("{}/{}", c.api, c.name).into();
+    let full: Arc<str> = c.full_name().into();
     // A blocking driver gets a thread of its own; the others share the actor thread.
     let arbiter = (reg.blocking)(&c.attributes).then(Arbiter::new);
     let handle = ResourceHandle::start(full, built, arbiter.as_ref().map(|a| a.handle()).as_ref());

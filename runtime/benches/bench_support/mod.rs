@@ -97,6 +97,16 @@ impl Drop for Axle {
     }
 }
 
+/// Starts axle `name` in `dir` with `config`, serving on `<name>.sock` and
+/// logging to `<name>.log`.
+pub fn start_axle(dir: &Path, name: &str, config: &str) -> Axle {
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, config).expect("config");
+    let mut cmd = axle_command(&dir.join(format!("{name}.sock")), 0);
+    cmd.arg("--config").arg(&path);
+    Axle(spawn_listening(cmd, Some(dir.join(format!("{name}.log")))).0)
+}
+
 /// Removes a bench's directory, also when a sample panics.
 pub struct Cleanup(pub PathBuf);
 

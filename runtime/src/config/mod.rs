@@ -79,6 +79,13 @@ pub struct ComponentConfig {
     pub depends_on: Vec<String>,
 }
 
+impl ComponentConfig {
+    /// Its full name, e.g. `rdk:component:motor/left`.
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.api, self.name)
+    }
+}
+
 /// A component entry as read: usable, or refused with its error.
 pub type ComponentEntry = Result<ComponentConfig, ComponentError>;
 

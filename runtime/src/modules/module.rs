@@ -590,7 +590,7 @@ impl Handler<Remove> for ModuleActor {
                 return Ok(());
             };
             let req = RemoveResourceRequest {
-                name: format!("{}/{}", config.api, config.name),
+                name: config.full_name(),
             };
             let mut client = ModuleServiceClient::new(channel);
             match tokio::time::timeout(timeout, client.remove_resource(req)).await {
@@ -623,7 +623,7 @@ impl Handler<Shutdown> for ModuleActor {
         let names: Vec<String> = self
             .resources
             .iter()
-            .filter_map(|r| full_name(&r.config))
+            .map(|r| r.config.full_name())
             .collect();
         let channel = self
             .route
@@ -663,10 +663,6 @@ impl Handler<Shutdown> for ModuleActor {
             let _ = std::fs::remove_file(&socket);
         })
     }
-}
-
-fn full_name(c: &ComponentConfig) -> Option<String> {
-    Some(format!("{}/{}", c.api, c.name))
 }
 
 /// A component's config as the module protocol carries it.

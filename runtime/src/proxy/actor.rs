@@ -91,9 +91,9 @@ pub struct ProxyActor {
     there: Arc<str>,
     subtype: Arc<str>,
     via: Arc<str>,
-    link: Link,
-    /// The link, for forwarding without a trip through the mailbox.
-    published: Arc<RwLock<Link>>,
+    /// How to reach the resource; handles read it to forward without a
+    /// trip through the mailbox.
+    link: Arc<RwLock<Link>>,
     call_timeout: Duration,
 }
 
@@ -105,8 +105,7 @@ impl ProxyActor {
             there: who.there.into(),
             subtype: who.api.subtype.as_str().into(),
             via: who.via,
-            published: Arc::new(RwLock::new(link.clone())),
-            link,
+            link: Arc::new(RwLock::new(link)),
             call_timeout,
         }
     }
@@ -124,8 +123,7 @@ impl Handler<Relink> for ProxyActor {
     type Result = ();
 
     fn handle(&mut self, Relink(link): Relink, _: &mut Context<Self>) {
-        *self.published.write().unwrap_or_else(|e| e.into_inner()) = link.clone();
-        self.link = link;
+        *self.link.write().unwrap_or_else(|e| e.into_inner()) = link;
     }
 }
 
@@ -133,10 +131,11 @@ impl Handler<Stop> for ProxyActor {
     type Result = ResponseFuture<Result<(), ResourceError>>;
 
     fn handle(&mut self, stop: Stop, _: &mut Context<Self>) -> Self::Result {
-        let route = match &self.link {
-            Link::Up(route) => route.clone(),
+        let link = self.link.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let route = match link {
+            Link::Up(route) => route,
             Link::Down(why) => {
-                let status = unavailable(&self.name, &self.via, why);
+                let status = unavailable(&self.name, &self.via, &why);
                 let e = ResourceError::Unavailable(status.message().into());
                 return Box::pin(async move { Err(e) });
             }
@@ -206,7 +205,7 @@ impl ProxyHandle {
             there: proxy.there.clone(),
             subtype: proxy.subtype.clone(),
             via: proxy.via.clone(),
-            link: proxy.published.clone(),
+            link: proxy.link.clone(),
             call_timeout: proxy.call_timeout,
             addr: proxy.start(),
         }
