@@ -3,34 +3,73 @@
 //! a cycle) fails alone, with an error naming the resource and the field; the
 //! rest of the robot is built.
 
-use crate::config::{ComponentConfig, ComponentError, RobotConfig};
+use crate::config::{ComponentConfig, ComponentEntry, ComponentError, RobotConfig};
 use crate::modules::Modules;
 use crate::registry::{Registration, Registry};
 use crate::resources::ResourceHandle;
 use crate::robot::{ResourceEntry, ResourceState, Robot};
-use actix::Arbiter;
+use actix::{Arbiter, ArbiterHandle};
+use axle_sdk_module::Api;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tracing::{info, warn};
 
-/// Builds every component of `config` into `robot`, in dependency order.
-/// Components whose model a module serves are added to that module, and the
-/// dependencies its ValidateConfig names join the graph.
-pub async fn build(config: &RobotConfig, registry: &Registry, modules: &Modules, robot: &Robot) {
-    let mut valid: Vec<ComponentConfig> = Vec::new();
+/// A config's components, sorted for building: the first of each name is
+/// valid; later ones of the same name, and malformed ones, are refused.
+#[derive(Default)]
+pub struct Sorted {
+    /// The components to build, in file order.
+    pub valid: Vec<ComponentConfig>,
+    /// The refused ones, with their API when it could be read.
+    pub refused: Vec<(ComponentError, Option<Api>)>,
+}
+
+/// Sorts a config's component entries into valid and refused.
+pub fn sort(entries: &[ComponentEntry]) -> Sorted {
+    let mut sorted = Sorted::default();
     let mut seen = HashSet::new();
-    for entry in &config.components {
-        let (error, api) = match entry {
-            Ok(c) if seen.insert(c.name.as_str()) => {
-                valid.push(c.clone());
-                continue;
-            }
-            Ok(c) => (
+    for entry in entries {
+        match entry {
+            Ok(c) if seen.insert(c.name.as_str()) => sorted.valid.push(c.clone()),
+            Ok(c) => sorted.refused.push((
                 error(c, "name", "another component already has this name".into()),
                 Some(c.api.clone()),
-            ),
-            Err(e) => (e.clone(), None),
-        };
+            )),
+            Err(e) => sorted.refused.push((e.clone(), None)),
+        }
+    }
+    sorted
+}
+
+/// Builds every component of `config` into an empty `robot`.
+pub async fn build_config(
+    config: &RobotConfig,
+    registry: &Registry,
+    modules: &Modules,
+    robot: &Robot,
+) {
+    build(
+        sort(&config.components),
+        &HashSet::new(),
+        registry,
+        modules,
+        robot,
+    )
+    .await;
+}
+
+/// Builds `components` into `robot`, in dependency order, and records the
+/// refused ones. Names in `ready` are serving already: components may
+/// depend on them. Components whose model a module serves are added to that
+/// module, and the dependencies its ValidateConfig names join the graph.
+pub async fn build(
+    components: Sorted,
+    ready: &HashSet<String>,
+    registry: &Registry,
+    modules: &Modules,
+    robot: &Robot,
+) {
+    for (error, api) in components.refused {
         warn!(resource = %error.name, field = %error.field, error = %error.message, "component refused");
         robot.insert(ResourceEntry::failed(
             error.name.clone(),
@@ -39,35 +78,17 @@ pub async fn build(config: &RobotConfig, registry: &Registry, modules: &Modules,
             error.to_string(),
         ));
     }
+    let mut valid = components.valid;
     let mut refused = HashMap::new();
     for (i, c) in valid.iter_mut().enumerate() {
-        if registry.lookup(&c.api, &c.model).is_some() || !modules.serves(&c.api, &c.model) {
-            continue;
-        }
-        match modules.validate(c).await {
-            Ok(implicit) => {
-                for d in implicit {
-                    if !c.depends_on.contains(&d) {
-                        c.depends_on.push(d);
-                    }
-                }
-            }
-            Err(e) => {
-                refused.insert(
-                    i,
-                    error(
-                        c,
-                        "attributes",
-                        format!("the module refused the config: {e}"),
-                    ),
-                );
-            }
+        if let Err(e) = add_implicit_dependencies(c, registry, modules).await {
+            refused.insert(i, e);
         }
     }
     let valid: Vec<&ComponentConfig> = valid.iter().collect();
-    let (order, mut errors) = dependency_order(&valid);
+    let (order, mut errors) = dependency_order(&valid, ready);
     errors.extend(refused);
-    let mut ready: HashSet<&str> = HashSet::new();
+    let mut ready: HashSet<&str> = ready.iter().map(String::as_str).collect();
     for i in order {
         if errors.contains_key(&i) {
             continue;
@@ -82,10 +103,13 @@ pub async fn build(config: &RobotConfig, registry: &Registry, modules: &Modules,
             None => start(c, registry, modules, robot).await,
         };
         match outcome {
-            Ok(state) => {
+            Ok((state, thread)) => {
                 info!(resource = %c.name, api = %c.api, model = %c.model, "resource ready");
                 ready.insert(c.name.as_str());
-                robot.insert(ResourceEntry::ready(c, state));
+                robot.insert(ResourceEntry {
+                    thread,
+                    ..ResourceEntry::ready(c, state)
+                });
             }
             Err(e) => {
                 errors.insert(i, e);
@@ -106,6 +130,31 @@ pub async fn build(config: &RobotConfig, registry: &Registry, modules: &Modules,
     }
 }
 
+/// Adds to a modular component's `depends_on` what its module's
+/// ValidateConfig says it needs. Built-in components are left as they are.
+pub async fn add_implicit_dependencies(
+    c: &mut ComponentConfig,
+    registry: &Registry,
+    modules: &Modules,
+) -> Result<(), ComponentError> {
+    if registry.lookup(&c.api, &c.model).is_some() || !modules.serves(&c.api, &c.model) {
+        return Ok(());
+    }
+    let implicit = modules.validate(c).await.map_err(|e| {
+        error(
+            c,
+            "attributes",
+            format!("the module refused the config: {e}"),
+        )
+    })?;
+    for d in implicit {
+        if !c.depends_on.contains(&d) {
+            c.depends_on.push(d);
+        }
+    }
+    Ok(())
+}
+
 fn error(c: &ComponentConfig, field: &str, message: String) -> ComponentError {
     ComponentError {
         name: c.name.clone(),
@@ -121,9 +170,9 @@ async fn start(
     registry: &Registry,
     modules: &Modules,
     robot: &Robot,
-) -> Result<ResourceState, ComponentError> {
+) -> Result<(ResourceState, Option<ArbiterHandle>), ComponentError> {
     if let Some(reg) = registry.lookup(&c.api, &c.model) {
-        return start_builtin(c, reg).map(ResourceState::Ready);
+        return start_builtin(c, reg).map(|(h, thread)| (ResourceState::Ready(h), thread));
     }
     if modules.serves(&c.api, &c.model) {
         let dependencies = robot
@@ -132,12 +181,12 @@ async fn start(
         return modules
             .add(c, dependencies)
             .await
-            .map(ResourceState::Proxied)
+            .map(|h| (ResourceState::Proxied(h), None))
             .map_err(|e| error(c, "model", e));
     }
     let mut message = if registry.knows_api(&c.api) {
         format!(
-            "unknown model {} for {}; built-in: {:?}",
+            "unknown model {} for {}: no module serves it, and the built-in models are {:?}",
             c.model,
             c.api,
             registry.models_for(&c.api)
@@ -159,23 +208,29 @@ async fn start(
     Err(error(c, field, message))
 }
 
-/// Constructs a built-in driver and starts its actor.
-fn start_builtin(c: &ComponentConfig, reg: Registration) -> Result<ResourceHandle, ComponentError> {
+/// Constructs a built-in driver and starts its actor; a driver that may
+/// block gets a thread of its own (returned, to stop with the resource),
+/// the others share the actor thread.
+fn start_builtin(
+    c: &ComponentConfig,
+    reg: Registration,
+) -> Result<(ResourceHandle, Option<ArbiterHandle>), ComponentError> {
     let built = (reg.build)(&c.name, &c.attributes)
         .map_err(|e| error(c, &format!("attributes.{}", e.field), e.problem))?;
     let full: Arc<str> = c.full_name().into();
-    // A blocking driver gets a thread of its own; the others share the actor thread.
-    let arbiter = (reg.blocking)(&c.attributes).then(Arbiter::new);
-    let handle = ResourceHandle::start(full, built, arbiter.as_ref().map(|a| a.handle()).as_ref());
-    Ok(handle)
+    let thread = (reg.blocking)(&c.attributes).then(|| Arbiter::new().handle());
+    let handle = ResourceHandle::start(full, built, thread.as_ref());
+    Ok((handle, thread))
 }
 
-/// Orders components so each comes after what it depends on. Components with
-/// a missing dependency are ordered but returned as errors (so what depends on
-/// them fails for that reason); those in or behind a cycle are left out of the
-/// order and returned as errors. Errors are keyed by index.
+/// Orders components so each comes after what it depends on; names in
+/// `ready` are built already. Components with a missing dependency are
+/// ordered but returned as errors (so what depends on them fails for that
+/// reason); those in or behind a cycle are left out of the order and
+/// returned as errors. Errors are keyed by index.
 fn dependency_order(
     components: &[&ComponentConfig],
+    ready: &HashSet<String>,
 ) -> (Vec<usize>, HashMap<usize, ComponentError>) {
     let index: HashMap<&str, usize> = components
         .iter()
@@ -187,7 +242,7 @@ fn dependency_order(
         if let Some(missing) = c
             .depends_on
             .iter()
-            .find(|d| !index.contains_key(d.as_str()))
+            .find(|d| !index.contains_key(d.as_str()) && !ready.contains(*d))
         {
             errors.insert(
                 i,
@@ -276,7 +331,7 @@ mod tests {
 
     fn order_names(cfg: &RobotConfig) -> (Vec<String>, Vec<String>) {
         let valid: Vec<_> = cfg.components.iter().flatten().collect();
-        let (order, errors) = dependency_order(&valid);
+        let (order, errors) = dependency_order(&valid, &HashSet::new());
         let mut errs: Vec<_> = errors.values().map(|e| e.to_string()).collect();
         errs.sort();
         let ok = order.iter().filter(|i| !errors.contains_key(i));
@@ -297,7 +352,7 @@ mod tests {
             comp("m", &[])
         ));
         let robot = Robot::default();
-        build(&cfg, &Registry::builtin(), &Modules::default(), &robot).await;
+        build_config(&cfg, &Registry::builtin(), &Modules::default(), &robot).await;
         assert_eq!(robot.entries().len(), 2);
         assert!(robot.motor("m").is_ok());
     }

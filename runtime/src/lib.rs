@@ -6,6 +6,7 @@ pub mod config;
 pub mod grpc;
 pub mod modules;
 pub mod proxy;
+pub mod reconfigure;
 pub mod registry;
 pub mod remotes;
 pub mod resources;

@@ -1,13 +1,12 @@
 //! `axle`: serves a robot from a JSON config over the Viam gRPC API.
 
 use actix::Actor;
-use axle_runtime::config::{DEFAULT_ROVER, RobotConfig};
+use axle_runtime::config::{DEFAULT_ROVER, RobotConfig, revision_of};
 use axle_runtime::grpc::{self, Listeners, Served};
 use axle_runtime::modules::{Directory, Modules, SocketDir, restrict};
-use axle_runtime::remotes::Remotes;
+use axle_runtime::reconfigure::{Apply, Close, ConfigState, Reconfigurer, Watcher};
 use axle_runtime::robot::Robot;
 use axle_runtime::sessions::SessionSupervisor;
-use axle_runtime::{builder, registry::Registry};
 use clap::Parser;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -51,11 +50,20 @@ fn main() -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 
-    let config = match &args.config {
-        Some(path) => RobotConfig::load(path),
-        None => RobotConfig::parse(DEFAULT_ROVER, "(built-in rover)"),
+    let (text, path) = match &args.config {
+        Some(path) => match std::fs::read(path) {
+            Ok(text) => (text, path.clone()),
+            Err(e) => {
+                error!("cannot read config {}: {e}", path.display());
+                eprintln!("axle: cannot read config {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => (DEFAULT_ROVER.as_bytes().to_vec(), "(built-in rover)".into()),
     };
-    let config = match config {
+    // A config that is wrong at start is refused at once; later, a bad edit
+    // leaves the robot running.
+    let config = match RobotConfig::from_file_text(&text, &path) {
         Ok(c) => c,
         Err(e) => {
             error!("{e}");
@@ -75,7 +83,7 @@ fn main() -> ExitCode {
                 .expect("cannot start the tokio runtime")
         })
     };
-    match system.block_on(run(args, config)) {
+    match system.block_on(run(args, config, text)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             error!("{e}");
@@ -85,7 +93,8 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args, config: RobotConfig) -> Result<(), String> {
+async fn run(args: Args, config: RobotConfig, text: Vec<u8>) -> Result<(), String> {
+    let by_flag = args.bind.is_some();
     let bind = args
         .bind
         .or(config.bind_address.clone())
@@ -101,6 +110,7 @@ async fn run(args: Args, config: RobotConfig) -> Result<(), String> {
     };
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
     let sessions = SessionSupervisor::new(config.sessions)
         .map_err(|e| format!("cannot start the session supervisor: {e}"))?
         .start();
@@ -108,6 +118,7 @@ async fn run(args: Args, config: RobotConfig) -> Result<(), String> {
         robot: Arc::new(Robot::default()),
         sessions,
         modules: Arc::new(Directory::default()),
+        config: Arc::new(ConfigState::default()),
     };
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let shutdown = move || {
@@ -118,10 +129,11 @@ async fn run(args: Args, config: RobotConfig) -> Result<(), String> {
     };
 
     // Modules reach the robot through the parent socket, from the moment
-    // they start: a Python module connects to it before answering Ready.
-    let sockets = match config.modules.is_empty() {
-        true => None,
-        false => Some(
+    // they start: a Python module connects to it before answering Ready. A
+    // config file may gain modules at any time, so it always gets one.
+    let sockets = match args.config.is_some() || !config.modules.is_empty() {
+        false => None,
+        true => Some(
             SocketDir::create()
                 .map_err(|e| format!("cannot create the module socket directory: {e}"))?,
         ),
@@ -142,19 +154,38 @@ async fn run(args: Args, config: RobotConfig) -> Result<(), String> {
         )));
     }
     let modules = match &sockets {
-        Some(dir) => {
-            Modules::start(
-                &config.modules,
-                dir,
-                served.robot.clone(),
-                served.modules.clone(),
-            )
-            .await
-        }
+        Some(dir) => Modules::new(dir.clone(), served.robot.clone(), served.modules.clone()),
         None => Modules::default(),
     };
-    builder::build(&config, &Registry::builtin(), &modules, &served.robot).await;
-    let _remotes = Remotes::start(&config.remotes, served.robot.clone()).await;
+    let path = args
+        .config
+        .clone()
+        .unwrap_or_else(|| "(built-in rover)".into());
+    let reconfigurer = Reconfigurer::new(
+        path.clone(),
+        &config,
+        served.robot.clone(),
+        served.sessions.clone(),
+        modules,
+        served.config.clone(),
+        (local.to_string(), by_flag),
+    )
+    .start();
+    let revision = revision_of(&text);
+    reconfigurer
+        .send(Apply {
+            text,
+            revision: revision.clone(),
+        })
+        .await
+        .map_err(|_| "the reconfigurer stopped".to_string())??;
+    let watcher = match &args.config {
+        Some(_) => Some(
+            Watcher::start(path, revision.clone(), reconfigurer.clone())
+                .map_err(|e| format!("cannot watch the config file: {e}"))?,
+        ),
+        None => None,
+    };
 
     let listeners = Listeners {
         tcp: Some(tcp),
@@ -174,16 +205,27 @@ async fn run(args: Args, config: RobotConfig) -> Result<(), String> {
         failed,
         modules = config.modules.len(),
         remotes = config.remotes.len(),
+        revision,
         heartbeat_window = %axle_runtime::config::show_duration(config.sessions.heartbeat_window),
         "listening"
     );
-    let cause = tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
+    let cause = loop {
+        tokio::select! {
+            _ = term.recv() => break "SIGTERM",
+            _ = int.recv() => break "SIGINT",
+            _ = hup.recv() => match &watcher {
+                Some(w) => {
+                    info!("SIGHUP: reading the config file again");
+                    w.poke();
+                }
+                None => info!("SIGHUP ignored: axle runs the built-in rover, not a config file"),
+            },
+        }
     };
     info!(signal = cause, "shutting down: stopping every actuator");
+    drop(watcher);
     served.robot.stop_all("shutdown").await;
-    modules.shutdown().await;
+    let _ = reconfigurer.send(Close).await;
     let _ = shutdown_tx.send(true);
     futures::future::join_all(servers).await;
     drop(sockets);

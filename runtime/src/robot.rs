@@ -4,11 +4,12 @@
 use crate::config::ComponentConfig;
 use crate::proxy::ProxyHandle;
 use crate::resources::{BaseHandle, InputControllerHandle, MotorHandle, ResourceHandle, Stoppable};
+use actix::ArbiterHandle;
 use axle_sdk_module::grpc::Resources;
 use axle_sdk_module::{Api, Model, ResourceError};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 use tonic::Status;
 use tracing::{info, warn};
@@ -27,6 +28,15 @@ pub enum ResourceState {
     Failed(String),
 }
 
+/// Where a resource comes from: which part of the config owns its entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A component of this part's config (built in or modular).
+    Component,
+    /// A resource of the remote part of this name.
+    Remote(Arc<str>),
+}
+
 /// One configured resource.
 #[derive(Clone)]
 pub struct ResourceEntry {
@@ -43,6 +53,15 @@ pub struct ResourceEntry {
     pub problem: Option<String>,
     /// When it reached that state.
     pub since: SystemTime,
+    /// Who owns the entry.
+    pub source: Source,
+    /// The short names it was built after: `depends_on` and what its module's
+    /// ValidateConfig added.
+    pub depends_on: Vec<String>,
+    /// The config revision that last built it (stamped on insert).
+    pub revision: Arc<str>,
+    /// The thread of a driver that may block, stopped when it is removed.
+    pub thread: Option<ArbiterHandle>,
 }
 
 impl ResourceEntry {
@@ -52,33 +71,41 @@ impl ResourceEntry {
             name: c.name.clone(),
             api: Some(c.api.clone()),
             model: Some(c.model.clone()),
-            state,
-            problem: None,
-            since: SystemTime::now(),
+            depends_on: c.depends_on.clone(),
+            ..Self::blank(c.name.clone(), state)
         }
     }
 
-    /// A resource served by another part, under the name it has here.
-    pub fn elsewhere(name: String, api: Api, state: ResourceState) -> Self {
+    /// A resource served by the remote part `remote`, under the name it has here.
+    pub fn elsewhere(name: String, api: Api, remote: Arc<str>, state: ResourceState) -> Self {
+        Self {
+            api: Some(api),
+            source: Source::Remote(remote),
+            ..Self::blank(name, state)
+        }
+    }
+
+    fn blank(name: String, state: ResourceState) -> Self {
         Self {
             name,
-            api: Some(api),
+            api: None,
             model: None,
             state,
             problem: None,
             since: SystemTime::now(),
+            source: Source::Component,
+            depends_on: Vec::new(),
+            revision: "".into(),
+            thread: None,
         }
     }
 
     /// A resource that could not be built.
     pub fn failed(name: String, api: Option<Api>, model: Option<Model>, error: String) -> Self {
         Self {
-            name,
             api,
             model,
-            state: ResourceState::Failed(error),
-            problem: None,
-            since: SystemTime::now(),
+            ..Self::blank(name, ResourceState::Failed(error))
         }
     }
 
@@ -92,7 +119,8 @@ impl ResourceEntry {
         self.api.as_ref().map(|a| format!("{a}/{}", self.name))
     }
 
-    fn stoppable(&self) -> Option<Stoppable> {
+    /// The resource as an actuator, if it is serving and moves.
+    pub fn stoppable(&self) -> Option<Stoppable> {
         match &self.state {
             ResourceState::Ready(h) => h.stoppable(),
             ResourceState::Proxied(h) => h.stoppable(),
@@ -148,11 +176,47 @@ struct Table {
     by_name: HashMap<String, usize>,
     /// How many entries are modular: the module router asks on every call.
     modular: usize,
+    /// The config revision being applied, stamped on new entries.
+    revision: Arc<str>,
 }
 
 impl Table {
     fn get(&self, name: &str) -> Option<&ResourceEntry> {
         self.by_name.get(name).map(|&i| &self.entries[i])
+    }
+
+    /// Indexes entry `i`. A name resolves to its serving entry if it has one
+    /// (a refused duplicate must not hide the component it copies), else to
+    /// its first entry.
+    fn index(&mut self, i: usize) {
+        let entry = &self.entries[i];
+        if matches!(entry.state, ResourceState::Proxied(_)) {
+            self.modular += 1;
+        }
+        let serving = entry.is_serving();
+        match self.by_name.entry(entry.name.clone()) {
+            Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
+            Entry::Occupied(mut slot) if serving => {
+                slot.insert(i);
+            }
+            Entry::Occupied(_) => {}
+        }
+    }
+
+    /// Takes out the entries `doomed` picks, and re-indexes the rest.
+    fn take(&mut self, doomed: impl Fn(&ResourceEntry) -> bool) -> Vec<ResourceEntry> {
+        let (gone, kept) = std::mem::take(&mut self.entries)
+            .into_iter()
+            .partition(|e| doomed(e));
+        self.entries = kept;
+        self.by_name.clear();
+        self.modular = 0;
+        for i in 0..self.entries.len() {
+            self.index(i);
+        }
+        gone
     }
 }
 
@@ -208,26 +272,47 @@ impl Robot {
         self.table.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Adds a resource. A name resolves to its serving entry if it has one
-    /// (a refused duplicate must not hide the component it copies), else to
-    /// its first entry.
-    pub fn insert(&self, entry: ResourceEntry) {
+    /// Adds a resource, stamped with the revision being applied.
+    pub fn insert(&self, mut entry: ResourceEntry) {
         let mut table = self.write();
-        let serving = entry.is_serving();
-        if matches!(entry.state, ResourceState::Proxied(_)) {
-            table.modular += 1;
-        }
-        let i = table.entries.len();
-        match table.by_name.entry(entry.name.clone()) {
-            Entry::Vacant(slot) => {
-                slot.insert(i);
-            }
-            Entry::Occupied(mut slot) if serving => {
-                slot.insert(i);
-            }
-            Entry::Occupied(_) => {}
-        }
+        entry.revision = table.revision.clone();
         table.entries.push(entry);
+        let i = table.entries.len() - 1;
+        table.index(i);
+    }
+
+    /// Sets the config revision that resources built from now on carry.
+    pub fn set_revision(&self, revision: &str) {
+        self.write().revision = revision.into();
+    }
+
+    /// Takes out every entry named `name` that `source` owns.
+    pub fn remove(&self, name: &str, source: &Source) -> Vec<ResourceEntry> {
+        self.write().take(|e| e.name == name && e.source == *source)
+    }
+
+    /// Takes out every entry `source` owns.
+    pub fn remove_source(&self, source: &Source) -> Vec<ResourceEntry> {
+        self.write().take(|e| e.source == *source)
+    }
+
+    /// Takes out the components that failed to build, to be tried again.
+    pub fn remove_failed_components(&self) -> Vec<ResourceEntry> {
+        self.write()
+            .take(|e| e.source == Source::Component && !e.is_serving())
+    }
+
+    /// Marks the component `name` as rebuilt in place by the revision being
+    /// applied, with its new dependencies.
+    pub fn rebuilt_in_place(&self, name: &str, depends_on: Vec<String>) {
+        let mut table = self.write();
+        let revision = table.revision.clone();
+        if let Some(&i) = table.by_name.get(name) {
+            let entry = &mut table.entries[i];
+            entry.depends_on = depends_on;
+            entry.revision = revision;
+            entry.since = SystemTime::now();
+        }
     }
 
     /// Records why the serving resource `name` cannot serve now, or that it
@@ -368,5 +453,47 @@ impl From<LookupError> for Status {
             LookupError::Unrouted { .. } => Status::internal(e.to_string()),
             _ => Status::not_found(e.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, source: Source) -> ResourceEntry {
+        let api = Some(Api::rdk_component("motor"));
+        let mut e = ResourceEntry::failed(name.into(), api, None, "broken".into());
+        e.source = source;
+        e
+    }
+
+    #[test]
+    fn removing_a_component_leaves_a_remote_resource_of_the_same_name() {
+        let remote = Source::Remote("sub".into());
+        let robot = Robot::new(vec![
+            entry("x", Source::Component),
+            entry("y", Source::Component),
+            entry("x", remote.clone()),
+        ]);
+        robot.set_revision("r2");
+        robot.insert(entry("z", Source::Component));
+        assert_eq!(robot.remove("x", &Source::Component).len(), 1);
+        let left: Vec<_> = robot
+            .entries()
+            .into_iter()
+            .map(|e| (e.name, e.source == remote, e.revision.to_string()))
+            .collect();
+        assert_eq!(
+            left,
+            [
+                ("y".into(), false, "".into()),
+                ("x".into(), true, "".into()),
+                ("z".into(), false, "r2".into())
+            ]
+        );
+        assert!(robot.read().get("x").is_some_and(|e| e.source == remote));
+        assert_eq!(robot.remove_failed_components().len(), 2);
+        assert_eq!(robot.remove_source(&remote).len(), 1);
+        assert!(robot.entries().is_empty());
     }
 }

@@ -8,6 +8,7 @@ use axle_proto::motor::motor_service_client::MotorServiceClient;
 use axle_runtime::config::{RobotConfig, SessionsConfig};
 use axle_runtime::grpc::{self, Listeners, Served};
 use axle_runtime::modules::{Directory, Modules, SocketDir};
+use axle_runtime::reconfigure::ConfigState;
 use axle_runtime::registry::Registry;
 use axle_runtime::robot::Robot;
 use axle_runtime::sessions::SessionSupervisor;
@@ -72,6 +73,7 @@ async fn a_modular_motor_is_added_reconfigured_removed_and_its_module_reaped() {
             .expect("supervisor")
             .start(),
         modules: Arc::new(Directory::default()),
+        config: Arc::new(ConfigState::default()),
     };
     let parent = sockets.parent_socket();
     let listener = tokio::net::UnixListener::bind(&parent).expect("bind parent socket");
@@ -89,14 +91,15 @@ async fn a_modular_motor_is_added_reconfigured_removed_and_its_module_reaped() {
     ));
 
     let first = config(&exe, 60);
-    let modules = Modules::start(
-        &first.modules,
-        &sockets,
+    let mut modules = Modules::new(
+        sockets.clone(),
         served.robot.clone(),
         served.modules.clone(),
-    )
-    .await;
-    axle_runtime::builder::build(&first, &Registry::builtin(), &modules, &served.robot).await;
+    );
+    let configs: Vec<_> = first.modules.iter().flatten().cloned().collect();
+    modules.start(&configs).await;
+    axle_runtime::builder::build_config(&first, &Registry::builtin(), &modules, &served.robot)
+        .await;
     let options = Options {
         disable_sessions: true,
         ..Options::default()

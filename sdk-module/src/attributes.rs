@@ -15,7 +15,7 @@ pub struct AttributeError {
 }
 
 /// A component's attributes, read field by field.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Attributes(Document);
 
 impl Attributes {

@@ -28,10 +28,12 @@ class Axle:
         self.workdir = workdir
         self.log_path = workdir / f"axle-{time.monotonic_ns()}.log"
         cmd = [AXLE, *(["--bind", bind] if bind else []), *args]
+        self.config_path = None
         if config is not None:
             path = workdir / f"config-{time.monotonic_ns()}.json"
             path.write_text(config if isinstance(config, str) else json.dumps(config))
             cmd += ["--config", str(path)]
+            self.config_path = path
         self.log = open(self.log_path, "w")
         # Modules get their data dirs under VIAM_HOME: keep them in the test's dir.
         env = {**os.environ, "VIAM_HOME": str(workdir / "viam-home")}

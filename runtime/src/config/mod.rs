@@ -65,7 +65,7 @@ pub struct ComponentError {
 }
 
 /// One well-formed component.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ComponentConfig {
     /// Short name, unique in the robot.
     pub name: String,
@@ -142,12 +142,23 @@ impl RobotConfig {
     /// Reads and parses a config file. A module's relative
     /// `executable_path` is taken from the config file's directory.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: shown.clone(),
+        let text = std::fs::read(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
             source,
         })?;
-        let mut config = Self::parse(&text, &shown)?;
+        Self::from_file_text(&text, path)
+    }
+
+    /// Parses the bytes of the config file at `path`: as [`RobotConfig::load`],
+    /// for bytes already read.
+    pub fn from_file_text(text: &[u8], path: &Path) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::str::from_utf8(text).map_err(|e| ConfigError::Shape {
+            path: shown.clone(),
+            field: "(file)",
+            message: format!("not UTF-8 text: {e}"),
+        })?;
+        let mut config = Self::parse(text, &shown)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         for m in config.modules.iter_mut().flatten() {
             if m.executable_path.is_relative() {
@@ -227,6 +238,15 @@ impl RobotConfig {
             remotes,
         })
     }
+}
+
+/// The revision of config text: its 64-bit FNV-1a hash in hex. Stable across
+/// builds and machines, so a client can compute it from the file.
+pub fn revision_of(text: &[u8]) -> String {
+    let hash = text.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("{hash:016x}")
 }
 
 fn parse_sessions(v: &Value) -> Result<SessionsConfig, (&'static str, String)> {
@@ -499,6 +519,12 @@ mod tests {
             assert!(e.contains(needle), "{bad}: {e}");
             assert!(e.contains("network.sessions"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn revisions_are_fnv1a_of_the_bytes() {
+        assert_eq!(revision_of(b""), "cbf29ce484222325");
+        assert_eq!(revision_of(b"a"), "af63dc4c8601ec8c");
     }
 
     #[test]

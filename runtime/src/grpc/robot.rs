@@ -1,7 +1,9 @@
 //! `viam.robot.v1.RobotService`: what the robot as a whole answers.
 
+use crate::grpc::Served;
 use crate::modules::Directory;
 use crate::modules::directory::ModuleState;
+use crate::reconfigure::ConfigState;
 use crate::registry::SERVED_APIS;
 use crate::robot::{ResourceState, Robot};
 use crate::sessions::supervisor::{Heartbeat, ListSessions, StartSession};
@@ -24,21 +26,36 @@ pub struct RobotApi {
     robot: Arc<Robot>,
     sessions: Addr<SessionSupervisor>,
     modules: Arc<Directory>,
-    started: SystemTime,
+    config: Arc<ConfigState>,
+}
+
+/// A refused config, shown as an unhealthy status of the pseudo-resource
+/// `axle:config:file/robot`: GetMachineStatus has no other place for an
+/// error that is not a resource's or a module's.
+fn config_refusal(error: String, at: SystemTime, revision: &str) -> ResourceStatus {
+    let api = axle_sdk_module::Api {
+        namespace: "axle".into(),
+        kind: "config".into(),
+        subtype: "file".into(),
+    };
+    ResourceStatus {
+        name: Some(proto_name(Some(&api), "robot")),
+        state: resource_status::State::Unhealthy.into(),
+        last_updated: Some(timestamp(at)),
+        revision: revision.into(),
+        error,
+        ..Default::default()
+    }
 }
 
 impl RobotApi {
-    /// The robot-wide API of `robot`, with sessions kept by `sessions`.
-    pub fn new(
-        robot: Arc<Robot>,
-        sessions: Addr<SessionSupervisor>,
-        modules: Arc<Directory>,
-    ) -> Self {
+    /// The robot-wide API of what `served` holds.
+    pub fn new(served: &Served) -> Self {
         Self {
-            robot,
-            sessions,
-            modules,
-            started: SystemTime::now(),
+            robot: served.robot.clone(),
+            sessions: served.sessions.clone(),
+            modules: served.modules.clone(),
+            config: served.config.clone(),
         }
     }
 }
@@ -126,7 +143,8 @@ impl RobotService for RobotApi {
         &self,
         _: Request<GetMachineStatusRequest>,
     ) -> Reply<GetMachineStatusResponse> {
-        let resources = self
+        let config = self.config.get();
+        let mut resources: Vec<ResourceStatus> = self
             .robot
             .entries()
             .iter()
@@ -141,16 +159,20 @@ impl RobotService for RobotApi {
                     name: Some(proto_name(e.api.as_ref(), &e.name)),
                     state: state.into(),
                     last_updated: Some(timestamp(e.since)),
+                    revision: e.revision.to_string(),
                     error,
                     ..Default::default()
                 }
             })
             .collect();
+        if let Some((error, at)) = config.error {
+            resources.push(config_refusal(error, at, &config.revision));
+        }
         Ok(Response::new(GetMachineStatusResponse {
             resources,
             config: Some(ConfigStatus {
-                revision: String::new(),
-                last_updated: Some(timestamp(self.started)),
+                revision: config.revision,
+                last_updated: Some(timestamp(config.applied)),
             }),
             state: get_machine_status_response::State::Running.into(),
             modules: self.module_statuses(),

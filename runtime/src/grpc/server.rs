@@ -5,6 +5,7 @@
 use super::robot::RobotApi;
 use crate::modules::Directory;
 use crate::proxy::RouteLayer;
+use crate::reconfigure::ConfigState;
 use crate::robot::Robot;
 use crate::sessions::{SessionLayer, SessionSupervisor};
 use actix::Addr;
@@ -43,6 +44,8 @@ pub struct Served {
     pub sessions: Addr<SessionSupervisor>,
     /// The modules' states.
     pub modules: Arc<Directory>,
+    /// The config revision in use, and the last refusal.
+    pub config: Arc<ConfigState>,
 }
 
 type Layers = Stack<RouteLayer, Stack<SessionLayer, Identity>>;
@@ -51,11 +54,7 @@ fn router(s: &Served) -> Router<Layers> {
     Server::builder()
         .layer(SessionLayer::new(s.robot.clone(), s.sessions.clone()))
         .layer(RouteLayer::new(s.robot.clone()))
-        .add_service(RobotServiceServer::new(RobotApi::new(
-            s.robot.clone(),
-            s.sessions.clone(),
-            s.modules.clone(),
-        )))
+        .add_service(RobotServiceServer::new(RobotApi::new(s)))
         .add_service(MotorServiceServer::new(MotorApi(s.robot.clone())))
         .add_service(BaseServiceServer::new(BaseApi(s.robot.clone())))
         .add_service(InputControllerServiceServer::new(InputControllerApi(

@@ -57,6 +57,12 @@ impl Directory {
         info.since = SystemTime::now();
     }
 
+    /// Forgets module `name`: it is no longer configured.
+    pub fn remove(&self, name: &str) {
+        let mut modules = self.modules.write().unwrap_or_else(|e| e.into_inner());
+        modules.remove(name);
+    }
+
     /// Records the process id of module `name` (`None` once it has exited).
     pub fn set_pid(&self, name: &str, pid: Option<i32>) {
         let mut modules = self.modules.write().unwrap_or_else(|e| e.into_inner());

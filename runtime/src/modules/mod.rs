@@ -19,92 +19,123 @@ pub mod sockets;
 pub use directory::Directory;
 pub use sockets::SocketDir;
 
-use crate::config::{ComponentConfig, ModuleEntry};
+use crate::config::{ComponentConfig, ModuleConfig};
 use crate::proxy::ProxyHandle;
+use crate::robot::Robot;
 use actix::{Actor, Addr};
 use axle_sdk_module::{Api, Model};
+use directory::ModuleState;
 use module::{Add, ModuleActor, Reconfigure, Remove, Shutdown, Validate, WaitReady};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use tracing::warn;
 
-/// The running modules, and which (API, model) each serves.
+/// The running modules, and which (API, model) each serves. The config's
+/// reconfigurer starts and stops modules as the config changes.
 #[derive(Default)]
 pub struct Modules {
+    sockets: Option<SocketDir>,
+    robot: Arc<Robot>,
+    directory: Arc<Directory>,
     actors: Vec<(String, Addr<ModuleActor>)>,
     serving: HashMap<(Api, Model), (String, Addr<ModuleActor>)>,
     /// Modules that did not become ready, with why.
     not_ready: Vec<(String, String)>,
+    /// Module entries the config refused, shown in the directory.
+    refused: Vec<String>,
 }
 
 impl Modules {
-    /// Starts every module of the config, waits until each is ready or has
-    /// failed to start, and learns what they serve. A module that failed
-    /// keeps retrying in the background.
-    pub async fn start(
-        entries: &[ModuleEntry],
-        sockets: &SocketDir,
-        robot: Arc<crate::robot::Robot>,
-        directory: Arc<Directory>,
-    ) -> Self {
-        let mut modules = Self::default();
+    /// No modules yet. They will serve in `sockets`, and their resources
+    /// reach `robot` through its parent socket.
+    pub fn new(sockets: SocketDir, robot: Arc<Robot>, directory: Arc<Directory>) -> Self {
+        Self {
+            sockets: Some(sockets),
+            robot,
+            directory,
+            ..Self::default()
+        }
+    }
+
+    /// Starts `configs` (their names must be new), waits until each is
+    /// ready or has failed to start, and learns what they serve. A module
+    /// that failed keeps retrying in the background.
+    pub async fn start(&mut self, configs: &[ModuleConfig]) {
+        let Some(sockets) = &self.sockets else {
+            for c in configs {
+                let e = "axle was started without a module socket directory";
+                self.directory.set(&c.name, ModuleState::Unhealthy, e, 0);
+                self.not_ready.push((c.name.clone(), e.into()));
+            }
+            return;
+        };
         let mut waiting = Vec::new();
-        for entry in entries {
-            let config = match entry {
-                Ok(c) if modules.actors.iter().any(|(n, _)| *n == c.name) => {
-                    let e = format!(
-                        "module {:?}: name: another module already has this name",
-                        c.name
-                    );
-                    warn!("module refused: {e}");
-                    directory.set(&c.name, directory::ModuleState::Unhealthy, e, 0);
-                    continue;
-                }
-                Ok(c) => c.clone(),
-                Err(e) => {
-                    warn!("module refused: {e}");
-                    directory.set(&e.name, directory::ModuleState::Unhealthy, e.to_string(), 0);
-                    continue;
-                }
-            };
+        for config in configs {
             let name = config.name.clone();
             let actor = ModuleActor::new(
-                config,
+                config.clone(),
                 sockets.module_socket(&name),
                 sockets.parent_socket(),
-                robot.clone(),
-                directory.clone(),
+                self.robot.clone(),
+                self.directory.clone(),
             )
             .start();
-            waiting.push((name.clone(), actor.send(WaitReady)));
-            modules.actors.push((name, actor));
+            waiting.push((name.clone(), actor.clone(), actor.send(WaitReady)));
+            self.actors.push((name, actor));
         }
-        for (name, ready) in waiting {
-            let addr = modules.addr(&name);
+        for (name, addr, ready) in waiting {
             match ready.await {
                 Ok(Ok(handlers)) => {
                     for key in handlers {
-                        if let Some(addr) = &addr {
-                            modules
-                                .serving
-                                .entry(key)
-                                .or_insert_with(|| (name.clone(), addr.clone()));
-                        }
+                        self.serving
+                            .entry(key)
+                            .or_insert_with(|| (name.clone(), addr.clone()));
                     }
                 }
-                Ok(Err(e)) => modules.not_ready.push((name, e)),
-                Err(_) => modules.not_ready.push((name, "its actor stopped".into())),
+                Ok(Err(e)) => self.not_ready.push((name, e)),
+                Err(_) => self.not_ready.push((name, "its actor stopped".into())),
             }
         }
-        modules
     }
 
-    fn addr(&self, name: &str) -> Option<Addr<ModuleActor>> {
-        self.actors
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, a)| a.clone())
+    /// Shuts the modules `names` down, at once, and forgets them; returns
+    /// when all have exited.
+    pub async fn stop(&mut self, names: &[String]) {
+        let (going, staying) = std::mem::take(&mut self.actors)
+            .into_iter()
+            .partition(|(n, _)| names.contains(n));
+        self.actors = staying;
+        self.serving.retain(|_, (n, _)| !names.contains(n));
+        self.not_ready.retain(|(n, _)| !names.contains(n));
+        let going: Vec<(String, Addr<ModuleActor>)> = going;
+        futures::future::join_all(going.iter().map(|(_, a)| a.send(Shutdown))).await;
+        for (name, _) in &going {
+            self.directory.remove(name);
+        }
+    }
+
+    /// Shows the config's refused module entries (name, error) in the
+    /// directory, in place of the previous ones.
+    pub fn refuse(&mut self, refusals: &[(String, String)]) {
+        for name in self.refused.drain(..) {
+            if !self.actors.iter().any(|(n, _)| *n == name) {
+                self.directory.remove(&name);
+            }
+        }
+        for (name, error) in refusals {
+            warn!("module refused: {error}");
+            self.directory
+                .set(name, ModuleState::Unhealthy, error.clone(), 0);
+            self.refused.push(name.clone());
+        }
+    }
+
+    /// The module that serves `model` of `api`, if one does.
+    pub fn module_of(&self, api: &Api, model: &Model) -> Option<&str> {
+        self.serving
+            .get(&(api.clone(), model.clone()))
+            .map(|(n, _)| n.as_str())
     }
 
     /// Whether a module serves `model` of `api`.
@@ -176,9 +207,9 @@ impl Modules {
     }
 
     /// Shuts every module down at once; returns when all have exited.
-    pub async fn shutdown(&self) {
-        let all = self.actors.iter().map(|(_, a)| a.send(Shutdown));
-        futures::future::join_all(all).await;
+    pub async fn shutdown(&mut self) {
+        let all: Vec<String> = self.actors.iter().map(|(n, _)| n.clone()).collect();
+        self.stop(&all).await;
     }
 }
 

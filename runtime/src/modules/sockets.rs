@@ -4,13 +4,20 @@ use std::fs::DirBuilder;
 use std::io;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Unix socket paths must fit `sun_path` (108 bytes on Linux, 104 elsewhere),
 /// with room to spare.
 pub const MAX_SOCKET_PATH: usize = 100;
 
-/// A directory only axle's user can enter (mode 0700), removed on drop.
+/// A directory only axle's user can enter (mode 0700), removed when the
+/// last clone is dropped: the module manager and `main` share it.
+#[derive(Clone)]
 pub struct SocketDir {
+    guard: Arc<Guard>,
+}
+
+struct Guard {
     path: PathBuf,
 }
 
@@ -31,26 +38,28 @@ impl SocketDir {
         sweep(&base);
         let path = base.join(leaf);
         DirBuilder::new().mode(0o700).create(&path)?;
-        Ok(Self { path })
+        Ok(Self {
+            guard: Arc::new(Guard { path }),
+        })
     }
 
     /// The directory.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.guard.path
     }
 
     /// Where the parent's API is served to modules.
     pub fn parent_socket(&self) -> PathBuf {
-        self.path.join("parent.sock")
+        self.path().join("parent.sock")
     }
 
     /// A socket path for module `name`: `<name>-<random>.sock`, the name cut
     /// short if the path would be too long.
     pub fn module_socket(&self, name: &str) -> PathBuf {
         let suffix = format!("-{}.sock", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        let room = MAX_SOCKET_PATH.saturating_sub(self.path.as_os_str().len() + 1 + suffix.len());
+        let room = MAX_SOCKET_PATH.saturating_sub(self.path().as_os_str().len() + 1 + suffix.len());
         let short: String = name.chars().take(room).collect();
-        self.path.join(format!("{short}{suffix}"))
+        self.path().join(format!("{short}{suffix}"))
     }
 }
 
@@ -79,7 +88,7 @@ fn stale_pid(name: &str) -> Option<u32> {
     hex.then(|| pid.parse().ok()).flatten()
 }
 
-impl Drop for SocketDir {
+impl Drop for Guard {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.path);
     }

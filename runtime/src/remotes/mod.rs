@@ -10,48 +10,50 @@ pub mod remote;
 
 pub use remote::RemoteActor;
 
-use crate::config::RemoteEntry;
+use crate::config::RemoteConfig;
 use crate::robot::Robot;
 use actix::{Actor, Addr};
-use remote::WaitFirstTry;
+use remote::{Close, WaitFirstTry};
 use std::sync::Arc;
 use tracing::warn;
 
-/// The links to the remote parts.
+/// The links to the remote parts. The config's reconfigurer starts and
+/// closes them as the config changes.
 #[derive(Default)]
 pub struct Remotes {
-    actors: Vec<Addr<RemoteActor>>,
+    actors: Vec<(String, Addr<RemoteActor>)>,
 }
 
 impl Remotes {
-    /// Starts a link to every remote of the config, and waits until each has
-    /// tried once to connect. A remote that is not up keeps being retried;
-    /// its resources appear when it is.
-    pub async fn start(entries: &[RemoteEntry], robot: Arc<Robot>) -> Self {
-        let mut remotes = Self::default();
-        let mut names = Vec::new();
-        for entry in entries {
-            match entry {
-                Ok(c) if names.contains(&c.name) => {
-                    warn!(
-                        "remote refused: remote {:?}: name: another remote already has this name",
-                        c.name
-                    );
-                }
-                Ok(c) => {
-                    if c.has_auth {
-                        warn!(remote = %c.name, "auth for remotes is not supported yet; connecting without credentials");
-                    }
-                    names.push(c.name.clone());
-                    remotes
-                        .actors
-                        .push(RemoteActor::new(c.clone(), robot.clone()).start());
-                }
-                Err(e) => warn!("remote refused: {e}"),
+    /// Starts a link to each of `configs` (their names must be new), and
+    /// waits until each has tried once to connect. A remote that is not up
+    /// keeps being retried; its resources appear when it is.
+    pub async fn start(&mut self, configs: &[RemoteConfig], robot: &Arc<Robot>) {
+        let mut tries = Vec::new();
+        for c in configs {
+            if c.has_auth {
+                warn!(remote = %c.name, "auth for remotes is not supported yet; connecting without credentials");
             }
+            let actor = RemoteActor::new(c.clone(), robot.clone()).start();
+            tries.push(actor.send(WaitFirstTry));
+            self.actors.push((c.name.clone(), actor));
         }
-        let tries = remotes.actors.iter().map(|a| a.send(WaitFirstTry));
         futures::future::join_all(tries).await;
-        remotes
+    }
+
+    /// Closes the link to remote `name`; its proxies answer UNAVAILABLE
+    /// until the caller removes them from the robot.
+    pub async fn close(&mut self, name: &str) {
+        let Some(i) = self.actors.iter().position(|(n, _)| n == name) else {
+            return;
+        };
+        let (_, actor) = self.actors.remove(i);
+        let _ = actor.send(Close).await;
+    }
+
+    /// Closes every link.
+    pub async fn close_all(&mut self) {
+        let all = std::mem::take(&mut self.actors);
+        futures::future::join_all(all.iter().map(|(_, a)| a.send(Close))).await;
     }
 }

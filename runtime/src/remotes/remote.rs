@@ -144,6 +144,7 @@ impl RemoteActor {
             self.robot.insert(ResourceEntry::elsewhere(
                 local,
                 api,
+                self.config.name.as_str().into(),
                 ResourceState::Proxied(proxy.clone()),
             ));
             self.proxies.insert(rn.name, proxy);
@@ -266,6 +267,26 @@ impl Handler<Checked> for RemoteActor {
             Ok(names) => self.sync(names),
             Err(e) => self.lost(e, ctx),
         }
+    }
+}
+
+/// Closes the link for good: the config no longer has this remote, or has
+/// changed it. The proxies answer UNAVAILABLE until they are removed.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Close;
+
+impl Handler<Close> for RemoteActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Close, ctx: &mut Context<Self>) {
+        for proxy in self.proxies.values() {
+            proxy.relink(Link::Down("was removed from the config".into()));
+        }
+        self.client = None;
+        self.tried();
+        info!(remote = %self.config.name, "link to the remote part closed");
+        ctx.stop();
     }
 }
 

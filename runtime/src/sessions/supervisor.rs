@@ -119,6 +119,9 @@ pub struct SessionInfo {
 struct Session {
     owner: Owner,
     peer: Arc<str>,
+    /// The heartbeat window the session was started with: a config change
+    /// applies to new sessions, whose clients learn the new window.
+    window: Duration,
     expires_at: Instant,
     /// The actuators whose last monitored call came from this session.
     driving: HashMap<Arc<str>, Stoppable>,
@@ -158,7 +161,7 @@ impl SessionSupervisor {
             self.expire(id);
             return Err(SessionError::Expired);
         }
-        session.expires_at = now + self.config.heartbeat_window;
+        session.expires_at = now + session.window;
         self.deadlines.reset(was, session.expires_at, id);
         Ok(id)
     }
@@ -288,6 +291,7 @@ impl SessionSupervisor {
             Session {
                 owner: msg.owner,
                 peer,
+                window,
                 expires_at,
                 driving: HashMap::new(),
             },
@@ -310,6 +314,46 @@ impl Handler<Heartbeat> for SessionSupervisor {
         self.extend(&msg.id, &msg.owner).map(drop).inspect_err(
             |_| debug!(session = %msg.id, "heartbeat refused: session expired or unknown"),
         )
+    }
+}
+
+/// The config's `network.sessions` changed: the new window applies to
+/// sessions started from now on, the new limit at once.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetConfig(pub SessionsConfig);
+
+impl Handler<SetConfig> for SessionSupervisor {
+    type Result = ();
+
+    fn handle(&mut self, SetConfig(config): SetConfig, _: &mut Context<Self>) {
+        info!(
+            heartbeat_window = ?config.heartbeat_window,
+            max_sessions = config.max_sessions,
+            live = self.sessions.len(),
+            "session settings changed; the window applies to new sessions"
+        );
+        self.config = config;
+    }
+}
+
+/// These resources (full names) were removed or rebuilt: no session drives
+/// them any more. Their old actors are stopped already.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Forget(pub Vec<String>);
+
+impl Handler<Forget> for SessionSupervisor {
+    type Result = ();
+
+    fn handle(&mut self, Forget(names): Forget, _: &mut Context<Self>) {
+        for name in names {
+            if let Some(id) = self.last_user.remove(name.as_str())
+                && let Some(s) = self.sessions.get_mut(&id)
+            {
+                s.driving.remove(name.as_str());
+            }
+        }
     }
 }
 

@@ -1,0 +1,371 @@
+//! The `Reconfigurer` actor: owns the running config, the modules and the
+//! remote links, and applies each new config the watcher sends, one at a
+//! time. "What happens when the config changes" is [`Live::apply`]:
+//!
+//! 1. take down what was removed or changed, dependents first, stopping
+//!    each actuator before its actor goes;
+//! 2. restart changed modules, stop removed ones, start added ones;
+//! 3. close removed or changed remote links, stopping their actuators;
+//! 4. change modular components in place (ReconfigureResource);
+//! 5. build what is new, changed, or failed before, in dependency order;
+//! 6. open new remote links, and apply changed settings.
+//!
+//! A config that cannot be read or parsed is refused whole: the running
+//! robot keeps its last good config. A resource that fails to build fails
+//! alone.
+
+use super::ConfigState;
+use super::diff::{Serving, diff};
+use crate::builder;
+use crate::config::{ComponentConfig, ModuleConfig, RemoteConfig, RobotConfig};
+use crate::modules::Modules;
+use crate::registry::Registry;
+use crate::remotes::Remotes;
+use crate::robot::{ResourceEntry, ResourceState, Robot, STOP_TIMEOUT, Source};
+use crate::sessions::SessionSupervisor;
+use crate::sessions::supervisor::{Forget, SetConfig};
+use actix::prelude::*;
+use axle_sdk_module::Attributes;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+use tracing::{error, info, warn};
+
+/// What the running robot is made of, and how to change it.
+pub struct Live {
+    config: RobotConfig,
+    registry: Registry,
+    modules: Modules,
+    remotes: Remotes,
+    robot: Arc<Robot>,
+    sessions: Addr<SessionSupervisor>,
+    /// The address axle listens on, and whether `--bind` chose it.
+    listening: (String, bool),
+}
+
+/// The actor that applies configs; see the module docs.
+pub struct Reconfigurer {
+    /// `None` while a config is being applied, and after [`Close`].
+    live: Option<Live>,
+    path: PathBuf,
+    state: Arc<ConfigState>,
+}
+
+impl Reconfigurer {
+    /// A reconfigurer for the config file at `path`, starting from an empty
+    /// robot: the first [`Apply`] builds everything. The settings of
+    /// `started_with` are in force already. `listening` is the address axle
+    /// serves on, and whether `--bind` chose it.
+    pub fn new(
+        path: PathBuf,
+        started_with: &RobotConfig,
+        robot: Arc<Robot>,
+        sessions: Addr<SessionSupervisor>,
+        modules: Modules,
+        state: Arc<ConfigState>,
+        listening: (String, bool),
+    ) -> Self {
+        let live = Live {
+            config: RobotConfig {
+                sessions: started_with.sessions,
+                bind_address: started_with.bind_address.clone(),
+                ..RobotConfig::default()
+            },
+            registry: Registry::builtin(),
+            modules,
+            remotes: Remotes::default(),
+            robot,
+            sessions,
+            listening,
+        };
+        Self {
+            live: Some(live),
+            path,
+            state,
+        }
+    }
+}
+
+impl Actor for Reconfigurer {
+    type Context = Context<Self>;
+}
+
+/// Applies the config file's text `text`, whose revision is `revision`.
+/// Answers why it was refused, if it was. Applies run one at a time.
+#[derive(Message)]
+#[rtype(result = "Result<(), String>")]
+pub struct Apply {
+    /// The file's bytes.
+    pub text: Vec<u8>,
+    /// [`crate::config::revision_of`] them.
+    pub revision: String,
+}
+
+impl Handler<Apply> for Reconfigurer {
+    type Result = AtomicResponse<Self, Result<(), String>>;
+
+    fn handle(&mut self, msg: Apply, _: &mut Context<Self>) -> Self::Result {
+        let Some(mut live) = self.live.take() else {
+            let closed = Err("axle is shutting down".to_string());
+            return AtomicResponse::new(Box::pin(fut::ready(closed)));
+        };
+        let config = match RobotConfig::from_file_text(&msg.text, &self.path) {
+            Ok(config) => config,
+            Err(e) => {
+                let running = self.state.get().revision;
+                let why = format!("config refused, still running revision {running}: {e}");
+                error!(revision = %msg.revision, "{why}");
+                self.state.refused(why.clone());
+                self.live = Some(live);
+                return AtomicResponse::new(Box::pin(fut::ready(Err(why))));
+            }
+        };
+        let revision = msg.revision;
+        let apply = async move {
+            live.apply(config, &revision).await;
+            (live, revision)
+        };
+        AtomicResponse::new(Box::pin(apply.into_actor(self).map(
+            |(live, revision), act, _| {
+                act.state.applied(&revision);
+                act.live = Some(live);
+                Ok(())
+            },
+        )))
+    }
+}
+
+/// Shuts every module down and closes every remote link, after any apply
+/// in flight. Actuators are stopped before this (StopAll).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Close;
+
+impl Handler<Close> for Reconfigurer {
+    type Result = AtomicResponse<Self, ()>;
+
+    fn handle(&mut self, _: Close, _: &mut Context<Self>) -> Self::Result {
+        let live = self.live.take();
+        AtomicResponse::new(Box::pin(
+            async move {
+                if let Some(mut live) = live {
+                    live.modules.shutdown().await;
+                    live.remotes.close_all().await;
+                }
+            }
+            .into_actor(self),
+        ))
+    }
+}
+
+impl Live {
+    /// Moves the running robot from its config to `new`; see the module docs.
+    pub async fn apply(&mut self, new: RobotConfig, revision: &str) {
+        let began = Instant::now();
+        let plan = diff(&self.config, &new, &self.serving());
+        let quiet = plan.is_quiet();
+        self.robot.set_revision(revision);
+        let restarting = plan.modules.going(|m: &ModuleConfig| &m.name);
+        self.take_down(&plan.retire, &restarting, "reconfigured")
+            .await;
+        self.robot.remove_failed_components();
+
+        self.modules.stop(&restarting).await;
+        self.modules.refuse(&plan.modules.refused);
+        let coming: Vec<ModuleConfig> = plan.modules.coming().cloned().collect();
+        self.modules.start(&coming).await;
+
+        for name in plan.remotes.going(|r: &RemoteConfig| &r.name) {
+            self.drop_remote(&name).await;
+        }
+
+        let (mut build, mut keep) = (plan.build, plan.keep);
+        for c in plan.reconfigure {
+            if let Err(why) = self.reconfigure(&c).await {
+                info!(resource = %c.name, "rebuilding instead of reconfiguring in place: {why}");
+                self.take_down(std::slice::from_ref(&c.name), &[], "reconfigured")
+                    .await;
+                keep.remove(&c.name);
+                build.valid.push(c);
+            }
+        }
+        let rebuilt = build.valid.len();
+        builder::build(build, &keep, &self.registry, &self.modules, &self.robot).await;
+
+        for (_, e) in &plan.remotes.refused {
+            warn!("remote refused: {e}");
+        }
+        let coming: Vec<RemoteConfig> = plan.remotes.coming().cloned().collect();
+        self.remotes.start(&coming, &self.robot).await;
+        self.settings(plan.sessions, plan.bind_address);
+        self.config = new;
+        let failed = self
+            .robot
+            .entries()
+            .iter()
+            .filter(|e| !e.is_serving())
+            .count();
+        info!(
+            revision,
+            retired = plan.retire.len(),
+            built = rebuilt,
+            kept = keep.len(),
+            failed,
+            quiet,
+            took_ms = began.elapsed().as_secs_f64() * 1e3,
+            "config applied"
+        );
+    }
+
+    /// The components serving now, with what the diff needs to know.
+    fn serving(&self) -> HashMap<String, Serving> {
+        self.robot
+            .entries()
+            .into_iter()
+            .filter(|e| e.source == Source::Component && e.is_serving())
+            .map(|e| {
+                let module = match (&e.state, &e.api, &e.model) {
+                    (ResourceState::Proxied(_), Some(api), Some(model)) => {
+                        self.modules.module_of(api, model).map(String::from)
+                    }
+                    _ => None,
+                };
+                let serving = Serving {
+                    depends_on: e.depends_on.clone(),
+                    module,
+                };
+                (e.name, serving)
+            })
+            .collect()
+    }
+
+    /// Stops the serving components `names` (dependents first), then takes
+    /// them out: built-in actors end, modular ones are removed from their
+    /// module unless it is in `restarting` (its shutdown removes them).
+    async fn take_down(&mut self, names: &[String], restarting: &[String], cause: &'static str) {
+        let entries: Vec<ResourceEntry> = {
+            let all = self.robot.entries();
+            names
+                .iter()
+                .filter_map(|n| {
+                    all.iter()
+                        .find(|e| e.name == *n && e.source == Source::Component && e.is_serving())
+                        .cloned()
+                })
+                .collect()
+        };
+        stop_each(&entries, cause).await;
+        for e in &entries {
+            self.robot.remove(&e.name, &Source::Component);
+            if let (ResourceState::Proxied(_), Some(api), Some(model)) =
+                (&e.state, &e.api, &e.model)
+                && self
+                    .modules
+                    .module_of(api, model)
+                    .is_some_and(|m| !restarting.iter().any(|r| r == m))
+            {
+                let c = ComponentConfig {
+                    name: e.name.clone(),
+                    api: api.clone(),
+                    model: model.clone(),
+                    attributes: Attributes::default(),
+                    depends_on: Vec::new(),
+                };
+                if let Err(error) = self.modules.remove(&c).await {
+                    warn!(resource = %e.name, %error, "RemoveResource failed");
+                }
+            }
+            if let Some(thread) = &e.thread {
+                thread.stop();
+            }
+            info!(resource = %e.name, cause, "resource taken down");
+        }
+        self.forget(&entries);
+    }
+
+    /// Stops what the remote `name` serves here, closes the link, and takes
+    /// its resources out.
+    async fn drop_remote(&mut self, name: &str) {
+        let source = Source::Remote(name.into());
+        let entries: Vec<ResourceEntry> = self
+            .robot
+            .entries()
+            .into_iter()
+            .filter(|e| e.source == source)
+            .collect();
+        stop_each(&entries, "remote reconfigured").await;
+        self.remotes.close(name).await;
+        let gone = self.robot.remove_source(&source);
+        self.forget(&gone);
+    }
+
+    /// Sessions no longer drive resources that were taken out.
+    fn forget(&self, entries: &[ResourceEntry]) {
+        let names: Vec<String> = entries
+            .iter()
+            .filter_map(ResourceEntry::full_name)
+            .collect();
+        if !names.is_empty() {
+            self.sessions.do_send(Forget(names));
+        }
+    }
+
+    /// Changes a modular component in place, if its dependencies are
+    /// unchanged; else answers why it must be rebuilt.
+    async fn reconfigure(&mut self, c: &ComponentConfig) -> Result<(), String> {
+        let mut c = c.clone();
+        builder::add_implicit_dependencies(&mut c, &self.registry, &self.modules)
+            .await
+            .map_err(|e| e.to_string())?;
+        let before = self
+            .robot
+            .entries()
+            .into_iter()
+            .find(|e| e.name == c.name && e.source == Source::Component && e.is_serving())
+            .map(|e| e.depends_on)
+            .ok_or("it is no longer serving")?;
+        if before != c.depends_on {
+            return Err("its dependencies changed".into());
+        }
+        let dependencies = self
+            .robot
+            .full_names(&c.depends_on)
+            .map_err(|d| format!("dependency {d:?} is not serving"))?;
+        self.modules.reconfigure(&c, dependencies).await?;
+        info!(resource = %c.name, "resource reconfigured in place");
+        self.robot.rebuilt_in_place(&c.name, c.depends_on);
+        Ok(())
+    }
+
+    fn settings(
+        &mut self,
+        sessions: Option<crate::config::SessionsConfig>,
+        bind: Option<(Option<String>, Option<String>)>,
+    ) {
+        if let Some(sessions) = sessions {
+            self.sessions.do_send(SetConfig(sessions));
+        }
+        let Some((_, new)) = bind else {
+            return;
+        };
+        let (listening, by_flag) = &self.listening;
+        let new = new.unwrap_or_else(|| "(unset)".into());
+        if *by_flag {
+            info!(bind_address = %new, listening = %listening, "network.bind_address changed, but --bind chooses the address; nothing to do");
+        } else {
+            warn!(bind_address = %new, listening = %listening, "network.bind_address changed; restart axle to listen there");
+        }
+    }
+}
+
+/// Stops every actuator among `entries` at once, each bounded by
+/// [`STOP_TIMEOUT`]; a failure is logged, and does not hold the others.
+async fn stop_each(entries: &[ResourceEntry], cause: &'static str) {
+    let stops = entries.iter().filter_map(ResourceEntry::stoppable).map(|s| async move {
+        if let Err(e) = s.stop_within(cause, STOP_TIMEOUT).await {
+            warn!(resource = %s.name, cause, error = %e, "could not stop before taking it down");
+        }
+    });
+    futures::future::join_all(stops).await;
+}
