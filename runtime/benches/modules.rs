@@ -16,7 +16,7 @@ mod bench_support;
 
 use axle_proto::motor::GetPositionRequest;
 use axle_proto::motor::motor_service_client::MotorServiceClient;
-use bench_support::{Cleanup, median, percentile, start_axle, unix_channel};
+use bench_support::{Cleanup, build_module, median, percentile, start_axle, unix_channel};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -43,23 +43,6 @@ fn main() {
         .expect("runtime");
     rt.block_on(latency(&dir, &config));
     rt.block_on(recovery(&dir, &config));
-}
-
-/// The module binary, built in this profile beside `axle`: cargo builds only
-/// the bench's own package.
-fn build_module() -> PathBuf {
-    let axle = PathBuf::from(env!("CARGO_BIN_EXE_axle"));
-    let profile_dir = axle.parent().expect("target dir");
-    let release = profile_dir.ends_with("release");
-    let mut cargo =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cargo.args(["build", "-q", "-p", "axle-fake-motor"]);
-    if release {
-        cargo.arg("--release");
-    }
-    let status = cargo.status().expect("run cargo");
-    assert!(status.success(), "cannot build the fake-motor module");
-    profile_dir.join("fake-motor")
 }
 
 async fn position(

@@ -295,3 +295,25 @@ def test_a_remote_pointed_elsewhere_stops_what_it_drove_and_serves_the_new_part(
         await robot.close()
 
     run(scenario())
+
+
+def test_a_modular_attribute_change_is_made_in_place_by_the_same_module(start_axle):
+    config = {
+        "modules": [module("fm", FAKE_MOTOR)],
+        "components": [motor("mm", model="axle:fake:motor", max_rpm=60)],
+    }
+    axle = start_axle(config)
+    pid = module_pids(axle)["fm"]
+
+    async def scenario():
+        robot = await connect(axle.address)
+        mm = Motor.from_robot(robot, "mm")
+        assert (await mm.do_command({"get_state": None}))["get_state"]["max_rpm"] == 60
+        config["components"][0]["attributes"]["max_rpm"] = 120
+        await wait_revision(robot, write(axle.config_path, config))
+        assert (await mm.do_command({"get_state": None}))["get_state"]["max_rpm"] == 120
+        await robot.close()
+
+    run(scenario())
+    assert "resource reconfigured in place resource=mm" in axle.log_text()
+    assert module_pids(axle)["fm"] == pid and alive(pid), "the module was not restarted"

@@ -107,6 +107,23 @@ pub fn start_axle(dir: &Path, name: &str, config: &str) -> Axle {
     Axle(spawn_listening(cmd, Some(dir.join(format!("{name}.log")))).0)
 }
 
+/// The module binary, built in this profile beside `axle`: cargo builds only
+/// the bench's own package.
+pub fn build_module() -> PathBuf {
+    let axle = PathBuf::from(env!("CARGO_BIN_EXE_axle"));
+    let profile_dir = axle.parent().expect("target dir");
+    let release = profile_dir.ends_with("release");
+    let mut cargo =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo.args(["build", "-q", "-p", "axle-fake-motor"]);
+    if release {
+        cargo.arg("--release");
+    }
+    let status = cargo.status().expect("run cargo");
+    assert!(status.success(), "cannot build the fake-motor module");
+    profile_dir.join("fake-motor")
+}
+
 /// Removes a bench's directory, also when a sample panics.
 pub struct Cleanup(pub PathBuf);
 

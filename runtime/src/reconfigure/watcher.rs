@@ -18,7 +18,7 @@ use tokio::sync::Notify;
 use tracing::{debug, info, warn};
 
 /// How long the file must be left alone before it is read.
-pub const QUIET: Duration = Duration::from_millis(50);
+pub const QUIET: Duration = Duration::from_millis(20);
 /// The longest a reload waits for a burst of events to end.
 pub const MAX_DELAY: Duration = Duration::from_millis(300);
 
