@@ -179,13 +179,10 @@ async fn run(args: Args, config: RobotConfig, text: Vec<u8>) -> Result<(), Strin
         })
         .await
         .map_err(|_| "the reconfigurer stopped".to_string())??;
-    let watcher = match &args.config {
-        Some(_) => Some(
-            Watcher::start(path, revision.clone(), reconfigurer.clone())
-                .map_err(|e| format!("cannot watch the config file: {e}"))?,
-        ),
-        None => None,
-    };
+    let watcher = args
+        .config
+        .as_ref()
+        .map(|_| Watcher::start(path, revision.clone(), reconfigurer.clone()));
 
     let listeners = Listeners {
         tcp: Some(tcp),

@@ -8,6 +8,7 @@ import os
 import pathlib
 import random
 import re
+import signal
 import time
 
 from viam.components.motor import Motor
@@ -265,6 +266,9 @@ def test_session_and_bind_settings_changes_are_applied_or_reported(start_axle):
         await robot.close()
 
     run(still_serving_where_it_was())
+    axle.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "SIGHUP: reading the config file again" in axle.log_text(), timeout=5)
+    run(still_serving_where_it_was())
 
 
 def test_a_remote_pointed_elsewhere_stops_what_it_drove_and_serves_the_new_part(start_axle, tmp_path):
@@ -317,3 +321,32 @@ def test_a_modular_attribute_change_is_made_in_place_by_the_same_module(start_ax
     run(scenario())
     assert "resource reconfigured in place resource=mm" in axle.log_text()
     assert module_pids(axle)["fm"] == pid and alive(pid), "the module was not restarted"
+
+
+def test_a_module_that_comes_up_late_gets_its_components_built_without_an_edit(start_axle, tmp_path):
+    from test_modules import script
+
+    flaky = script(
+        tmp_path,
+        "flaky",
+        f'#!/bin/sh\nif [ ! -e "$MARK" ]; then touch "$MARK"; echo "not today" >&2; exit 3; fi\nexec {FAKE_MOTOR} "$@"\n',
+    )
+    config = {
+        "modules": [module("flaky", flaky, env={"MARK": str(tmp_path / "mark")})],
+        "components": [motor("mm", model="axle:fake:motor")],
+    }
+    axle = start_axle(config)
+
+    async def scenario():
+        robot = await connect(axle.address)
+        deadline = time.monotonic() + 5
+        while "mm" not in await names(robot):
+            assert time.monotonic() < deadline, "the module's motor was not built once it came up"
+            await asyncio.sleep(0.01)
+        await Motor.from_robot(robot, "mm").set_power(0.5)
+        await robot.close()
+
+    run(scenario())
+    log = axle.log_text()
+    assert "module failed to start" in log and "not today" in log
+    assert "module ready after failing to start" in log

@@ -22,10 +22,12 @@ pub use sockets::SocketDir;
 use crate::config::{ComponentConfig, ModuleConfig};
 use crate::proxy::ProxyHandle;
 use crate::robot::Robot;
-use actix::{Actor, Addr};
+use actix::{Actor, Addr, Recipient};
 use axle_sdk_module::{Api, Model};
 use directory::ModuleState;
-use module::{Add, ModuleActor, Reconfigure, Remove, Shutdown, Validate, WaitReady};
+use module::{
+    Add, CameUpLate, Handlers, ModuleActor, Reconfigure, Remove, Shutdown, Validate, WaitReady,
+};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -44,6 +46,8 @@ pub struct Modules {
     not_ready: Vec<(String, String)>,
     /// Module entries the config refused, shown in the directory.
     refused: Vec<String>,
+    /// Told when a module becomes ready after its first start failed.
+    late: Option<Recipient<CameUpLate>>,
 }
 
 impl Modules {
@@ -56,6 +60,32 @@ impl Modules {
             directory,
             ..Self::default()
         }
+    }
+
+    /// Tells `late` when a module started from now on becomes ready after
+    /// its first start failed.
+    pub fn on_late_ready(&mut self, late: Recipient<CameUpLate>) {
+        self.late = Some(late);
+    }
+
+    /// Records what a module that came up late serves; answers whether it
+    /// is still one of ours.
+    pub fn came_up(&mut self, module: &str, handlers: Handlers) -> bool {
+        let Some(addr) = self
+            .actors
+            .iter()
+            .find(|(n, _)| n == module)
+            .map(|(_, a)| a.clone())
+        else {
+            return false;
+        };
+        self.not_ready.retain(|(n, _)| n != module);
+        for key in handlers {
+            self.serving
+                .entry(key)
+                .or_insert_with(|| (module.to_string(), addr.clone()));
+        }
+        true
     }
 
     /// Starts `configs` (their names must be new), waits until each is
@@ -80,6 +110,7 @@ impl Modules {
                 self.robot.clone(),
                 self.directory.clone(),
             )
+            .on_late_ready(self.late.clone())
             .start();
             waiting.push((name.clone(), actor.clone(), actor.send(WaitReady)));
             self.actors.push((name, actor));

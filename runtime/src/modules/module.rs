@@ -112,6 +112,19 @@ pub struct ModuleActor {
     first_start: Option<Result<Handlers, String>>,
     ready_waiters: Vec<oneshot::Sender<Result<Handlers, String>>>,
     exit_waiters: Vec<oneshot::Sender<()>>,
+    /// Told when the module becomes ready after its first start failed.
+    late: Option<Recipient<CameUpLate>>,
+}
+
+/// A module whose first start failed is ready now: the components of its
+/// models, which failed to build, can be built.
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct CameUpLate {
+    /// The module.
+    pub module: String,
+    /// The models it serves.
+    pub handlers: Handlers,
 }
 
 impl ModuleActor {
@@ -143,7 +156,14 @@ impl ModuleActor {
             first_start: None,
             ready_waiters: Vec::new(),
             exit_waiters: Vec::new(),
+            late: None,
         }
+    }
+
+    /// Tells `late` when the module becomes ready after its first start failed.
+    pub fn on_late_ready(mut self, late: Option<Recipient<CameUpLate>>) -> Self {
+        self.late = late;
+        self
     }
 
     fn set_state(&self, state: ModuleState, error: &str) {
@@ -366,6 +386,12 @@ impl Handler<Launched> for ModuleActor {
         self.up_since = Some(Instant::now());
         self.route = Some(ready.route.clone());
         self.set_state(ModuleState::Ready, "");
+        if let (Some(Err(_)), Some(late)) = (&self.first_start, &self.late) {
+            late.do_send(CameUpLate {
+                module: self.name.to_string(),
+                handlers: ready.handlers.clone(),
+            });
+        }
         self.first_start
             .get_or_insert_with(|| Ok(ready.handlers.clone()));
         for w in self.ready_waiters.drain(..) {

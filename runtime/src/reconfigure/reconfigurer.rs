@@ -19,6 +19,7 @@ use super::diff::{Serving, diff};
 use crate::builder;
 use crate::config::{ComponentConfig, ModuleConfig, RemoteConfig, RobotConfig};
 use crate::modules::Modules;
+use crate::modules::module::CameUpLate;
 use crate::registry::Registry;
 use crate::remotes::Remotes;
 use crate::robot::{ResourceEntry, ResourceState, Robot, STOP_TIMEOUT, Source};
@@ -89,6 +90,37 @@ impl Reconfigurer {
 
 impl Actor for Reconfigurer {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if let Some(live) = &mut self.live {
+            live.modules.on_late_ready(ctx.address().recipient());
+        }
+    }
+}
+
+/// A module that failed its first start is ready: build the components
+/// that failed for want of it, without waiting for an edit.
+impl Handler<CameUpLate> for Reconfigurer {
+    type Result = AtomicResponse<Self, ()>;
+
+    fn handle(&mut self, msg: CameUpLate, _: &mut Context<Self>) -> Self::Result {
+        let revision = self.state.get().revision;
+        let live = self.live.take();
+        let retry = async move {
+            let mut live = live?;
+            if live.modules.came_up(&msg.module, msg.handlers) {
+                info!(module = %msg.module, "module ready after failing to start; building what failed for want of it");
+                let config = live.config.clone();
+                live.apply(config, &revision).await;
+            }
+            Some(live)
+        };
+        AtomicResponse::new(Box::pin(retry.into_actor(self).map(|live, act, _| {
+            if live.is_some() {
+                act.live = live;
+            }
+        })))
+    }
 }
 
 /// Applies the config file's text `text`, whose revision is `revision`.

@@ -25,44 +25,32 @@ pub const MAX_DELAY: Duration = Duration::from_millis(300);
 /// A running watch; dropping it stops watching.
 pub struct Watcher {
     dirty: Arc<Notify>,
-    _inotify: RecommendedWatcher,
+    _inotify: Option<RecommendedWatcher>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Watcher {
     /// Watches `path`, whose text with revision `revision` is applied
-    /// already, and sends changes to `target`.
-    pub fn start(
-        path: PathBuf,
-        revision: String,
-        target: Addr<Reconfigurer>,
-    ) -> Result<Self, notify::Error> {
+    /// already, and sends changes to `target`. If the OS refuses a watch
+    /// (inotify limits), it says so, and only SIGHUP reloads.
+    pub fn start(path: PathBuf, revision: String, target: Addr<Reconfigurer>) -> Self {
         let dirty = Arc::new(Notify::new());
-        let name = path.file_name().map(|n| n.to_os_string());
-        let flag = dirty.clone();
-        let mut inotify =
-            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-                let ours = match &event {
-                    Ok(e) => e.paths.iter().any(|p| p.file_name() == name.as_deref()),
-                    // Events may have been lost: read the file to be sure.
-                    Err(_) => true,
-                };
-                if ours {
-                    flag.notify_one();
-                }
-            })?;
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
+        let inotify = match watch(&path, dirty.clone()) {
+            Ok(w) => {
+                info!(config = %path.display(), "watching the config file for changes");
+                Some(w)
+            }
+            Err(e) => {
+                warn!(config = %path.display(), error = %e, "cannot watch the config file; send SIGHUP to apply changes");
+                None
+            }
         };
-        inotify.watch(&dir, RecursiveMode::NonRecursive)?;
-        info!(config = %path.display(), "watching the config file for changes");
         let task = tokio::spawn(reload_loop(path, revision, target, dirty.clone()));
-        Ok(Self {
+        Self {
             dirty,
             _inotify: inotify,
             task,
-        })
+        }
     }
 
     /// Reads the file again, as if it had changed (SIGHUP).
@@ -75,6 +63,27 @@ impl Drop for Watcher {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// Wakes `dirty` on every event that names the file, in its folder.
+fn watch(path: &Path, dirty: Arc<Notify>) -> notify::Result<RecommendedWatcher> {
+    let name = path.file_name().map(|n| n.to_os_string());
+    let mut inotify = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let ours = match &event {
+            Ok(e) => e.paths.iter().any(|p| p.file_name() == name.as_deref()),
+            // Events may have been lost: read the file to be sure.
+            Err(_) => true,
+        };
+        if ours {
+            dirty.notify_one();
+        }
+    })?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    inotify.watch(&dir, RecursiveMode::NonRecursive)?;
+    Ok(inotify)
 }
 
 async fn reload_loop(
