@@ -15,8 +15,8 @@
 //! alone.
 
 use super::ConfigState;
-use super::diff::{Serving, diff};
-use crate::builder;
+use super::diff::{Changes, Serving, diff};
+use crate::builder::{self, Sorted};
 use crate::config::{ComponentConfig, ModuleConfig, RemoteConfig, RobotConfig};
 use crate::modules::Modules;
 use crate::modules::module::CameUpLate;
@@ -27,7 +27,7 @@ use crate::sessions::SessionSupervisor;
 use crate::sessions::supervisor::{Forget, SetConfig};
 use actix::prelude::*;
 use axle_sdk_module::Attributes;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -196,40 +196,21 @@ impl Live {
     pub async fn apply(&mut self, new: RobotConfig, revision: &str) {
         let began = Instant::now();
         let plan = diff(&self.config, &new, &self.serving());
-        let quiet = plan.is_quiet();
         self.robot.set_revision(revision);
         let restarting = plan.modules.going(|m: &ModuleConfig| &m.name);
         self.take_down(&plan.retire, &restarting, "reconfigured")
             .await;
         self.robot.remove_failed_components();
-
-        self.modules.stop(&restarting).await;
-        self.modules.refuse(&plan.modules.refused);
-        let coming: Vec<ModuleConfig> = plan.modules.coming().cloned().collect();
-        self.modules.start(&coming).await;
-
+        self.change_modules(&plan.modules, &restarting).await;
         for name in plan.remotes.going(|r: &RemoteConfig| &r.name) {
             self.drop_remote(&name).await;
         }
-
-        let (mut build, mut keep) = (plan.build, plan.keep);
-        for c in plan.reconfigure {
-            if let Err(why) = self.reconfigure(&c).await {
-                info!(resource = %c.name, "rebuilding instead of reconfiguring in place: {why}");
-                self.take_down(std::slice::from_ref(&c.name), &[], "reconfigured")
-                    .await;
-                keep.remove(&c.name);
-                build.valid.push(c);
-            }
-        }
-        let rebuilt = build.valid.len();
+        let (build, keep) = self
+            .change_in_place(plan.reconfigure, plan.build, plan.keep)
+            .await;
+        let built = build.valid.len();
         builder::build(build, &keep, &self.registry, &self.modules, &self.robot).await;
-
-        for (_, e) in &plan.remotes.refused {
-            warn!("remote refused: {e}");
-        }
-        let coming: Vec<RemoteConfig> = plan.remotes.coming().cloned().collect();
-        self.remotes.start(&coming, &self.robot).await;
+        self.open_remotes(&plan.remotes).await;
         self.settings(plan.sessions, plan.bind_address);
         self.config = new;
         let failed = self
@@ -241,13 +222,50 @@ impl Live {
         info!(
             revision,
             retired = plan.retire.len(),
-            built = rebuilt,
+            built,
             kept = keep.len(),
             failed,
-            quiet,
             took_ms = began.elapsed().as_secs_f64() * 1e3,
             "config applied"
         );
+    }
+
+    /// Shuts removed and changed modules down, and starts changed and new
+    /// ones.
+    async fn change_modules(&mut self, plan: &Changes<ModuleConfig>, restarting: &[String]) {
+        self.modules.stop(restarting).await;
+        self.modules.refuse(&plan.refused);
+        let coming: Vec<ModuleConfig> = plan.coming().cloned().collect();
+        self.modules.start(&coming).await;
+    }
+
+    /// Reconfigures modular components in place; those that cannot be join
+    /// what is built. Answers what to build and what is kept.
+    async fn change_in_place(
+        &mut self,
+        changes: Vec<ComponentConfig>,
+        mut build: Sorted,
+        mut keep: HashSet<String>,
+    ) -> (Sorted, HashSet<String>) {
+        for c in changes {
+            if let Err(why) = self.reconfigure(&c).await {
+                info!(resource = %c.name, "rebuilding instead of reconfiguring in place: {why}");
+                self.take_down(std::slice::from_ref(&c.name), &[], "reconfigured")
+                    .await;
+                keep.remove(&c.name);
+                build.valid.push(c);
+            }
+        }
+        (build, keep)
+    }
+
+    /// Opens links to changed and new remotes.
+    async fn open_remotes(&mut self, plan: &Changes<RemoteConfig>) {
+        for (_, e) in &plan.refused {
+            warn!("remote refused: {e}");
+        }
+        let coming: Vec<RemoteConfig> = plan.coming().cloned().collect();
+        self.remotes.start(&coming, &self.robot).await;
     }
 
     /// The components serving now, with what the diff needs to know.
