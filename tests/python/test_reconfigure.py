@@ -200,10 +200,14 @@ def test_invalid_json_is_refused_the_robot_keeps_serving_and_a_fix_applies(start
             assert (await status(robot)).config.revision == good
             assert await left.is_powered() == (True, 0.5), "the running robot was touched"
 
-        config["components"].append(motor("right"))
+        # A good file applies. A component in it that cannot be built fails
+        # alone; the rest applies.
+        config["components"] += [motor("right"), motor("broken", max_rpm="fast")]
         await wait_revision(robot, write(axle.config_path, config))
         assert await config_refusal(robot) == ""
         assert await names(robot) == ["left", "right"]
+        errors = {s.name.name: s.error for s in (await status(robot)).resources}
+        assert "attributes.max_rpm" in errors["broken"], errors
         assert await left.is_powered() == (True, 0.5)
         await robot.close()
 
@@ -316,11 +320,18 @@ def test_a_modular_attribute_change_is_made_in_place_by_the_same_module(start_ax
         config["components"][0]["attributes"]["max_rpm"] = 120
         await wait_revision(robot, write(axle.config_path, config))
         assert (await mm.do_command({"get_state": None}))["get_state"]["max_rpm"] == 120
+        assert module_pids(axle)["fm"] == pid and alive(pid), "the module was not restarted"
+
+        # A change to the module itself restarts it, and its motor is added again.
+        config["modules"][0]["env"] = {"SOMETHING": "new"}
+        await wait_revision(robot, write(axle.config_path, config))
+        assert module_pids(axle)["fm"] != pid
+        assert wait_for(lambda: not alive(pid), timeout=5), "the old module process still runs"
+        assert (await mm.do_command({"get_state": None}))["get_state"]["max_rpm"] == 120
         await robot.close()
 
     run(scenario())
     assert "resource reconfigured in place resource=mm" in axle.log_text()
-    assert module_pids(axle)["fm"] == pid and alive(pid), "the module was not restarted"
 
 
 def test_a_module_that_comes_up_late_gets_its_components_built_without_an_edit(start_axle, tmp_path):
