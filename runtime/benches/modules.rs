@@ -16,7 +16,9 @@ mod bench_support;
 
 use axle_proto::motor::GetPositionRequest;
 use axle_proto::motor::motor_service_client::MotorServiceClient;
-use bench_support::{Cleanup, build_module, median, percentile, start_axle, unix_channel};
+use bench_support::{
+    bench_dir, build_module, client_runtime, median, percentile, start_axle, unix_channel,
+};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -26,10 +28,8 @@ const CRASH_SAMPLES: usize = 10;
 
 fn main() {
     let module = build_module();
-    let dir = std::env::temp_dir().join(format!("axle-bench-modules-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("bench dir");
-    let _cleanup = Cleanup(dir.clone());
+    let cleanup = bench_dir("modules");
+    let dir = cleanup.0.clone();
     let config = format!(
         r#"{{"modules": [{{"name": "fake-motor", "executable_path": "{}"}}],
                 "components": [
@@ -37,10 +37,7 @@ fn main() {
                   {{"name": "modular", "api": "rdk:component:motor", "model": "axle:fake:motor"}}]}}"#,
         module.display()
     );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = client_runtime();
     rt.block_on(latency(&dir, &config));
     rt.block_on(recovery(&dir, &config));
 }

@@ -14,7 +14,9 @@ mod bench_support;
 
 use axle_proto::motor::GetPositionRequest;
 use axle_proto::motor::motor_service_client::MotorServiceClient;
-use bench_support::{Axle, Cleanup, median, percentile, start_axle, unix_channel};
+use bench_support::{
+    Axle, bench_dir, client_runtime, median, percentile, start_axle, unix_channel,
+};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -46,14 +48,9 @@ async fn position(client: &mut Client, name: &str) -> Result<f64, tonic::Status>
 }
 
 fn main() {
-    let dir = std::env::temp_dir().join(format!("axle-bench-parts-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("bench dir");
-    let _cleanup = Cleanup(dir.clone());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let cleanup = bench_dir("parts");
+    let dir = cleanup.0.clone();
+    let rt = client_runtime();
     let leaf = start_axle(&dir, "leaf", LEAF);
     let _mid = start_axle(&dir, "mid", &remote(&dir, "leaf"));
     let _top = start_axle(&dir, "top", &remote(&dir, "mid"));

@@ -19,7 +19,8 @@ use axle_proto::robot::robot_service_client::RobotServiceClient;
 use axle_proto::robot::{GetMachineStatusRequest, ResourceNamesRequest};
 use axle_runtime::config::revision_of;
 use bench_support::{
-    Axle, Cleanup, axle_command, build_module, median, percentile, spawn_listening, unix_channel,
+    Axle, axle_command, bench_dir, build_module, client_runtime, median, percentile,
+    spawn_listening, unix_channel,
 };
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -57,14 +58,9 @@ async fn revision(client: &mut Client) -> String {
 }
 
 fn main() {
-    let dir = std::env::temp_dir().join(format!("axle-bench-reconfigure-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("bench dir");
-    let _cleanup = Cleanup(dir.clone());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let cleanup = bench_dir("reconfigure");
+    let dir = cleanup.0.clone();
+    let rt = client_runtime();
     let exe = build_module();
     let path = dir.join("live.json");
     std::fs::write(&path, config(&exe, 100)).expect("config");

@@ -124,6 +124,22 @@ pub fn build_module() -> PathBuf {
     profile_dir.join("fake-motor")
 }
 
+/// A fresh directory for bench `name`, removed when the guard drops.
+pub fn bench_dir(name: &str) -> Cleanup {
+    let dir = std::env::temp_dir().join(format!("axle-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    Cleanup(dir)
+}
+
+/// The single-threaded runtime the benches' clients run on.
+pub fn client_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// Removes a bench's directory, also when a sample panics.
 pub struct Cleanup(pub PathBuf);
 
