@@ -263,8 +263,8 @@ impl Robot {
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Table> {
-        // A panic while holding the lock cannot leave the table half written:
-        // every write is a single push or assignment.
+        // No write panics while holding the lock (pushes, assignments, and
+        // re-indexing entries that exist), so a poisoned table is whole.
         self.table.read().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -80,12 +80,18 @@ impl Modules {
             return false;
         };
         self.not_ready.retain(|(n, _)| n != module);
+        self.learn(module, &addr, handlers);
+        true
+    }
+
+    /// Records that `module` serves `handlers`; the first module to serve a
+    /// model keeps it.
+    fn learn(&mut self, module: &str, addr: &Addr<ModuleActor>, handlers: Handlers) {
         for key in handlers {
             self.serving
                 .entry(key)
                 .or_insert_with(|| (module.to_string(), addr.clone()));
         }
-        true
     }
 
     /// Starts `configs` (their names must be new), waits until each is
@@ -117,13 +123,7 @@ impl Modules {
         }
         for (name, addr, ready) in waiting {
             match ready.await {
-                Ok(Ok(handlers)) => {
-                    for key in handlers {
-                        self.serving
-                            .entry(key)
-                            .or_insert_with(|| (name.clone(), addr.clone()));
-                    }
-                }
+                Ok(Ok(handlers)) => self.learn(&name, &addr, handlers),
                 Ok(Err(e)) => self.not_ready.push((name, e)),
                 Err(_) => self.not_ready.push((name, "its actor stopped".into())),
             }
