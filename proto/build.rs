@@ -1,4 +1,4 @@
-//! Compiles `viam/**/*.proto` with a vendored protoc, so a fresh machine needs
+//! Compiles `viam/**/*.proto` and `proto/**/*.proto` with a vendored protoc, so a fresh machine needs
 //! nothing but cargo, and writes the table of safety-monitored methods.
 
 use std::fs;
@@ -9,13 +9,16 @@ const MONITORED_OPTION: &str = "(viam.common.v1.safety_heartbeat_monitored) = tr
 
 fn main() -> io::Result<()> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let proto_dir = root.join("viam");
+    // `viam/`: the Viam API packages; `proto/`: goutils' `proto.rpc.v1` (auth).
     let mut protos = Vec::new();
-    collect_protos(&proto_dir, &mut protos)?;
+    for dir in ["viam", "proto"] {
+        let proto_dir = root.join(dir);
+        collect_protos(&proto_dir, &mut protos)?;
+        // Neither prost-build nor tonic-prost-build asks cargo to watch the inputs.
+        println!("cargo:rerun-if-changed={}", proto_dir.display());
+    }
     protos.sort();
 
-    // Neither prost-build nor tonic-prost-build asks cargo to watch the inputs.
-    println!("cargo:rerun-if-changed={}", proto_dir.display());
     for p in &protos {
         println!("cargo:rerun-if-changed={}", p.display());
     }

@@ -46,6 +46,16 @@ pub mod viam {
     }
 }
 
+/// goutils' RPC packages: authentication.
+pub mod proto {
+    pub mod rpc {
+        pub mod v1 {
+            tonic::include_proto!("proto.rpc.v1");
+        }
+    }
+}
+
+pub use proto::rpc::v1 as rpc;
 pub use viam::app::v1 as app;
 pub use viam::common::v1 as common;
 pub use viam::component::base::v1 as base;

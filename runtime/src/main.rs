@@ -1,20 +1,21 @@
 //! `axle`: serves a robot from a JSON config over the Viam gRPC API.
 
 use actix::Actor;
+use axle_runtime::auth::{Authenticator, Gate};
 use axle_runtime::config::{DEFAULT_ROVER, RobotConfig, revision_of};
 use axle_runtime::grpc::{self, Listeners, Served};
 use axle_runtime::modules::{Directory, Modules, SocketDir, restrict};
-use axle_runtime::reconfigure::{Apply, Close, ConfigState, Reconfigurer, Watcher};
+use axle_runtime::reconfigure::{Apply, Close, ConfigState, Reconfigurer, Running, Watcher};
 use axle_runtime::robot::Robot;
 use axle_runtime::sessions::SessionSupervisor;
 use clap::Parser;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio::net::{TcpListener, UnixListener};
 use tokio::signal::unix::{SignalKind, signal};
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 /// A robot runtime: serves a robot's resources over the Viam gRPC API.
 #[derive(Parser, Debug)]
@@ -114,11 +115,19 @@ async fn run(args: Args, config: RobotConfig, text: Vec<u8>) -> Result<(), Strin
     let sessions = SessionSupervisor::new(config.sessions)
         .map_err(|e| format!("cannot start the session supervisor: {e}"))?
         .start();
+    let auth = match &config.auth {
+        Some(a) => Some(Arc::new(Authenticator::new(a).map_err(|_| {
+            "cannot draw a random token-signing key from the OS".to_string()
+        })?)),
+        None => None,
+    };
+    let tls = config.tls.as_ref().map(grpc::load_tls).transpose()?;
     let served = Served {
         robot: Arc::new(Robot::default()),
         sessions,
         modules: Arc::new(Directory::default()),
         config: Arc::new(ConfigState::default()),
+        auth: auth.clone(),
     };
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let shutdown = move || {
@@ -145,7 +154,9 @@ async fn run(args: Args, config: RobotConfig, text: Vec<u8>) -> Result<(), Strin
         restrict(&path).map_err(|e| format!("cannot restrict {}: {e}", path.display()))?;
         let listeners = Listeners {
             tcp: None,
+            tls: None,
             unix: vec![(listener, path)],
+            gate: Gate::Modules,
         };
         servers.push(tokio::spawn(grpc::serve(
             served.clone(),
@@ -161,16 +172,15 @@ async fn run(args: Args, config: RobotConfig, text: Vec<u8>) -> Result<(), Strin
         .config
         .clone()
         .unwrap_or_else(|| "(built-in rover)".into());
-    let reconfigurer = Reconfigurer::new(
-        path.clone(),
-        &config,
-        served.robot.clone(),
-        served.sessions.clone(),
+    let running = Running {
+        robot: served.robot.clone(),
+        sessions: served.sessions.clone(),
         modules,
-        served.config.clone(),
-        (local.to_string(), by_flag),
-    )
-    .start();
+        state: served.config.clone(),
+        auth: auth.clone(),
+        listening: (local.to_string(), by_flag),
+    };
+    let reconfigurer = Reconfigurer::new(path.clone(), &config, running).start();
     let revision = revision_of(&text);
     reconfigurer
         .send(Apply {
@@ -184,9 +194,13 @@ async fn run(args: Args, config: RobotConfig, text: Vec<u8>) -> Result<(), Strin
         .as_ref()
         .map(|_| Watcher::start(path, revision.clone(), reconfigurer.clone()));
 
+    let gate = auth.map_or(Gate::Open, Gate::Tokens);
+    say_who_may_connect(&local, args.socket.as_deref(), &gate, tls.is_some());
     let listeners = Listeners {
         tcp: Some(tcp),
+        tls,
         unix,
+        gate,
     };
     servers.push(tokio::spawn(grpc::serve(
         served.clone(),
@@ -228,6 +242,26 @@ async fn run(args: Args, config: RobotConfig, text: Vec<u8>) -> Result<(), Strin
     drop(sockets);
     info!("stopped");
     Ok(())
+}
+
+/// Logs, per public listener, whether it is encrypted and who may use it.
+fn say_who_may_connect(tcp: &std::net::SocketAddr, socket: Option<&Path>, gate: &Gate, tls: bool) {
+    let listeners = std::iter::once((tcp.to_string(), tls))
+        .chain(socket.map(|p| (format!("unix:{}", p.display()), false)));
+    for (address, tls) in listeners {
+        match gate {
+            Gate::Tokens(_) if !tls && !address.starts_with("unix:") => warn!(
+                address,
+                "listener requires API keys but is not encrypted: keys and tokens cross the network in the clear; set network.tls_cert_file and network.tls_key_file"
+            ),
+            Gate::Tokens(_) => info!(address, tls, "listener requires API keys"),
+            _ => warn!(
+                address,
+                tls,
+                "listener is unauthenticated: anyone who can reach it can drive the robot; configure auth.handlers for anything but local development"
+            ),
+        }
+    }
 }
 
 /// Binds a Unix socket, replacing a stale socket file left by a crash.

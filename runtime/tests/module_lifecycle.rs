@@ -5,6 +5,7 @@
 use actix::Actor;
 use axle_proto::common::DoCommandRequest;
 use axle_proto::motor::motor_service_client::MotorServiceClient;
+use axle_runtime::auth::Gate;
 use axle_runtime::config::{RobotConfig, SessionsConfig};
 use axle_runtime::grpc::{self, Listeners, Served};
 use axle_runtime::modules::{Directory, Modules, SocketDir};
@@ -74,6 +75,7 @@ async fn a_modular_motor_is_added_reconfigured_removed_and_its_module_reaped() {
             .start(),
         modules: Arc::new(Directory::default()),
         config: Arc::new(ConfigState::default()),
+        auth: None,
     };
     let parent = sockets.parent_socket();
     let listener = tokio::net::UnixListener::bind(&parent).expect("bind parent socket");
@@ -83,7 +85,9 @@ async fn a_modular_motor_is_added_reconfigured_removed_and_its_module_reaped() {
         served.clone(),
         Listeners {
             tcp: None,
+            tls: None,
             unix: vec![(listener, parent.clone())],
+            gate: Gate::Modules,
         },
         async move {
             let _ = stopped.wait_for(|s| *s).await;

@@ -51,11 +51,12 @@ def config(*extra, **sessions):
 class Client:
     """A client process that drives motors until it is killed or frozen."""
 
-    def __init__(self, kind, address, disable_sessions=False):
+    def __init__(self, kind, address, disable_sessions=False, api_key=None):
         self.kind = kind
         if kind == "python":
             cmd = [sys.executable, str(CLIENT), address]
             cmd += ["--disable-sessions"] if disable_sessions else []
+            cmd += ["--api-key", *api_key] if api_key else []
         else:
             cmd = [DRIVE_MOTOR, "--address", address, "--motor", "left", "--power", "0.5"]
             cmd += ["--disable-sessions"] if disable_sessions else []

@@ -2,9 +2,12 @@
 //! level is malformed, is refused whole; a bad component is refused alone,
 //! with an error naming it and the field, and the rest of the robot runs.
 
+mod auth;
 mod duration;
 mod modules;
 mod remotes;
+
+pub use auth::{ApiKey, AuthConfig, TlsFiles};
 
 pub use duration::{parse_duration, show_duration};
 pub use modules::{ModuleConfig, ModuleEntry, ModuleError};
@@ -133,6 +136,11 @@ pub struct RobotConfig {
     pub modules: Vec<ModuleEntry>,
     /// The remote parts, in file order.
     pub remotes: Vec<RemoteEntry>,
+    /// `auth`: API keys; `None` leaves the robot open to anyone who can
+    /// reach it.
+    pub auth: Option<AuthConfig>,
+    /// `network.tls_cert_file` and `network.tls_key_file`.
+    pub tls: Option<TlsFiles>,
 }
 
 /// The rover axle serves when started without `--config`.
@@ -163,6 +171,13 @@ impl RobotConfig {
         for m in config.modules.iter_mut().flatten() {
             if m.executable_path.is_relative() {
                 m.executable_path = dir.join(&m.executable_path);
+            }
+        }
+        if let Some(tls) = &mut config.tls {
+            for file in [&mut tls.cert, &mut tls.key] {
+                if file.is_relative() {
+                    *file = dir.join(&*file);
+                }
             }
         }
         Ok(config)
@@ -230,12 +245,20 @@ impl RobotConfig {
                 .collect(),
             Some(_) => return Err(shape("remotes", "expected a list of remotes")),
         };
+        let auth = match root.get("auth") {
+            None | Some(Value::Null) => None,
+            Some(v) => auth::parse_auth(v).map_err(|(field, message)| shape(field, &message))?,
+        };
+        let tls = auth::parse_tls(root.get("network"))
+            .map_err(|(field, message)| shape(field, &message))?;
         Ok(Self {
             bind_address,
             sessions,
             components,
             modules,
             remotes,
+            auth,
+            tls,
         })
     }
 }

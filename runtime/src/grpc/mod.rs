@@ -6,4 +6,4 @@ pub mod named;
 mod robot;
 mod server;
 
-pub use server::{Listeners, Served, serve};
+pub use server::{Listeners, Served, load_tls, serve};

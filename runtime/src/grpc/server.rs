@@ -1,8 +1,12 @@
-//! Serving the robot: over TCP (h2c), on Unix sockets, and to modules on the
-//! parent socket. Every listener gets the same stack: the session layer,
-//! then the module router, then axle's own services.
+//! Serving the robot: over TCP (h2c, or TLS), on Unix sockets, and to
+//! modules on the parent socket. Every listener gets the same stack: its
+//! gate (authentication), the session layer, then the router to proxied
+//! resources, then axle's own services.
 
 use super::robot::RobotApi;
+use crate::auth::service::AuthApi;
+use crate::auth::{AuthLayer, Authenticator, Gate};
+use crate::config::TlsFiles;
 use crate::modules::Directory;
 use crate::proxy::RouteLayer;
 use crate::reconfigure::ConfigState;
@@ -13,6 +17,7 @@ use axle_proto::base::base_service_server::BaseServiceServer;
 use axle_proto::inputcontroller::input_controller_service_server::InputControllerServiceServer;
 use axle_proto::motor::motor_service_server::MotorServiceServer;
 use axle_proto::robot::robot_service_server::RobotServiceServer;
+use axle_proto::rpc::auth_service_server::AuthServiceServer;
 use axle_sdk_module::grpc::{BaseApi, InputControllerApi, MotorApi};
 use futures::future::join_all;
 use std::future::Future;
@@ -21,18 +26,21 @@ use std::sync::Arc;
 use tokio::net::{TcpListener, UnixListener};
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::{TcpListenerStream, UnixListenerStream};
-use tonic::transport::Server;
 use tonic::transport::server::Router;
+use tonic::transport::{Identity as TlsIdentity, Server, ServerTlsConfig};
 use tower::layer::util::{Identity, Stack};
 use tracing::warn;
 
 /// Where the robot is served: bound sockets, ready to accept.
-#[derive(Default)]
 pub struct Listeners {
     /// A TCP listener.
     pub tcp: Option<TcpListener>,
+    /// TLS for the TCP listener.
+    pub tls: Option<ServerTlsConfig>,
     /// Unix socket listeners, and their paths (unlinked when serving ends).
     pub unix: Vec<(UnixListener, PathBuf)>,
+    /// Who these listeners let in.
+    pub gate: Gate,
 }
 
 /// What every listener serves: the robot, its sessions and its modules.
@@ -46,12 +54,21 @@ pub struct Served {
     pub modules: Arc<Directory>,
     /// The config revision in use, and the last refusal.
     pub config: Arc<ConfigState>,
+    /// API keys and tokens, if auth is configured.
+    pub auth: Option<Arc<Authenticator>>,
 }
 
-type Layers = Stack<RouteLayer, Stack<SessionLayer, Identity>>;
+type Layers = Stack<RouteLayer, Stack<SessionLayer, Stack<AuthLayer, Identity>>>;
 
-fn router(s: &Served) -> Router<Layers> {
-    Server::builder()
+fn router(s: &Served, gate: &Gate, tls: Option<ServerTlsConfig>) -> Result<Router<Layers>, String> {
+    let mut server = Server::builder();
+    if let Some(tls) = tls {
+        server = server
+            .tls_config(tls)
+            .map_err(|e| format!("cannot use the TLS certificate: {e}"))?;
+    }
+    Ok(server
+        .layer(AuthLayer(gate.clone()))
         .layer(SessionLayer::new(s.robot.clone(), s.sessions.clone()))
         .layer(RouteLayer::new(s.robot.clone()))
         .add_service(RobotServiceServer::new(RobotApi::new(s)))
@@ -60,14 +77,34 @@ fn router(s: &Served) -> Router<Layers> {
         .add_service(InputControllerServiceServer::new(InputControllerApi(
             s.robot.clone(),
         )))
+        .add_optional_service(s.auth.clone().map(|a| AuthServiceServer::new(AuthApi(a)))))
 }
 
-/// Serves on every listener until `shutdown` resolves.
+/// The TLS set-up for `files`, checked now so that a bad certificate or key
+/// fails axle at start, naming the file.
+pub fn load_tls(files: &TlsFiles) -> Result<ServerTlsConfig, String> {
+    let read = |p: &std::path::Path| {
+        std::fs::read(p).map_err(|e| format!("cannot read TLS file {}: {e}", p.display()))
+    };
+    let identity = TlsIdentity::from_pem(read(&files.cert)?, read(&files.key)?);
+    let tls = ServerTlsConfig::new().identity(identity);
+    Server::builder().tls_config(tls.clone()).map_err(|e| {
+        format!(
+            "cannot use TLS certificate {} with key {}: {e}",
+            files.cert.display(),
+            files.key.display()
+        )
+    })?;
+    Ok(tls)
+}
+
+/// Serves on every listener until `shutdown` resolves. Fails at once if
+/// the TLS certificate cannot be used.
 pub async fn serve(
     served: Served,
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) {
+) -> Result<(), String> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = move || {
         let mut rx = stop_rx.clone();
@@ -84,15 +121,17 @@ pub async fn serve(
             }
             s
         });
+        let router = router(&served, &listeners.gate, listeners.tls)?;
         servers.push(tokio::spawn(
-            router(&served).serve_with_incoming_shutdown(tcp, stopped()),
+            router.serve_with_incoming_shutdown(tcp, stopped()),
         ));
     }
     let mut paths = Vec::new();
     for (listener, path) in listeners.unix {
         let incoming = UnixListenerStream::new(listener);
+        let router = router(&served, &listeners.gate, None)?;
         servers.push(tokio::spawn(
-            router(&served).serve_with_incoming_shutdown(incoming, stopped()),
+            router.serve_with_incoming_shutdown(incoming, stopped()),
         ));
         paths.push(path);
     }
@@ -114,4 +153,5 @@ pub async fn serve(
     for path in paths {
         let _ = std::fs::remove_file(path);
     }
+    Ok(())
 }

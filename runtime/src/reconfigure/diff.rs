@@ -4,7 +4,7 @@
 
 use crate::builder::{self, Sorted};
 use crate::config::{
-    ComponentConfig, ModuleConfig, ModuleEntry, RemoteConfig, RemoteEntry, RobotConfig,
+    AuthConfig, ComponentConfig, ModuleConfig, ModuleEntry, RemoteConfig, RemoteEntry, RobotConfig,
     SessionsConfig,
 };
 use std::collections::{HashMap, HashSet};
@@ -69,6 +69,10 @@ pub struct Plan {
     pub sessions: Option<SessionsConfig>,
     /// `network.bind_address` (old, new), if it changed.
     pub bind_address: Option<(Option<String>, Option<String>)>,
+    /// The new `auth`, if it changed.
+    pub auth: Option<Option<AuthConfig>>,
+    /// Whether `network.tls_*` changed.
+    pub tls: bool,
 }
 
 impl Plan {
@@ -158,6 +162,8 @@ pub fn diff(old: &RobotConfig, new: &RobotConfig, serving: &HashMap<String, Serv
         sessions: (old.sessions != new.sessions).then_some(new.sessions),
         bind_address: (old.bind_address != new.bind_address)
             .then(|| (old.bind_address.clone(), new.bind_address.clone())),
+        auth: (old.auth != new.auth).then(|| new.auth.clone()),
+        tls: old.tls != new.tls,
     }
 }
 

@@ -16,7 +16,7 @@ pub mod diff;
 pub mod reconfigurer;
 pub mod watcher;
 
-pub use reconfigurer::{Apply, Close, Reconfigurer};
+pub use reconfigurer::{Apply, Close, Reconfigurer, Running};
 pub use watcher::Watcher;
 
 use std::sync::RwLock;

@@ -16,8 +16,9 @@
 
 use super::ConfigState;
 use super::diff::{Changes, Serving, diff};
+use crate::auth::Authenticator;
 use crate::builder::{self, Sorted};
-use crate::config::{ComponentConfig, ModuleConfig, RemoteConfig, RobotConfig};
+use crate::config::{AuthConfig, ComponentConfig, ModuleConfig, RemoteConfig, RobotConfig};
 use crate::modules::Modules;
 use crate::modules::module::CameUpLate;
 use crate::registry::Registry;
@@ -41,6 +42,7 @@ pub struct Live {
     remotes: Remotes,
     robot: Arc<Robot>,
     sessions: Addr<SessionSupervisor>,
+    auth: Option<Arc<Authenticator>>,
     /// The address axle listens on, and whether `--bind` chose it.
     listening: (String, bool),
 }
@@ -58,34 +60,45 @@ impl Reconfigurer {
     /// robot: the first [`Apply`] builds everything. The settings of
     /// `started_with` are in force already. `listening` is the address axle
     /// serves on, and whether `--bind` chose it.
-    pub fn new(
-        path: PathBuf,
-        started_with: &RobotConfig,
-        robot: Arc<Robot>,
-        sessions: Addr<SessionSupervisor>,
-        modules: Modules,
-        state: Arc<ConfigState>,
-        listening: (String, bool),
-    ) -> Self {
+    pub fn new(path: PathBuf, started_with: &RobotConfig, running: Running) -> Self {
         let live = Live {
             config: RobotConfig {
                 sessions: started_with.sessions,
                 bind_address: started_with.bind_address.clone(),
+                auth: started_with.auth.clone(),
+                tls: started_with.tls.clone(),
                 ..RobotConfig::default()
             },
             registry: Registry::builtin(),
-            modules,
+            modules: running.modules,
             remotes: Remotes::default(),
-            robot,
-            sessions,
-            listening,
+            robot: running.robot,
+            sessions: running.sessions,
+            auth: running.auth,
+            listening: running.listening,
         };
         Self {
             live: Some(live),
             path,
-            state,
+            state: running.state,
         }
     }
+}
+
+/// What axle set up before the first config was applied.
+pub struct Running {
+    /// The robot's resources.
+    pub robot: Arc<Robot>,
+    /// The session supervisor.
+    pub sessions: Addr<SessionSupervisor>,
+    /// The module manager, with no modules yet.
+    pub modules: Modules,
+    /// Where the revision in use is shown.
+    pub state: Arc<ConfigState>,
+    /// The API keys, if axle started with auth.
+    pub auth: Option<Arc<Authenticator>>,
+    /// The address axle listens on, and whether `--bind` chose it.
+    pub listening: (String, bool),
 }
 
 impl Actor for Reconfigurer {
@@ -212,6 +225,7 @@ impl Live {
         builder::build(build, &keep, &self.registry, &self.modules, &self.robot).await;
         self.open_remotes(&plan.remotes).await;
         self.settings(plan.sessions, plan.bind_address);
+        self.security(plan.auth, plan.tls);
         self.config = new;
         let failed = self
             .robot
@@ -405,6 +419,31 @@ impl Live {
             info!(bind_address = %new, listening = %listening, "network.bind_address changed, but --bind chooses the address; nothing to do");
         } else {
             warn!(bind_address = %new, listening = %listening, "network.bind_address changed; restart axle to listen there");
+        }
+    }
+}
+
+impl Live {
+    /// Key changes apply at once (a removed key's tokens stop working);
+    /// turning auth on or off, or changing TLS, needs a restart. Removing
+    /// auth never opens a running robot.
+    fn security(&self, auth: Option<Option<AuthConfig>>, tls: bool) {
+        if tls {
+            warn!("network.tls_cert_file or tls_key_file changed; restart axle to use them");
+        }
+        match (auth, &self.auth) {
+            (None, _) => {}
+            (Some(Some(config)), Some(running)) => {
+                running.update(&config);
+                info!(keys = config.keys.len(), token_lifetime = ?config.token_lifetime, "API keys updated; tokens of removed keys no longer work");
+            }
+            (Some(None), Some(_)) => warn!(
+                "auth was removed from the config; the robot keeps requiring API keys until axle is restarted"
+            ),
+            (Some(Some(_)), None) => warn!(
+                "auth was added to the config; the robot stays unauthenticated until axle is restarted"
+            ),
+            (Some(None), None) => {}
         }
     }
 }

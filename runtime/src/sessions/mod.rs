@@ -25,33 +25,53 @@ pub use supervisor::{SessionError, SessionSupervisor};
 use actix::MailboxError;
 use std::sync::Arc;
 use tonic::Status;
-use tonic::transport::server::{TcpConnectInfo, UdsConnectInfo};
+use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo, UdsConnectInfo};
 
 /// The answer when the supervisor's mailbox is closed: only during shutdown.
 pub fn supervisor_gone(_: MailboxError) -> Status {
     Status::unavailable("the session supervisor is not running; axle is shutting down")
 }
 
-/// Who owns a session: the authenticated entity that started it. The
-/// authentication layer puts it in the request's extensions; unauthenticated
-/// callers share the empty owner.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Owner(pub Arc<str>);
+/// Who a caller is, for sessions: a session belongs to the caller that
+/// started it. The authentication layer puts the caller in the request's
+/// extensions; unauthenticated callers share the empty entity.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Owner {
+    /// A client: the API key id it authenticated with, or "" without auth.
+    Entity(Arc<str>),
+    /// A module, on the parent socket only axle's user can reach. It passes
+    /// on the session of the client whose call it serves, so it may use any.
+    Modules,
+}
+
+impl Default for Owner {
+    fn default() -> Self {
+        Self::Entity("".into())
+    }
+}
 
 impl Owner {
-    /// The owner of the caller of a request with these extensions.
+    /// The caller of a request with these extensions.
     pub fn of(extensions: &http::Extensions) -> Self {
         extensions.get::<Self>().cloned().unwrap_or_default()
+    }
+
+    /// Whether this caller may heartbeat, resume or drive under a session
+    /// that `owner` started.
+    pub fn may_use(&self, owner: &Owner) -> bool {
+        *self == Owner::Modules || self == owner
     }
 }
 
 /// The caller's address, for logs and GetSessions: `ip:port` over TCP,
 /// `unix:pid=N` over a Unix socket.
 pub fn peer_of(extensions: &http::Extensions) -> String {
-    if let Some(addr) = extensions
-        .get::<TcpConnectInfo>()
-        .and_then(|i| i.remote_addr())
-    {
+    let tcp = extensions.get::<TcpConnectInfo>().or_else(|| {
+        extensions
+            .get::<TlsConnectInfo<TcpConnectInfo>>()
+            .map(TlsConnectInfo::get_ref)
+    });
+    if let Some(addr) = tcp.and_then(|i| i.remote_addr()) {
         return addr.to_string();
     }
     match extensions

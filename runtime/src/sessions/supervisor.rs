@@ -152,7 +152,7 @@ impl SessionSupervisor {
         let id = Uuid::parse_str(id).map_err(|_| SessionError::Expired)?;
         let now = Instant::now();
         let session = match self.sessions.get_mut(&id) {
-            Some(s) if s.owner == *owner => s,
+            Some(s) if owner.may_use(&s.owner) => s,
             _ => return Err(SessionError::Expired),
         };
         let was = session.expires_at;
@@ -303,7 +303,7 @@ impl SessionSupervisor {
         Uuid::parse_str(id)
             .ok()
             .and_then(|id| self.sessions.get(&id))
-            .is_some_and(|s| s.owner != *owner)
+            .is_some_and(|s| !owner.may_use(&s.owner))
     }
 }
 
@@ -422,7 +422,7 @@ mod tests {
         let started = s
             .send(StartSession {
                 resume: String::new(),
-                owner: Owner(owner.into()),
+                owner: Owner::Entity(owner.into()),
                 peer: "test".into(),
             })
             .await
@@ -524,7 +524,7 @@ mod tests {
         let resume = |resume: &str, owner: &str| {
             s.send(StartSession {
                 resume: resume.into(),
-                owner: Owner(owner.into()),
+                owner: Owner::Entity(owner.into()),
                 peer: "test".into(),
             })
         };
@@ -541,7 +541,7 @@ mod tests {
         assert_ne!(fresh.id.to_string(), id);
         let mine = |owner: &str| {
             s.send(ListSessions {
-                owner: Owner(owner.into()),
+                owner: Owner::Entity(owner.into()),
             })
         };
         assert_eq!(mine("alice").await.unwrap().len(), 2);
@@ -549,7 +549,7 @@ mod tests {
         assert_eq!(
             s.send(Heartbeat {
                 id: id.clone(),
-                owner: Owner("mallory".into())
+                owner: Owner::Entity("mallory".into())
             })
             .await
             .unwrap(),

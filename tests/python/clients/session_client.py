@@ -1,6 +1,8 @@
 """A viam-sdk client in its own process, for session tests to kill or freeze.
 
-    session_client.py ADDRESS [--disable-sessions]
+    session_client.py ADDRESS [--disable-sessions] [--api-key ID SECRET]
+
+With --api-key it dials with TLS (verified against SSL_CERT_FILE) and the key.
 
 Prints "ready" once connected, then runs one command per stdin line:
     power NAME P          set_power; prints "ok" or "error STATUS MESSAGE"
@@ -18,13 +20,20 @@ from viam.robot.client import RobotClient
 from viam.rpc.dial import DialOptions
 
 
-async def main(address: str, disable_sessions: bool):
-    options = RobotClient.Options(
-        dial_options=DialOptions(disable_webrtc=True, insecure=True),
-        check_connection_interval=0,
-        attempt_reconnect_interval=0,
-        disable_sessions=disable_sessions,
-    )
+async def main(address: str, disable_sessions: bool, api_key=None):
+    if api_key:
+        options = RobotClient.Options.with_api_key(api_key=api_key[1], api_key_id=api_key[0])
+        options.dial_options.disable_webrtc = True
+        options.check_connection_interval = 0
+        options.attempt_reconnect_interval = 0
+        options.disable_sessions = disable_sessions
+    else:
+        options = RobotClient.Options(
+            dial_options=DialOptions(disable_webrtc=True, insecure=True),
+            check_connection_interval=0,
+            attempt_reconnect_interval=0,
+            disable_sessions=disable_sessions,
+        )
     robot = await RobotClient.at_address(address, options)
     print("ready", flush=True)
     loop = asyncio.get_running_loop()
@@ -50,4 +59,6 @@ async def main(address: str, disable_sessions: bool):
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], "--disable-sessions" in sys.argv[2:]))
+    args = sys.argv[2:]
+    key = args[args.index("--api-key") + 1 : args.index("--api-key") + 3] if "--api-key" in args else None
+    asyncio.run(main(sys.argv[1], "--disable-sessions" in args, key))
