@@ -4,7 +4,7 @@
 //!   tokens. Secrets are kept only as HMACs under a key drawn at start, and
 //!   compared in constant time; tokens are signed with the same key, so a
 //!   restart invalidates them all.
-//! - [`service`]: `proto.rpc.v1.AuthService`.
+//! - [`service`] serves `proto.rpc.v1.AuthService`.
 //! - [`layer`]: the tower layer in front of every other service of a public
 //!   listener: no valid `authorization: Bearer <token>`, no call. It puts the
 //!   token's entity in the request as the session [`Owner`].
