@@ -217,3 +217,45 @@ def test_with_auth_a_module_passes_on_the_clients_session_and_its_death_stops_ev
 def test_an_unauthenticated_listener_says_so(start_axle):
     axle = start_axle({"components": [motor("left")]})
     assert "listener is unauthenticated" in axle.log_text()
+
+
+def test_a_main_part_authenticates_to_its_sub_part_and_wrong_keys_are_reported(start_axle, tmp_path):
+    from conftest import connect
+
+    sock = tmp_path / "sub.sock"
+    sub = start_axle(secured(), args=["--socket", str(sock)])
+
+    def main_part(secret):
+        remote = {
+            "name": "sub",
+            "address": str(sock),
+            "connection_check_interval": "200ms",
+            "auth": {"entity": X, "credentials": {"type": "api-key", "payload": secret}},
+        }
+        return start_axle({"components": [motor("own")], "remotes": [remote]})
+
+    main = main_part(KEYS[X])
+
+    async def drive():
+        robot = await connect(main.address)
+        await Motor.from_robot(robot, "sub:left").set_power(0.5)
+        await robot.close()
+        ch = channel(sub.address)
+        t = await token(ch, Y, KEYS[Y])
+        on = (await MotorServiceStub(ch).IsPowered(IsPoweredRequest(name="left"), metadata=bearer(t))).is_on
+        assert on, "the sub-part's motor did not move"
+        ch.close()
+
+    run(drive())
+    assert f"authenticated entity={X}" in sub.log_text()
+
+    wrong = main_part("not-the-secret")
+    log = wrong.log_text()
+    assert "cannot reach the remote part" in log and "authentication failed: invalid credentials" in log, log
+
+    async def not_served():
+        robot = await connect(wrong.address)
+        assert [n.name for n in robot.resource_names] == ["own"]
+        await robot.close()
+
+    run(not_served())

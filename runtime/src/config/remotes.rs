@@ -1,7 +1,7 @@
 //! `remotes`: the sub-parts whose resources this part serves as its own.
 
 use super::duration::parse_duration;
-use super::{open_entry, text_field};
+use super::{ApiKey, open_entry, text_field};
 use serde_json::Value;
 use std::time::Duration;
 use thiserror::Error;
@@ -21,8 +21,8 @@ pub struct RemoteConfig {
     /// How long a forwarded call that is not a motion may wait for the
     /// sub-part before it fails DEADLINE_EXCEEDED.
     pub call_timeout: Duration,
-    /// Whether the entry has `auth`, which axle cannot send yet.
-    pub has_auth: bool,
+    /// `auth`: the API key this part authenticates to the sub-part with.
+    pub auth: Option<ApiKey>,
 }
 
 impl RemoteConfig {
@@ -92,9 +92,37 @@ pub fn parse_remote(index: usize, value: &Value) -> RemoteEntry {
             RemoteConfig::DEFAULT_CHECK_INTERVAL,
         )?,
         call_timeout: duration("call_timeout", RemoteConfig::DEFAULT_CALL_TIMEOUT)?,
-        has_auth: obj.get("auth").is_some_and(|a| !a.is_null()),
+        auth: remote_auth(obj.get("auth")).map_err(|m| err(&name, "auth", m))?,
         name,
     })
+}
+
+/// `auth: {entity: <key id>, credentials: {type: "api-key", payload: <secret>}}`.
+fn remote_auth(v: Option<&Value>) -> Result<Option<ApiKey>, String> {
+    let v = match v {
+        None | Some(Value::Null) => return Ok(None),
+        Some(v) => v,
+    };
+    fn text(v: Option<&Value>) -> Option<&str> {
+        v.and_then(Value::as_str).filter(|s| !s.is_empty())
+    }
+    let creds = v.get("credentials");
+    match text(creds.and_then(|c| c.get("type"))) {
+        Some("api-key") => {}
+        Some(other) => {
+            return Err(format!(
+                "credentials type {other:?} is not supported; use \"api-key\""
+            ));
+        }
+        None => return Err("expected {\"entity\": <key id>, \"credentials\": {\"type\": \"api-key\", \"payload\": <secret>}}".into()),
+    }
+    let id = text(v.get("entity")).ok_or("entity: expected the API key id")?;
+    let secret = text(creds.and_then(|c| c.get("payload")))
+        .ok_or("credentials.payload: expected the API key")?;
+    Ok(Some(ApiKey {
+        id: id.into(),
+        secret: secret.into(),
+    }))
 }
 
 #[cfg(test)]
@@ -114,6 +142,13 @@ mod tests {
         .unwrap();
         assert_eq!(r.local_name("left"), "arm_left");
         assert_eq!(r.check_interval, Duration::from_millis(250));
+        let r = parse_remote(
+            0,
+            &json!({"name": "sub", "address": "x", "auth": {"entity": "k", "credentials": {"type": "api-key", "payload": "p"}}}),
+        )
+        .unwrap();
+        let key = r.auth.unwrap();
+        assert_eq!((key.id.as_str(), key.secret.as_str()), ("k", "p"));
     }
 
     #[test]
@@ -125,6 +160,14 @@ mod tests {
             (
                 json!({"name": "sub", "address": "x", "connection_check_interval": "0s"}),
                 "connection_check_interval",
+            ),
+            (
+                json!({"name": "sub", "address": "x", "auth": {"entity": "k", "credentials": {"type": "robot-secret", "payload": "p"}}}),
+                "auth",
+            ),
+            (
+                json!({"name": "sub", "address": "x", "auth": {"credentials": {"type": "api-key", "payload": "p"}}}),
+                "auth",
             ),
         ] {
             assert_eq!(parse_remote(0, &v).unwrap_err().field, field, "{v}");

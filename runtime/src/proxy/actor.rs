@@ -273,8 +273,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Sends a call on `route`. A module gets it as it came; a remote part gets
 /// it under its own name for the resource and without the caller's
-/// `viam-sid`, which means nothing there: on a monitored call, this part's
-/// client adds its own.
+/// `viam-sid` and token, which mean nothing there: this part's client adds
+/// its own token, and its own session on a monitored call.
 async fn send(route: Route, req: Request<Bytes>, there: &str) -> Result<Response<Body>, BoxError> {
     let (mut channel, forwarder) = match route {
         Route::Module { forwarder, .. } => return forwarder.call(req).await,
@@ -283,6 +283,7 @@ async fn send(route: Route, req: Request<Bytes>, there: &str) -> Result<Response
     let (mut parts, body) = req.into_parts();
     let body = with_name(&body, there).ok_or("the request is not a plain gRPC message")?;
     parts.headers.remove(SID_HEADER);
+    parts.headers.remove(http::header::AUTHORIZATION);
     // The body grew: a length a previous hop added no longer holds.
     parts.headers.remove(http::header::CONTENT_LENGTH);
     if !axle_proto::is_safety_monitored(parts.uri.path()) {

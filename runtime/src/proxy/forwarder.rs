@@ -25,6 +25,8 @@ type Sender = h2::client::SendRequest<Bytes>;
 pub struct Forwarder {
     address: Arc<str>,
     send: Arc<Mutex<Option<Sender>>>,
+    /// The `authorization` this part sends there, in place of the caller's.
+    authorization: Option<http::HeaderValue>,
 }
 
 impl Forwarder {
@@ -35,7 +37,15 @@ impl Forwarder {
         Ok(Self {
             address: address.into(),
             send: Arc::new(Mutex::new(Some(send))),
+            authorization: None,
         })
+    }
+
+    /// Sends `authorization` on every call. Either way, the caller's own
+    /// token (for this part) never goes further.
+    pub fn authorized(mut self, authorization: Option<http::HeaderValue>) -> Self {
+        self.authorization = authorization;
+        self
     }
 
     /// Sends one call, whose body has been read whole, and returns the answer.
@@ -55,6 +65,12 @@ impl Forwarder {
             return Err("no connection".into());
         };
         let (mut parts, body) = req.into_parts();
+        match &self.authorization {
+            Some(token) => parts
+                .headers
+                .insert(http::header::AUTHORIZATION, token.clone()),
+            None => parts.headers.remove(http::header::AUTHORIZATION),
+        };
         if parts.uri.scheme().is_none() || parts.uri.authority().is_none() {
             let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
             parts.uri = Uri::try_from(format!("http://axle{path}"))?;

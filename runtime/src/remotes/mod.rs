@@ -15,7 +15,6 @@ use crate::robot::Robot;
 use actix::{Actor, Addr};
 use remote::{Close, WaitFirstTry};
 use std::sync::Arc;
-use tracing::warn;
 
 /// The links to the remote parts. The config's reconfigurer starts and
 /// closes them as the config changes.
@@ -31,9 +30,6 @@ impl Remotes {
     pub async fn start(&mut self, configs: &[RemoteConfig], robot: &Arc<Robot>) {
         let mut tries = Vec::new();
         for c in configs {
-            if c.has_auth {
-                warn!(remote = %c.name, "auth for remotes is not supported yet; connecting without credentials");
-            }
             let actor = RemoteActor::new(c.clone(), robot.clone()).start();
             tries.push(actor.send(WaitFirstTry));
             self.actors.push((c.name.clone(), actor));

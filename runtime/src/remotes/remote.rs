@@ -20,7 +20,7 @@ use crate::robot::{ResourceEntry, ResourceState, Robot};
 use actix::prelude::*;
 use axle_proto::common::ResourceName;
 use axle_sdk_module::Api;
-use axle_sdk_module::client::{Options, RobotClient};
+use axle_sdk_module::client::{ApiKey as ClientKey, Options, RobotClient};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -72,11 +72,16 @@ impl RemoteActor {
 
     fn connect(&mut self, ctx: &mut Context<Self>) {
         let address = self.config.address.clone();
+        let api_key = self.config.auth.as_ref().map(|k| ClientKey {
+            id: k.id.clone(),
+            secret: k.secret.clone(),
+        });
         let addr = ctx.address();
         actix::spawn(async move {
             let options = Options {
                 dial_timeout: DIAL_TIMEOUT,
                 disable_sessions: false,
+                api_key,
             };
             let outcome = async {
                 let client = RobotClient::connect(&address, options)
@@ -86,7 +91,9 @@ impl RemoteActor {
                     .resource_names()
                     .await
                     .map_err(|s| format!("ResourceNames failed: {}", s.message()))?;
-                let forwarder = Forwarder::connect(&address).await?;
+                let forwarder = Forwarder::connect(&address)
+                    .await?
+                    .authorized(client.channel().token().cloned());
                 Ok(((client, forwarder), names))
             }
             .await;

@@ -19,11 +19,14 @@ mod resources;
 mod session;
 
 pub use resources::{BaseClient, MotorClient};
-pub use session::{SID_HEADER, SessionChannel};
+pub use session::{Authorized, SID_HEADER, SessionChannel};
 
 use axle_proto::common::ResourceName;
 use axle_proto::robot::robot_service_client::RobotServiceClient;
 use axle_proto::robot::{ResourceNamesRequest, StopAllRequest};
+use axle_proto::rpc::auth_service_client::AuthServiceClient;
+use axle_proto::rpc::{AuthenticateRequest, Credentials};
+use http::HeaderValue;
 use hyper_util::rt::TokioIo;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -41,6 +44,9 @@ pub struct Options {
     /// when it dies: use it only for clients that must keep a robot moving
     /// after they leave, and know why.
     pub disable_sessions: bool,
+    /// An API key to authenticate with: every call then carries the access
+    /// token it is traded for.
+    pub api_key: Option<ApiKey>,
 }
 
 impl Default for Options {
@@ -48,7 +54,23 @@ impl Default for Options {
         Self {
             dial_timeout: Duration::from_secs(20),
             disable_sessions: false,
+            api_key: None,
         }
+    }
+}
+
+/// An API key: its id (the entity) and its secret.
+#[derive(Clone)]
+pub struct ApiKey {
+    /// The key's id.
+    pub id: String,
+    /// The secret.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ApiKey {{ id: {:?}, secret: <hidden> }}", self.id)
     }
 }
 
@@ -69,6 +91,14 @@ pub enum ClientError {
         /// The address given.
         address: String,
         /// The transport's error, with its causes.
+        reason: String,
+    },
+    /// The robot refused the API key.
+    #[error("cannot connect to {address}: authentication failed: {reason}")]
+    Auth {
+        /// The address given.
+        address: String,
+        /// The robot's answer.
         reason: String,
     },
     /// Connecting took longer than [`Options::dial_timeout`].
@@ -96,6 +126,17 @@ impl RobotClient {
     pub async fn connect(address: &str, options: Options) -> Result<Self, ClientError> {
         let connecting = async {
             let channel = dial(address, options.dial_timeout).await?;
+            let token =
+                match &options.api_key {
+                    Some(key) => Some(authenticate(&channel, key).await.map_err(|reason| {
+                        ClientError::Auth {
+                            address: address.into(),
+                            reason,
+                        }
+                    })?),
+                    None => None,
+                };
+            let channel = Authorized::new(channel, token);
             let client = Self {
                 channel: SessionChannel::new(channel, options.disable_sessions),
             };
@@ -154,6 +195,25 @@ impl RobotClient {
     pub async fn session_id(&self) -> Option<String> {
         self.channel.session_id().await
     }
+}
+
+/// Trades `key` for an access token; answers the `authorization` value.
+async fn authenticate(channel: &Channel, key: &ApiKey) -> Result<HeaderValue, String> {
+    let request = AuthenticateRequest {
+        entity: key.id.clone(),
+        credentials: Some(Credentials {
+            r#type: "api-key".into(),
+            payload: key.secret.clone(),
+        }),
+    };
+    let token = AuthServiceClient::new(channel.clone())
+        .authenticate(request)
+        .await
+        .map_err(|s| s.message().to_string())?
+        .into_inner()
+        .access_token;
+    HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| "the robot answered a token that is not a header value".to_string())
 }
 
 async fn dial(address: &str, timeout: Duration) -> Result<Channel, ClientError> {

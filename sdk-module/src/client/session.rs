@@ -34,18 +34,59 @@ pub const SID_HEADER: &str = "viam-sid";
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A gRPC channel that adds this client's session to monitored calls. Use it
-/// with any generated service client.
+/// A gRPC channel that adds this client's session to monitored calls, and
+/// its access token (if it authenticated) to every call. Use it with any
+/// generated service client.
 #[derive(Clone)]
 pub struct SessionChannel {
-    inner: Channel,
+    inner: Authorized,
     sessions: Arc<Sessions>,
+}
+
+/// A channel that sends `authorization: Bearer <token>` on every call.
+#[derive(Clone)]
+pub struct Authorized {
+    inner: Channel,
+    token: Option<HeaderValue>,
+}
+
+impl Authorized {
+    /// `channel`, sending `token` (the whole header value) if there is one.
+    pub fn new(channel: Channel, token: Option<HeaderValue>) -> Self {
+        Self {
+            inner: channel,
+            token,
+        }
+    }
+
+    /// The header value it sends, if any.
+    pub fn token(&self) -> Option<&HeaderValue> {
+        self.token.as_ref()
+    }
+}
+
+impl Service<Request<Body>> for Authorized {
+    type Response = Response<Body>;
+    type Error = tonic::transport::Error;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<Body>) -> Self::Future {
+        if let Some(token) = &self.token {
+            req.headers_mut()
+                .insert(http::header::AUTHORIZATION, token.clone());
+        }
+        self.inner.call(req)
+    }
 }
 
 struct Sessions {
     disabled: bool,
     /// StartSession and heartbeats bypass the session logic.
-    raw: Channel,
+    raw: Authorized,
     /// Held across StartSession, so concurrent first calls share one session.
     state: Mutex<State>,
 }
@@ -69,7 +110,7 @@ impl Drop for Current {
 }
 
 impl SessionChannel {
-    pub(crate) fn new(channel: Channel, disable_sessions: bool) -> Self {
+    pub(crate) fn new(channel: Authorized, disable_sessions: bool) -> Self {
         Self {
             inner: channel.clone(),
             sessions: Arc::new(Sessions {
@@ -78,6 +119,11 @@ impl SessionChannel {
                 state: Mutex::new(State::default()),
             }),
         }
+    }
+
+    /// The `authorization` value this channel sends, if it authenticated.
+    pub fn token(&self) -> Option<&HeaderValue> {
+        self.inner.token()
     }
 
     pub(crate) async fn session_id(&self) -> Option<String> {
@@ -140,7 +186,7 @@ impl Sessions {
 
 /// Heartbeats session `id` every window/5 until a heartbeat fails, the
 /// session is dropped, or the client is.
-async fn heartbeat(sessions: Weak<Sessions>, raw: Channel, id: String, window: Duration) {
+async fn heartbeat(sessions: Weak<Sessions>, raw: Authorized, id: String, window: Duration) {
     let mut robot = RobotServiceClient::new(raw);
     let mut tick = tokio::time::interval(window / 5);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -197,7 +243,7 @@ impl Service<Request<Body>> for SessionChannel {
 /// Sends a monitored call under the current session, and once more under a
 /// new one if the server says the session expired.
 async fn monitored(
-    mut inner: Channel,
+    mut inner: Authorized,
     sessions: Arc<Sessions>,
     req: Request<Body>,
 ) -> Result<Response<Body>, BoxError> {

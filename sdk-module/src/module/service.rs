@@ -282,6 +282,7 @@ impl ModuleService for ModuleApi {
             let options = Options {
                 dial_timeout: Duration::from_secs(10),
                 disable_sessions: true,
+                api_key: None,
             };
             let client = RobotClient::connect(&address, options)
                 .await
