@@ -100,8 +100,8 @@ mod tests {
         fn go_to(&mut self, rpm: f64, position: f64) -> Result<Motion, ResourceError> {
             self.0.go_to(rpm, position)
         }
-        fn reset_zero_position(&mut self, offset: f64) -> Result<(), ResourceError> {
-            self.0.reset_zero_position(offset)
+        fn reset_zero_position(&mut self, _: f64) -> Result<(), ResourceError> {
+            panic!("driver bug")
         }
         fn position(&mut self) -> Result<f64, ResourceError> {
             self.0.position()
@@ -128,6 +128,24 @@ mod tests {
             first.await.unwrap(),
             Err(ResourceError::Aborted(_))
         ));
+        assert!(!m.is_moving().await.unwrap());
+    }
+
+    #[actix::test]
+    async fn a_panicking_driver_call_is_an_error_and_stop_still_reaches_the_driver() {
+        let driver: Box<dyn axle_sdk_module::Motor> = Box::new(Refuser(FakeMotor::new("r", 60.0)));
+        let m: MotorHandle = Handle::start("rdk:component:motor/r".into(), driver);
+        m.set_power(0.5).await.unwrap();
+        let e = m.reset_zero_position(1.0).await.unwrap_err();
+        assert!(
+            matches!(&e, ResourceError::Internal(msg) if msg.contains("driver bug")),
+            "{e:?}"
+        );
+        assert_eq!(m.is_powered().await.unwrap(), (true, 0.5));
+        m.stoppable()
+            .stop_within("test", Duration::from_secs(1))
+            .await
+            .unwrap();
         assert!(!m.is_moving().await.unwrap());
     }
 }

@@ -3,14 +3,24 @@
 
 use crate::{ResourceError, Vector3};
 
-/// A finite number, or INVALID_ARGUMENT naming the argument.
+/// The largest magnitude any argument may have: far beyond any real rpm,
+/// revolution count, distance in mm or angle in degrees, and small enough
+/// that products and quotients of two of them stay finite.
+pub const LARGEST: f64 = 1e9;
+
+/// A finite number within ±[`LARGEST`], or INVALID_ARGUMENT naming the
+/// argument.
 pub fn finite(what: &str, value: f64) -> Result<f64, ResourceError> {
-    if value.is_finite() {
-        Ok(value)
-    } else {
+    if !value.is_finite() {
         Err(ResourceError::invalid(format!(
             "{what} must be a finite number, got {value}"
         )))
+    } else if value.abs() > LARGEST {
+        Err(ResourceError::invalid(format!(
+            "{what} is out of range: {value:e} (the limit is ±{LARGEST:e})"
+        )))
+    } else {
+        Ok(value)
     }
 }
 
@@ -70,6 +80,9 @@ mod tests {
         assert!(power("power_pct", f64::NAN).is_err());
         assert!(power("power_pct", -1.0).is_ok());
         assert!(finite("rpm", f64::INFINITY).is_err());
+        assert!(finite("rpm", 1e308).is_err());
+        assert!(finite("rpm", -1e10).is_err());
+        assert_eq!(finite("rpm", -1e9).ok(), Some(-1e9));
         assert!(nonzero_speed("rpm", 0.0).is_err());
         let e = power_vector(
             "linear",

@@ -147,6 +147,10 @@ pub struct RobotConfig {
 pub const DEFAULT_ROVER: &str = include_str!("../../../examples/rover.json");
 
 impl RobotConfig {
+    /// The largest config file axle reads: far beyond any robot's, small
+    /// enough that a runaway generator cannot exhaust memory.
+    pub const MAX_BYTES: usize = 8 * 1024 * 1024;
+
     /// Reads and parses a config file. A module's relative
     /// `executable_path` is taken from the config file's directory.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -161,6 +165,17 @@ impl RobotConfig {
     /// for bytes already read.
     pub fn from_file_text(text: &[u8], path: &Path) -> Result<Self, ConfigError> {
         let shown = path.display().to_string();
+        if text.len() > Self::MAX_BYTES {
+            return Err(ConfigError::Shape {
+                path: shown,
+                field: "(file)",
+                message: format!(
+                    "is {} bytes; a config may have at most {}",
+                    text.len(),
+                    Self::MAX_BYTES
+                ),
+            });
+        }
         let text = std::str::from_utf8(text).map_err(|e| ConfigError::Shape {
             path: shown.clone(),
             field: "(file)",
@@ -542,6 +557,20 @@ mod tests {
             assert!(e.contains(needle), "{bad}: {e}");
             assert!(e.contains("network.sessions"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn deep_and_huge_configs_are_refused_cleanly() {
+        let deep = format!(
+            r#"{{"components": [{{"name": "m", "api": "rdk:component:motor", "model": "fake", "attributes": {{"a": {}1{}}}}}]}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let e = RobotConfig::parse(&deep, "x").unwrap_err().to_string();
+        assert!(e.contains("recursion limit"), "{e}");
+        let huge = vec![b' '; RobotConfig::MAX_BYTES + 1];
+        let e = RobotConfig::from_file_text(&huge, Path::new("x")).unwrap_err();
+        assert!(e.to_string().contains("at most"), "{e}");
     }
 
     #[test]

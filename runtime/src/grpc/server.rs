@@ -3,6 +3,7 @@
 //! gate (authentication), the session layer, then the router to proxied
 //! resources, then axle's own services.
 
+use super::malformed::MalformedLayer;
 use super::robot::RobotApi;
 use crate::auth::service::AuthApi;
 use crate::auth::{AuthLayer, Authenticator, Gate};
@@ -58,7 +59,8 @@ pub struct Served {
     pub auth: Option<Arc<Authenticator>>,
 }
 
-type Layers = Stack<RouteLayer, Stack<SessionLayer, Stack<AuthLayer, Identity>>>;
+type Layers =
+    Stack<RouteLayer, Stack<SessionLayer, Stack<AuthLayer, Stack<MalformedLayer, Identity>>>>;
 
 fn router(s: &Served, gate: &Gate, tls: Option<ServerTlsConfig>) -> Result<Router<Layers>, String> {
     let mut server = Server::builder();
@@ -68,6 +70,7 @@ fn router(s: &Served, gate: &Gate, tls: Option<ServerTlsConfig>) -> Result<Route
             .map_err(|e| format!("cannot use the TLS certificate: {e}"))?;
     }
     Ok(server
+        .layer(MalformedLayer)
         .layer(AuthLayer(gate.clone()))
         .layer(SessionLayer::new(s.robot.clone(), s.sessions.clone()))
         .layer(RouteLayer::new(s.robot.clone()))

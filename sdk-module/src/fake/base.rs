@@ -88,7 +88,7 @@ impl FakeBase {
         if amount == 0.0 {
             return Motion::Done;
         }
-        let duration = Duration::from_secs_f64((amount / speed).abs());
+        let duration = Motion::lasting(amount / speed);
         self.active = Some(Active {
             leg,
             start: Instant::now(),

@@ -98,7 +98,7 @@ impl FakeMotor {
             self.target = None;
             return Motion::Done;
         }
-        let duration = Duration::from_secs_f64(revolutions.abs() / rpm * 60.0);
+        let duration = Motion::lasting(revolutions / rpm * 60.0);
         self.power = (rpm / self.max_rpm).copysign(revolutions);
         self.target = Some(Target {
             position: self.position + revolutions,

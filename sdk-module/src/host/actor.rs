@@ -11,7 +11,7 @@ use crate::{Actuator, Base, InputController, Motion, Motor, Resource, ResourceEr
 use actix::prelude::*;
 use std::sync::Arc;
 use tokio::sync::oneshot;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 /// An API, as a type: names the driver trait its actors own.
 ///
@@ -127,8 +127,29 @@ impl<K: Kind, R: 'static> Handler<Call<K, R>> for ResourceActor<K> {
     type Result = Result<R, ResourceError>;
 
     fn handle(&mut self, call: Call<K, R>, _: &mut Context<Self>) -> Self::Result {
-        (call.0)(&mut *self.driver)
+        let driver = &mut *self.driver;
+        guarded(&self.name, "a call", || (call.0)(driver))
     }
+}
+
+/// Runs one driver call. A panic becomes an INTERNAL error: one bad call
+/// must not kill the actor, or its Stop would have nowhere to go.
+fn guarded<T>(
+    name: &str,
+    what: &str,
+    call: impl FnOnce() -> Result<T, ResourceError>,
+) -> Result<T, ResourceError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        error!(resource = %name, call = what, panic = %why, "driver panicked; the resource keeps serving");
+        Err(ResourceError::Internal(format!(
+            "the driver of {name} failed in {what}: {why}"
+        )))
+    })
 }
 
 impl<K: Kind> ResourceActor<K>
@@ -153,7 +174,8 @@ where
     }
 
     fn stop_driver(&mut self, cause: &str) -> Result<(), ResourceError> {
-        self.driver.stop().inspect_err(|e| {
+        let driver = &mut *self.driver;
+        guarded(&self.name, "stop", || driver.stop()).inspect_err(|e| {
             warn!(resource = %self.name, cause, error = %e, "driver failed to stop");
         })
     }
@@ -164,7 +186,8 @@ where
 
     /// The motion timer fired: let the driver finish or ask for another look.
     fn check(&mut self, ctx: &mut Context<Self>) {
-        match self.driver.check_motion() {
+        let driver = &mut *self.driver;
+        match guarded(&self.name, "check_motion", || driver.check_motion()) {
             Ok(Motion::Done) => self.finish(ctx, Ok(())),
             Ok(Motion::CheckAfter(after)) => {
                 let timer = self.arm(ctx, after);
@@ -189,12 +212,14 @@ where
     fn handle(&mut self, msg: Move<K>, ctx: &mut Context<Self>) -> Self::Result {
         let interrupted = self.motion.is_some();
         self.interrupt(ctx, msg.command);
-        let motion = match (msg.start)(&mut *self.driver) {
+        let driver = &mut *self.driver;
+        let motion = match guarded(&self.name, msg.command, || (msg.start)(driver)) {
             Ok(motion) => motion,
             Err(e) => {
-                // The interrupted motion has lost its timer: it must not run on.
-                if interrupted {
-                    let _ = self.stop_driver("a refused command interrupted a motion");
+                // The interrupted motion has lost its timer: it must not run
+                // on. A driver that failed may be in any state: stop it too.
+                if interrupted || matches!(e, ResourceError::Internal(_)) {
+                    let _ = self.stop_driver("a failed command");
                 }
                 return Err(e);
             }
