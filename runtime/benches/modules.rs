@@ -14,10 +14,9 @@
 
 mod bench_support;
 
-use axle_proto::motor::GetPositionRequest;
 use axle_proto::motor::motor_service_client::MotorServiceClient;
 use bench_support::{
-    bench_dir, build_module, client_runtime, median, percentile, start_axle, unix_channel,
+    bench_dir, build_module, client_runtime, median, percentile, position, start_axle, unix_channel,
 };
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -40,20 +39,6 @@ fn main() {
     let rt = client_runtime();
     rt.block_on(latency(&dir, &config));
     rt.block_on(recovery(&dir, &config));
-}
-
-async fn position(
-    client: &mut MotorServiceClient<tonic::transport::Channel>,
-    name: &str,
-) -> Result<f64, tonic::Status> {
-    let req = GetPositionRequest {
-        name: name.into(),
-        extra: None,
-    };
-    client
-        .get_position(req)
-        .await
-        .map(|r| r.into_inner().position)
 }
 
 async fn latency(dir: &Path, config: &str) {

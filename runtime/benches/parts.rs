@@ -12,10 +12,9 @@
 
 mod bench_support;
 
-use axle_proto::motor::GetPositionRequest;
 use axle_proto::motor::motor_service_client::MotorServiceClient;
 use bench_support::{
-    Axle, bench_dir, client_runtime, median, percentile, start_axle, unix_channel,
+    Axle, bench_dir, client_runtime, median, percentile, position, start_axle, unix_channel,
 };
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -33,19 +32,6 @@ fn remote(dir: &Path, name: &str) -> String {
 
 const LEAF: &str =
     r#"{"components": [{"name": "left", "api": "rdk:component:motor", "model": "fake"}]}"#;
-
-type Client = MotorServiceClient<tonic::transport::Channel>;
-
-async fn position(client: &mut Client, name: &str) -> Result<f64, tonic::Status> {
-    let req = GetPositionRequest {
-        name: name.into(),
-        extra: None,
-    };
-    client
-        .get_position(req)
-        .await
-        .map(|r| r.into_inner().position)
-}
 
 fn main() {
     let cleanup = bench_dir("parts");

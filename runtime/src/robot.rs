@@ -338,6 +338,17 @@ impl Robot {
         self.read().entries.clone()
     }
 
+    /// The components of this part's config that are serving (not remote
+    /// resources, not failed ones).
+    pub fn serving_components(&self) -> Vec<ResourceEntry> {
+        self.read()
+            .entries
+            .iter()
+            .filter(|e| e.source == Source::Component && e.is_serving())
+            .cloned()
+            .collect()
+    }
+
     /// The full names of `names` (short names of serving resources); the
     /// first name that does not resolve is the error.
     pub fn full_names(&self, names: &[String]) -> Result<Vec<String>, String> {

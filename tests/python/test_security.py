@@ -145,6 +145,15 @@ def make_tls(tmp_path, host):
     return tmp_path / "ca.pem", tmp_path / "server.pem", tmp_path / "server.key"
 
 
+def api_key_options(key_id, secret):
+    """The documented pattern, direct (no WebRTC), without background checks."""
+    opts = RobotClient.Options.with_api_key(api_key=secret, api_key_id=key_id)
+    opts.dial_options.disable_webrtc = True
+    opts.check_connection_interval = 0
+    opts.attempt_reconnect_interval = 0
+    return opts
+
+
 def test_the_python_client_with_an_api_key_over_tls_drives_a_motor(start_axle, tmp_path, monkeypatch):
     # Not "localhost" or 127.x: for those the SDK skips verifying the certificate.
     host = socket.gethostname()
@@ -154,23 +163,15 @@ def test_the_python_client_with_an_api_key_over_tls_drives_a_motor(start_axle, t
     monkeypatch.setenv("SSL_CERT_FILE", str(ca))
 
     async def drive():
-        opts = RobotClient.Options.with_api_key(api_key=KEYS[X], api_key_id=X)
-        opts.dial_options.disable_webrtc = True
-        opts.check_connection_interval = 0
-        opts.attempt_reconnect_interval = 0
-        robot = await RobotClient.at_address(f"{host}:{port}", opts)
+        robot = await RobotClient.at_address(f"{host}:{port}", api_key_options(X, KEYS[X]))
         left = Motor.from_robot(robot, "left")
         await left.set_power(0.4)
         assert await left.is_powered() == (True, 0.4)
         await robot.close()
 
         # The same client with a wrong key is refused.
-        bad = RobotClient.Options.with_api_key(api_key="not-the-key", api_key_id=X)
-        bad.dial_options.disable_webrtc = True
-        bad.check_connection_interval = 0
-        bad.attempt_reconnect_interval = 0
         with pytest.raises(Exception):
-            await RobotClient.at_address(f"{host}:{port}", bad)
+            await RobotClient.at_address(f"{host}:{port}", api_key_options(X, "not-the-key"))
 
     run(drive())
     assert "listener requires API keys" in axle.log_text()

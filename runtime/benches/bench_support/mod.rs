@@ -124,6 +124,21 @@ pub fn build_module() -> PathBuf {
     profile_dir.join("fake-motor")
 }
 
+/// GetPosition of motor `name`: the call every latency bench measures.
+pub async fn position(
+    client: &mut axle_proto::motor::motor_service_client::MotorServiceClient<Channel>,
+    name: &str,
+) -> Result<f64, tonic::Status> {
+    let req = axle_proto::motor::GetPositionRequest {
+        name: name.into(),
+        extra: None,
+    };
+    client
+        .get_position(req)
+        .await
+        .map(|r| r.into_inner().position)
+}
+
 /// A fresh directory for bench `name`, removed when the guard drops.
 pub fn bench_dir(name: &str) -> Cleanup {
     let dir = std::env::temp_dir().join(format!("axle-bench-{name}-{}", std::process::id()));

@@ -209,6 +209,8 @@ impl Live {
     pub async fn apply(&mut self, new: RobotConfig, revision: &str) {
         let began = Instant::now();
         let plan = diff(&self.config, &new, &self.serving());
+        // Quiet: nothing running changes; only failed components are retried.
+        let quiet = plan.is_quiet();
         self.robot.set_revision(revision);
         let restarting = plan.modules.going(|m: &ModuleConfig| &m.name);
         self.take_down(&plan.retire, &restarting, "reconfigured")
@@ -239,6 +241,7 @@ impl Live {
             built,
             kept = keep.len(),
             failed,
+            quiet,
             took_ms = began.elapsed().as_secs_f64() * 1e3,
             "config applied"
         );
@@ -285,23 +288,26 @@ impl Live {
     /// The components serving now, with what the diff needs to know.
     fn serving(&self) -> HashMap<String, Serving> {
         self.robot
-            .entries()
+            .serving_components()
             .into_iter()
-            .filter(|e| e.source == Source::Component && e.is_serving())
             .map(|e| {
-                let module = match (&e.state, &e.api, &e.model) {
-                    (ResourceState::Proxied(_), Some(api), Some(model)) => {
-                        self.modules.module_of(api, model).map(String::from)
-                    }
-                    _ => None,
-                };
                 let serving = Serving {
                     depends_on: e.depends_on.clone(),
-                    module,
+                    module: self.module_of(&e).map(String::from),
                 };
                 (e.name, serving)
             })
             .collect()
+    }
+
+    /// The module that serves `e`, if it is modular.
+    fn module_of(&self, e: &ResourceEntry) -> Option<&str> {
+        match (&e.state, &e.api, &e.model) {
+            (ResourceState::Proxied(_), Some(api), Some(model)) => {
+                self.modules.module_of(api, model)
+            }
+            _ => None,
+        }
     }
 
     /// Stops the serving components `names` (dependents first), then takes
@@ -309,25 +315,19 @@ impl Live {
     /// module unless it is in `restarting` (its shutdown removes them).
     async fn take_down(&mut self, names: &[String], restarting: &[String], cause: &'static str) {
         let entries: Vec<ResourceEntry> = {
-            let all = self.robot.entries();
+            let serving = self.robot.serving_components();
             names
                 .iter()
-                .filter_map(|n| {
-                    all.iter()
-                        .find(|e| e.name == *n && e.source == Source::Component && e.is_serving())
-                        .cloned()
-                })
+                .filter_map(|n| serving.iter().find(|e| e.name == *n).cloned())
                 .collect()
         };
         stop_each(&entries, cause).await;
         for e in &entries {
             self.robot.remove(&e.name, &Source::Component);
-            if let (ResourceState::Proxied(_), Some(api), Some(model)) =
-                (&e.state, &e.api, &e.model)
-                && self
-                    .modules
-                    .module_of(api, model)
-                    .is_some_and(|m| !restarting.iter().any(|r| r == m))
+            if self
+                .module_of(e)
+                .is_some_and(|m| !restarting.iter().any(|r| r == m))
+                && let (Some(api), Some(model)) = (&e.api, &e.model)
             {
                 let c = ComponentConfig {
                     name: e.name.clone(),
@@ -384,9 +384,9 @@ impl Live {
             .map_err(|e| e.to_string())?;
         let before = self
             .robot
-            .entries()
+            .serving_components()
             .into_iter()
-            .find(|e| e.name == c.name && e.source == Source::Component && e.is_serving())
+            .find(|e| e.name == c.name)
             .map(|e| e.depends_on)
             .ok_or("it is no longer serving")?;
         if before != c.depends_on {
