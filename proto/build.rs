@@ -9,9 +9,10 @@ const MONITORED_OPTION: &str = "(viam.common.v1.safety_heartbeat_monitored) = tr
 
 fn main() -> io::Result<()> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    // `viam/`: the Viam API packages; `proto/`: goutils' `proto.rpc.v1` (auth).
+    // `viam/`: the Viam API packages; `proto/`: goutils' `proto.rpc.v1` (auth) and
+    // `proto.rpc.webrtc.v1` (signaling, gRPC over data channels); `google/`: `google.rpc.Status`.
     let mut protos = Vec::new();
-    for dir in ["viam", "proto"] {
+    for dir in ["viam", "proto", "google"] {
         let proto_dir = root.join(dir);
         collect_protos(&proto_dir, &mut protos)?;
         // Neither prost-build nor tonic-prost-build asks cargo to watch the inputs.

@@ -46,16 +46,30 @@ pub mod viam {
     }
 }
 
-/// goutils' RPC packages: authentication.
+/// goutils' RPC packages: authentication, WebRTC signaling and gRPC over
+/// data channels.
 pub mod proto {
     pub mod rpc {
         pub mod v1 {
             tonic::include_proto!("proto.rpc.v1");
         }
+        pub mod webrtc {
+            pub mod v1 {
+                tonic::include_proto!("proto.rpc.webrtc.v1");
+            }
+        }
+    }
+}
+
+/// `google.rpc.Status`; generated code refers to it at this path.
+pub mod google {
+    pub mod rpc {
+        tonic::include_proto!("google.rpc");
     }
 }
 
 pub use proto::rpc::v1 as rpc;
+pub use proto::rpc::webrtc::v1 as webrtc;
 pub use viam::app::v1 as app;
 pub use viam::common::v1 as common;
 pub use viam::component::base::v1 as base;

@@ -2,12 +2,14 @@
 
 use actix::Actor;
 use axle_runtime::auth::{Authenticator, Gate};
-use axle_runtime::config::{DEFAULT_ROVER, RobotConfig, revision_of};
+use axle_runtime::config::{DEFAULT_ROVER, ReachConfig, RobotConfig, revision_of};
 use axle_runtime::grpc::{self, Listeners, Served};
+use axle_runtime::mdns::Advertiser;
 use axle_runtime::modules::{Directory, Modules, SocketDir, restrict};
 use axle_runtime::reconfigure::{Apply, Close, ConfigState, Reconfigurer, Running, Watcher};
 use axle_runtime::robot::Robot;
 use axle_runtime::sessions::SessionSupervisor;
+use axle_runtime::webrtc::{Hosts, Peers, Signaling};
 use clap::Parser;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -128,7 +130,10 @@ async fn run(args: Args, config: RobotConfig, text: Vec<u8>) -> Result<(), Strin
         modules: Arc::new(Directory::default()),
         config: Arc::new(ConfigState::default()),
         auth: auth.clone(),
+        signaling: None,
     };
+    let peers = Arc::new(Peers::default());
+    let served = with_signaling(served, &config.reach, local.port(), peers.clone());
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let shutdown = move || {
         let mut rx = shutdown_rx.clone();
@@ -194,6 +199,11 @@ async fn run(args: Args, config: RobotConfig, text: Vec<u8>) -> Result<(), Strin
         .as_ref()
         .map(|_| Watcher::start(path, revision.clone(), reconfigurer.clone()));
 
+    let advertised = config
+        .reach
+        .mdns
+        .then(|| Advertiser::start(config.reach.fqdn.as_deref(), local, config.reach.webrtc))
+        .flatten();
     let gate = auth.map_or(Gate::Open, Gate::Tokens);
     say_who_may_connect(&local, args.socket.as_deref(), &gate, tls.is_some());
     let listeners = Listeners {
@@ -235,13 +245,30 @@ async fn run(args: Args, config: RobotConfig, text: Vec<u8>) -> Result<(), Strin
     };
     info!(signal = cause, "shutting down: stopping every actuator");
     drop(watcher);
+    drop(advertised);
     served.robot.stop_all("shutdown").await;
+    peers.close_all("axle is shutting down").await;
     let _ = reconfigurer.send(Close).await;
     let _ = shutdown_tx.send(true);
     futures::future::join_all(servers).await;
     drop(sockets);
     info!("stopped");
     Ok(())
+}
+
+/// Adds the WebRTC answerer, unless `network.webrtc.enabled` is false.
+fn with_signaling(mut served: Served, reach: &ReachConfig, port: u16, peers: Arc<Peers>) -> Served {
+    if reach.webrtc {
+        let signaling = Signaling::new(
+            grpc::call_service(&served),
+            actix::Arbiter::current(),
+            Hosts::new(reach.fqdn.clone(), port),
+            reach.ice_servers.clone(),
+            peers,
+        );
+        served.signaling = Some(Arc::new(signaling));
+    }
+    served
 }
 
 /// Logs, per public listener, whether it is encrypted and who may use it.

@@ -76,6 +76,7 @@ async fn a_modular_motor_is_added_reconfigured_removed_and_its_module_reaped() {
         modules: Arc::new(Directory::default()),
         config: Arc::new(ConfigState::default()),
         auth: None,
+        signaling: None,
     };
     let parent = sockets.parent_socket();
     let listener = tokio::net::UnixListener::bind(&parent).expect("bind parent socket");

@@ -21,6 +21,8 @@ mod motor;
 mod name;
 mod resource;
 pub mod validate;
+#[cfg(feature = "webrtc")]
+pub mod webrtc;
 
 /// The generated Viam API types and gRPC clients and servers.
 pub use axle_proto as proto;

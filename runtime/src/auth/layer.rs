@@ -24,6 +24,9 @@ pub enum Gate {
     Tokens(Arc<Authenticator>),
     /// Modules, on the parent socket (mode 0600 in a 0700 directory).
     Modules,
+    /// A WebRTC peer's calls: its caller passed the listener's gate at
+    /// signaling, and each call already carries that caller's [`Owner`].
+    Signaled,
 }
 
 /// Puts a [`Gate`] in front of a listener's services.
@@ -62,7 +65,7 @@ where
 
     fn call(&mut self, mut req: Request<Body>) -> Self::Future {
         let auth = match &self.gate {
-            Gate::Open => return Either::Left(self.inner.call(req)),
+            Gate::Open | Gate::Signaled => return Either::Left(self.inner.call(req)),
             Gate::Modules => {
                 req.extensions_mut().insert(Owner::Modules);
                 return Either::Left(self.inner.call(req));

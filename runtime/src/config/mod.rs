@@ -5,12 +5,14 @@
 mod auth;
 mod duration;
 mod modules;
+mod network;
 mod remotes;
 
 pub use auth::{ApiKey, AuthConfig, TlsFiles};
 
 pub use duration::{parse_duration, show_duration};
 pub use modules::{ModuleConfig, ModuleEntry, ModuleError};
+pub use network::{IceServer, ReachConfig};
 pub use remotes::{RemoteConfig, RemoteEntry, RemoteError};
 
 use axle_sdk_module::{Api, Attributes, Model, validate_name};
@@ -141,6 +143,8 @@ pub struct RobotConfig {
     pub auth: Option<AuthConfig>,
     /// `network.tls_cert_file` and `network.tls_key_file`.
     pub tls: Option<TlsFiles>,
+    /// `network.fqdn`, `network.mdns`, `network.webrtc`.
+    pub reach: ReachConfig,
 }
 
 /// The rover axle serves when started without `--config`.
@@ -266,6 +270,8 @@ impl RobotConfig {
         };
         let tls = auth::parse_tls(root.get("network"))
             .map_err(|(field, message)| shape(field, &message))?;
+        let reach = network::parse_reach(root.get("network"))
+            .map_err(|(field, message)| shape(field, &message))?;
         Ok(Self {
             bind_address,
             sessions,
@@ -274,6 +280,7 @@ impl RobotConfig {
             remotes,
             auth,
             tls,
+            reach,
         })
     }
 }

@@ -7,4 +7,4 @@ pub mod named;
 mod robot;
 mod server;
 
-pub use server::{Listeners, Served, load_tls, serve};
+pub use server::{Listeners, Served, call_service, load_tls, serve};

@@ -13,12 +13,14 @@ use crate::proxy::RouteLayer;
 use crate::reconfigure::ConfigState;
 use crate::robot::Robot;
 use crate::sessions::{SessionLayer, SessionSupervisor};
+use crate::webrtc::{CallService, Signaling};
 use actix::Addr;
 use axle_proto::base::base_service_server::BaseServiceServer;
 use axle_proto::inputcontroller::input_controller_service_server::InputControllerServiceServer;
 use axle_proto::motor::motor_service_server::MotorServiceServer;
 use axle_proto::robot::robot_service_server::RobotServiceServer;
 use axle_proto::rpc::auth_service_server::AuthServiceServer;
+use axle_proto::webrtc::signaling_service_server::SignalingServiceServer;
 use axle_sdk_module::grpc::{BaseApi, InputControllerApi, MotorApi};
 use futures::future::join_all;
 use std::future::Future;
@@ -27,9 +29,12 @@ use std::sync::Arc;
 use tokio::net::{TcpListener, UnixListener};
 use tokio_stream::StreamExt;
 use tokio_stream::wrappers::{TcpListenerStream, UnixListenerStream};
+use tonic::service::Routes;
 use tonic::transport::server::Router;
 use tonic::transport::{Identity as TlsIdentity, Server, ServerTlsConfig};
+use tower::Layer;
 use tower::layer::util::{Identity, Stack};
+use tower::util::BoxCloneSyncService;
 use tracing::warn;
 
 /// Where the robot is served: bound sockets, ready to accept.
@@ -57,30 +62,61 @@ pub struct Served {
     pub config: Arc<ConfigState>,
     /// API keys and tokens, if auth is configured.
     pub auth: Option<Arc<Authenticator>>,
+    /// The WebRTC answerer, if WebRTC is on.
+    pub signaling: Option<Arc<Signaling>>,
 }
 
 type Layers =
     Stack<RouteLayer, Stack<SessionLayer, Stack<AuthLayer, Stack<MalformedLayer, Identity>>>>;
 
-fn router(s: &Served, gate: &Gate, tls: Option<ServerTlsConfig>) -> Result<Router<Layers>, String> {
+/// The services, behind the layers every listener has: the malformed-request
+/// answer, the gate, sessions, the module router.
+fn layers(s: &Served, gate: &Gate) -> Layers {
+    tower::ServiceBuilder::new()
+        .layer(MalformedLayer)
+        .layer(AuthLayer(gate.clone()))
+        .layer(SessionLayer::new(s.robot.clone(), s.sessions.clone()))
+        .layer(RouteLayer::new(s.robot.clone()))
+        .into_inner()
+}
+
+/// Axle's own services; with `signaling`, WebRTC calls are answered too.
+fn routes(s: &Served) -> Routes {
+    Routes::new(RobotServiceServer::new(RobotApi::new(s)))
+        .add_service(MotorServiceServer::new(MotorApi(s.robot.clone())))
+        .add_service(BaseServiceServer::new(BaseApi(s.robot.clone())))
+        .add_service(InputControllerServiceServer::new(InputControllerApi(
+            s.robot.clone(),
+        )))
+}
+
+fn router(
+    s: &Served,
+    gate: &Gate,
+    tls: Option<ServerTlsConfig>,
+) -> Result<Router<Stack<Layers, Identity>>, String> {
     let mut server = Server::builder();
     if let Some(tls) = tls {
         server = server
             .tls_config(tls)
             .map_err(|e| format!("cannot use the TLS certificate: {e}"))?;
     }
-    Ok(server
-        .layer(MalformedLayer)
-        .layer(AuthLayer(gate.clone()))
-        .layer(SessionLayer::new(s.robot.clone(), s.sessions.clone()))
-        .layer(RouteLayer::new(s.robot.clone()))
-        .add_service(RobotServiceServer::new(RobotApi::new(s)))
-        .add_service(MotorServiceServer::new(MotorApi(s.robot.clone())))
-        .add_service(BaseServiceServer::new(BaseApi(s.robot.clone())))
-        .add_service(InputControllerServiceServer::new(InputControllerApi(
-            s.robot.clone(),
-        )))
-        .add_optional_service(s.auth.clone().map(|a| AuthServiceServer::new(AuthApi(a)))))
+    let mut routes = routes(s);
+    if let Some(auth) = &s.auth {
+        routes = routes.add_service(AuthServiceServer::new(AuthApi(auth.clone())));
+    }
+    // Modules reach the robot on the parent socket; peers are for clients.
+    if let (Some(signaling), false) = (&s.signaling, matches!(gate, Gate::Modules)) {
+        routes = routes.add_service(SignalingServiceServer::from_arc(signaling.clone()));
+    }
+    Ok(server.layer(layers(s, gate)).add_routes(routes))
+}
+
+/// The stack a WebRTC peer's calls go through: the same as a listener's,
+/// behind a gate that trusts the identity settled at signaling.
+pub fn call_service(s: &Served) -> CallService {
+    let service = layers(s, &Gate::Signaled).layer(routes(s));
+    BoxCloneSyncService::new(service)
 }
 
 /// The TLS set-up for `files`, checked now so that a bad certificate or key

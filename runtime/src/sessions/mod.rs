@@ -64,8 +64,12 @@ impl Owner {
 }
 
 /// The caller's address, for logs and GetSessions: `ip:port` over TCP,
-/// `unix:pid=N` over a Unix socket.
+/// `unix:pid=N` over a Unix socket, `webrtc:ip:port` (the signaling
+/// caller's) over a peer connection.
 pub fn peer_of(extensions: &http::Extensions) -> String {
+    if let Some(peer) = extensions.get::<crate::webrtc::WebRtcPeer>() {
+        return peer.0.to_string();
+    }
     let tcp = extensions.get::<TcpConnectInfo>().or_else(|| {
         extensions
             .get::<TlsConnectInfo<TcpConnectInfo>>()

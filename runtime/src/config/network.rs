@@ -1,0 +1,170 @@
+//! `network.fqdn`, `network.mdns` and `network.webrtc`: how clients find
+//! this part and reach it peer to peer.
+
+use serde_json::Value;
+
+/// A STUN or TURN server handed to WebRTC clients (`OptionalWebRTCConfig`)
+/// and used by axle's own peers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IceServer {
+    /// `stun:host:port`, `turn:host:port?transport=udp`, ...
+    pub urls: Vec<String>,
+    /// TURN user name; empty for STUN.
+    pub username: String,
+    /// TURN password; empty for STUN.
+    pub credential: String,
+}
+
+/// How clients find and reach this part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReachConfig {
+    /// `network.fqdn`: the part's name; `rpc-host` may name it, and mDNS
+    /// advertises it (and the same with dots turned to dashes).
+    pub fqdn: Option<String>,
+    /// `network.mdns` (default true): advertise `_rpc._tcp.local`.
+    pub mdns: bool,
+    /// `network.webrtc.enabled` (default true): answer WebRTC offers.
+    pub webrtc: bool,
+    /// `network.webrtc.ice_servers`.
+    pub ice_servers: Vec<IceServer>,
+}
+
+impl Default for ReachConfig {
+    fn default() -> Self {
+        Self {
+            fqdn: None,
+            mdns: true,
+            webrtc: true,
+            ice_servers: Vec::new(),
+        }
+    }
+}
+
+type FieldError = (&'static str, String);
+
+/// Reads the reach settings from `network` (absent = defaults).
+pub fn parse_reach(network: Option<&Value>) -> Result<ReachConfig, FieldError> {
+    let mut reach = ReachConfig::default();
+    let Some(network) = network.filter(|v| !v.is_null()) else {
+        return Ok(reach);
+    };
+    match network.get("fqdn") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if is_host_name(s) => reach.fqdn = Some(s.clone()),
+        Some(other) => {
+            return Err((
+                "network.fqdn",
+                format!("expected a host name like \"rover.axle\", got {other}"),
+            ));
+        }
+    }
+    reach.mdns = flag(network.get("mdns"), "network.mdns", true)?;
+    let Some(webrtc) = network.get("webrtc").filter(|v| !v.is_null()) else {
+        return Ok(reach);
+    };
+    if !webrtc.is_object() {
+        return Err((
+            "network.webrtc",
+            format!("expected an object, got {webrtc}"),
+        ));
+    }
+    reach.webrtc = flag(webrtc.get("enabled"), "network.webrtc.enabled", true)?;
+    reach.ice_servers = match webrtc.get("ice_servers") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(parse_ice_server)
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err((
+                "network.webrtc.ice_servers",
+                format!("expected a list of {{urls, username, credential}}, got {other}"),
+            ));
+        }
+    };
+    Ok(reach)
+}
+
+fn flag(v: Option<&Value>, field: &'static str, default: bool) -> Result<bool, FieldError> {
+    match v {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err((field, format!("expected true or false, got {other}"))),
+    }
+}
+
+fn parse_ice_server(v: &Value) -> Result<IceServer, FieldError> {
+    const FIELD: &str = "network.webrtc.ice_servers";
+    let text = |key: &str| match v.get(key) {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(other) => Err((FIELD, format!("{key}: expected a string, got {other}"))),
+    };
+    let urls = match v.get("urls") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|u| u.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or((FIELD, format!("urls: expected strings, got {v}")))?,
+        _ => return Err((FIELD, format!("each server needs \"urls\", got {v}"))),
+    };
+    if let Some(bad) = urls.iter().find(|u| {
+        !["stun:", "stuns:", "turn:", "turns:"]
+            .iter()
+            .any(|s| u.starts_with(s))
+    }) {
+        return Err((FIELD, format!("{bad:?} is not a stun: or turn: URL")));
+    }
+    Ok(IceServer {
+        urls,
+        username: text("username")?,
+        credential: text("credential")?,
+    })
+}
+
+/// Letters, digits, `-` and `.`, as DNS names are; at most 253 characters.
+fn is_host_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn defaults_and_fields() {
+        assert_eq!(parse_reach(None).unwrap(), ReachConfig::default());
+        let r = parse_reach(Some(&json!({
+            "fqdn": "rover.axle",
+            "mdns": false,
+            "webrtc": {"ice_servers": [{"urls": ["turn:10.0.0.1:3478"], "username": "u", "credential": "c"}]}
+        })))
+        .unwrap();
+        assert_eq!(r.fqdn.as_deref(), Some("rover.axle"));
+        assert!(!r.mdns && r.webrtc);
+        assert_eq!(r.ice_servers[0].urls, ["turn:10.0.0.1:3478"]);
+    }
+
+    #[test]
+    fn bad_fields_are_named() {
+        for (bad, field) in [
+            (json!({"fqdn": "no spaces"}), "network.fqdn"),
+            (json!({"mdns": "yes"}), "network.mdns"),
+            (json!({"webrtc": []}), "network.webrtc"),
+            (
+                json!({"webrtc": {"ice_servers": [{"urls": "http://x"}]}}),
+                "network.webrtc.ice_servers",
+            ),
+        ] {
+            assert_eq!(parse_reach(Some(&bad)).unwrap_err().0, field, "{bad}");
+        }
+    }
+}

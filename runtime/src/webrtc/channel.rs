@@ -1,0 +1,507 @@
+//! The gRPC server end of a data channel: every data-channel message is a
+//! `Request` frame of some stream; each stream becomes an HTTP request into
+//! the same service stack a TCP listener serves (gate, sessions, module
+//! router, services), and its response goes back as headers, messages in
+//! packets, and trailers, always in that order and always ending with
+//! trailers.
+
+use crate::sessions::Owner;
+use axle_proto::google::rpc::Status as RpcStatus;
+use axle_proto::webrtc::{
+    Metadata, Request as Frame, RequestHeaders, Response as Out, ResponseHeaders, ResponseMessage,
+    ResponseTrailers, Stream, request, response,
+};
+use axle_sdk_module::webrtc::frames::{self, Deframer, Reassembly};
+use bytes::Bytes;
+use futures::StreamExt;
+use http_body_util::{BodyExt, StreamBody};
+use prost::Message;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+use tokio::sync::{Notify, mpsc};
+use tokio::task::AbortHandle;
+use tonic::Status;
+use tonic::body::Body;
+use tower::ServiceExt;
+use tower::util::BoxCloneSyncService;
+use tracing::debug;
+use webrtc::data_channel::RTCDataChannel;
+
+/// The stack every data-channel call goes through.
+pub type CallService = BoxCloneSyncService<http::Request<Body>, http::Response<Body>, Infallible>;
+
+/// Streams one connection may have open at once (the Python client's own
+/// limit is 256).
+pub const MAX_STREAMS: usize = 256;
+/// Request messages a stream may have queued before its call reads them.
+const QUEUED_MESSAGES: usize = 64;
+/// Sends wait while more than this is queued on the channel (as upstream).
+const HIGH_WATER: usize = 1 << 20;
+const LOW_WATER: usize = 512 << 10;
+
+/// Where a call over this connection says it came from: `peer_of` reads it.
+#[derive(Clone, Debug)]
+pub struct WebRtcPeer(pub Arc<str>);
+
+/// A frame that is not a `Request`: the peer does not speak the protocol.
+#[derive(Debug, thiserror::Error)]
+#[error("undecodable frame on the data channel ({len} bytes): {source}")]
+pub struct Garbage {
+    len: usize,
+    source: prost::DecodeError,
+}
+
+/// One connection's gRPC server.
+pub struct ChannelServer {
+    out: Sender,
+    service: CallService,
+    owner: Owner,
+    peer: WebRtcPeer,
+    streams: Mutex<HashMap<u64, Incoming>>,
+}
+
+/// A stream's request side while its call runs.
+struct Incoming {
+    body: Option<mpsc::Sender<Bytes>>,
+    reassembly: Reassembly,
+    task: AbortHandle,
+}
+
+impl ChannelServer {
+    /// A server answering on `dc`, whose calls are made as `owner`.
+    pub async fn new(
+        dc: Arc<RTCDataChannel>,
+        service: CallService,
+        owner: Owner,
+        peer: String,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            out: Sender::new(dc).await,
+            service,
+            owner,
+            peer: WebRtcPeer(peer.into()),
+            streams: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Handles one data-channel message. An undecodable one is an error: the
+    /// caller closes the connection, since no stream can be answered.
+    pub fn handle(self: &Arc<Self>, data: &[u8]) -> Result<(), Garbage> {
+        let frame = Frame::decode(data).map_err(|source| Garbage {
+            len: data.len(),
+            source,
+        })?;
+        let id = frame.stream.map_or(0, |s| s.id);
+        match frame.r#type {
+            Some(request::Type::Headers(h)) => self.open(id, h),
+            Some(request::Type::Message(m)) => self.message(id, m),
+            Some(request::Type::RstStream(true)) => self.reset(id),
+            Some(request::Type::RstStream(false)) | None => {}
+        }
+        Ok(())
+    }
+
+    /// Ends every call; the connection is going.
+    pub fn close(&self) {
+        for (_, s) in self
+            .streams
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain()
+        {
+            s.task.abort();
+        }
+    }
+
+    /// Streams open now.
+    pub fn open_streams(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Incoming>> {
+        self.streams.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn open(self: &Arc<Self>, id: u64, headers: RequestHeaders) {
+        let mut streams = self.lock();
+        if streams.contains_key(&id) {
+            drop(streams);
+            return self.refuse(
+                id,
+                Status::invalid_argument(format!("stream {id} sent headers twice")),
+            );
+        }
+        if streams.len() >= MAX_STREAMS {
+            drop(streams);
+            return self.refuse(
+                id,
+                Status::resource_exhausted(format!(
+                    "at most {MAX_STREAMS} calls at once per connection"
+                )),
+            );
+        }
+        let request = match self.request(&headers) {
+            Ok(r) => r,
+            Err(status) => {
+                drop(streams);
+                return self.refuse(id, status);
+            }
+        };
+        let (tx, rx) = mpsc::channel(QUEUED_MESSAGES);
+        let body = StreamBody::new(
+            tokio_stream::wrappers::ReceiverStream::new(rx)
+                .map(|m: Bytes| Ok::<_, Infallible>(http_body::Frame::data(m))),
+        );
+        let request = request.map(|()| Body::new(body));
+        let deadline = deadline_of(&headers);
+        let call = self.service.clone().oneshot(request);
+        let weak = Arc::downgrade(self);
+        let out = self.out.clone();
+        let task = tokio::spawn(async move {
+            let mut w = StreamWriter::new(out, id);
+            let served = async {
+                let response = match call.await {
+                    Ok(r) => r,
+                    Err(never) => match never {},
+                };
+                w.respond(response).await
+            };
+            let status = match deadline {
+                Some(d) => tokio::time::timeout(d, served)
+                    .await
+                    .unwrap_or_else(|_| Status::deadline_exceeded("the call's deadline passed")),
+                None => served.await,
+            };
+            w.finish(status).await;
+            if let Some(server) = weak.upgrade() {
+                server.lock().remove(&id);
+            }
+        });
+        streams.insert(
+            id,
+            Incoming {
+                body: Some(tx),
+                reassembly: Reassembly::default(),
+                task: task.abort_handle(),
+            },
+        );
+    }
+
+    /// The HTTP request for a stream's headers (body added by the caller).
+    fn request(&self, headers: &RequestHeaders) -> Result<http::Request<()>, Status> {
+        let path: http::uri::PathAndQuery = headers
+            .method
+            .parse()
+            .ok()
+            .filter(|p: &http::uri::PathAndQuery| p.path().starts_with('/') && p.query().is_none())
+            .ok_or_else(|| Status::unimplemented(format!("no method {:?}", headers.method)))?;
+        let mut request = http::Request::builder()
+            .method(http::Method::POST)
+            .uri(http::Uri::from(path))
+            .version(http::Version::HTTP_2)
+            .body(())
+            .map_err(|e| Status::invalid_argument(format!("bad request headers: {e}")))?;
+        if let Some(md) = &headers.metadata {
+            frames::headers_of(md, request.headers_mut());
+        }
+        let h = request.headers_mut();
+        h.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/grpc"),
+        );
+        h.insert(http::header::TE, http::HeaderValue::from_static("trailers"));
+        // Identity was settled at signaling; a token on the channel means nothing.
+        h.remove(http::header::AUTHORIZATION);
+        request.extensions_mut().insert(self.owner.clone());
+        request.extensions_mut().insert(self.peer.clone());
+        Ok(request)
+    }
+
+    fn message(self: &Arc<Self>, id: u64, m: axle_proto::webrtc::RequestMessage) {
+        let mut streams = self.lock();
+        let Some(stream) = streams.get_mut(&id) else {
+            drop(streams);
+            debug!(stream = id, "message for a stream that has no headers");
+            return self.refuse(
+                id,
+                Status::invalid_argument(format!("stream {id} sent a message before its headers")),
+            );
+        };
+        if m.has_message {
+            let packet = m.packet_message.unwrap_or_default();
+            match stream.reassembly.push(packet) {
+                Ok(None) => {}
+                Ok(Some(message)) => {
+                    let sent = stream
+                        .body
+                        .as_ref()
+                        .map(|b| b.try_send(frames::with_prefix(&message)));
+                    if let Some(Err(mpsc::error::TrySendError::Full(_))) = sent {
+                        let task = streams.remove(&id).map(|s| s.task);
+                        drop(streams);
+                        return self.abort(
+                            id,
+                            task,
+                            Status::resource_exhausted(
+                                "the call is not reading its messages as fast as they come",
+                            ),
+                        );
+                    }
+                }
+                Err(e) => {
+                    let task = streams.remove(&id).map(|s| s.task);
+                    drop(streams);
+                    return self.abort(id, task, Status::resource_exhausted(e.to_string()));
+                }
+            }
+        }
+        if m.eos {
+            stream.body = None;
+        }
+    }
+
+    fn reset(self: &Arc<Self>, id: u64) {
+        let task = self.lock().remove(&id).map(|s| s.task);
+        self.abort(id, task, Status::cancelled("the client cancelled the call"));
+    }
+
+    /// Ends a running call with `status`.
+    fn abort(self: &Arc<Self>, id: u64, task: Option<AbortHandle>, status: Status) {
+        if let Some(task) = task {
+            task.abort();
+        }
+        self.refuse(id, status);
+    }
+
+    /// Answers a stream with headers and `status` as its trailers.
+    fn refuse(&self, id: u64, status: Status) {
+        let out = self.out.clone();
+        tokio::spawn(async move { StreamWriter::new(out, id).finish(status).await });
+    }
+}
+
+/// The call's deadline: the frame's `timeout`, else a `grpc-timeout` header.
+fn deadline_of(headers: &RequestHeaders) -> Option<Duration> {
+    if let Some(t) = headers.timeout.filter(|t| t.seconds > 0 || t.nanos > 0) {
+        return Some(Duration::new(
+            t.seconds.max(0) as u64,
+            t.nanos.max(0) as u32,
+        ));
+    }
+    let value = headers
+        .metadata
+        .as_ref()?
+        .md
+        .get("grpc-timeout")?
+        .values
+        .first()?;
+    parse_grpc_timeout(value)
+}
+
+/// `grpc-timeout`: up to 8 digits and a unit (H, M, S, m, u, n).
+fn parse_grpc_timeout(v: &str) -> Option<Duration> {
+    let (digits, unit) = v.split_at(v.len().checked_sub(1)?);
+    let n: u64 = digits.parse().ok().filter(|_| digits.len() <= 8)?;
+    Some(match unit {
+        "H" => Duration::from_secs(n * 3600),
+        "M" => Duration::from_secs(n * 60),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+/// Writes one stream's response frames: headers first, trailers last.
+struct StreamWriter {
+    out: Sender,
+    id: u64,
+    headers_sent: bool,
+}
+
+impl StreamWriter {
+    fn new(out: Sender, id: u64) -> Self {
+        Self {
+            out,
+            id,
+            headers_sent: false,
+        }
+    }
+
+    fn frame(&self, r#type: response::Type) -> Out {
+        Out {
+            stream: Some(Stream { id: self.id }),
+            r#type: Some(r#type),
+        }
+    }
+
+    async fn headers(&mut self, metadata: Metadata) -> Result<(), Status> {
+        if !self.headers_sent {
+            self.headers_sent = true;
+            let frame = self.frame(response::Type::Headers(ResponseHeaders {
+                metadata: Some(metadata),
+            }));
+            self.out.send(frame).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends the response's headers and messages; answers its final status.
+    async fn respond(&mut self, response: http::Response<Body>) -> Status {
+        let (parts, mut body) = response.into_parts();
+        if let Err(s) = self.headers(frames::metadata_of(&parts.headers)).await {
+            return s;
+        }
+        // A trailers-only response (an error before any message).
+        if let Some(status) = Status::from_header_map(&parts.headers) {
+            return status;
+        }
+        let mut deframer = Deframer::default();
+        while let Some(frame) = body.frame().await {
+            let frame = match frame {
+                Ok(f) => f,
+                Err(e) => return Status::internal(format!("the response failed: {e}")),
+            };
+            match frame.into_data() {
+                Ok(chunk) => {
+                    deframer.push(&chunk);
+                    loop {
+                        match deframer.next_message() {
+                            Ok(Some(m)) => {
+                                if let Err(s) = self.message(m).await {
+                                    return s;
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(e) => return Status::internal(e.to_string()),
+                        }
+                    }
+                }
+                Err(frame) => {
+                    if let Some(trailers) = frame.trailers_ref() {
+                        return Status::from_header_map(trailers)
+                            .unwrap_or_else(|| Status::unknown("trailers without grpc-status"));
+                    }
+                }
+            }
+        }
+        Status::internal("the response ended without a status")
+    }
+
+    async fn message(&mut self, message: Bytes) -> Result<(), Status> {
+        for packet in frames::packets(message) {
+            let frame = self.frame(response::Type::Message(ResponseMessage {
+                packet_message: Some(packet),
+            }));
+            self.out.send(frame).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends the stream: headers if none went yet, then trailers.
+    async fn finish(mut self, status: Status) {
+        if self.headers(Metadata::default()).await.is_err() {
+            return;
+        }
+        let mut md = Metadata::default();
+        for (k, v) in status.metadata().clone().into_headers().iter() {
+            if let Ok(v) = v.to_str() {
+                md.md
+                    .entry(k.to_string())
+                    .or_default()
+                    .values
+                    .push(v.to_owned());
+            }
+        }
+        let trailers = ResponseTrailers {
+            status: Some(RpcStatus {
+                code: status.code() as i32,
+                message: status.message().to_owned(),
+                details: Vec::new(),
+            }),
+            metadata: Some(md),
+        };
+        let _ = self
+            .out
+            .send(self.frame(response::Type::Trailers(trailers)))
+            .await;
+    }
+}
+
+/// The data channel's sending side, shared by every stream: waits while the
+/// channel has more than [`HIGH_WATER`] queued, so a large response cannot
+/// swell memory without bound.
+#[derive(Clone)]
+struct Sender {
+    dc: Weak<RTCDataChannel>,
+    drained: Arc<Notify>,
+}
+
+impl Sender {
+    async fn new(dc: Arc<RTCDataChannel>) -> Self {
+        let drained = Arc::new(Notify::new());
+        dc.set_buffered_amount_low_threshold(LOW_WATER).await;
+        let notify = drained.clone();
+        dc.on_buffered_amount_low(Box::new(move || {
+            notify.notify_waiters();
+            Box::pin(async {})
+        }))
+        .await;
+        Self {
+            dc: Arc::downgrade(&dc),
+            drained,
+        }
+    }
+
+    async fn send(&self, frame: Out) -> Result<(), Status> {
+        let gone = || Status::unavailable("the peer connection closed");
+        let dc = self.dc.upgrade().ok_or_else(gone)?;
+        while dc.buffered_amount().await > HIGH_WATER {
+            let drained = self.drained.notified();
+            if dc.buffered_amount().await <= HIGH_WATER {
+                break;
+            }
+            // Bounded: a channel that closes meanwhile never drains.
+            let _ = tokio::time::timeout(Duration::from_millis(100), drained).await;
+            if dc.ready_state()
+                != webrtc::data_channel::data_channel_state::RTCDataChannelState::Open
+            {
+                return Err(gone());
+            }
+        }
+        let bytes = Bytes::from(frame.encode_to_vec());
+        debug_assert!(bytes.len() <= frames::MAX_DATA_CHANNEL_MESSAGE);
+        dc.send(&bytes).await.map(drop).map_err(|_| gone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts() {
+        assert_eq!(parse_grpc_timeout("100m"), Some(Duration::from_millis(100)));
+        assert_eq!(parse_grpc_timeout("2S"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_grpc_timeout("123456789S"), None);
+        assert_eq!(parse_grpc_timeout("x"), None);
+        assert_eq!(parse_grpc_timeout(""), None);
+    }
+
+    #[test]
+    fn largest_frame_fits_a_data_channel_message() {
+        let packet = frames::packets(Bytes::from(vec![0u8; frames::MAX_PACKET_DATA]))
+            .next()
+            .unwrap();
+        let frame = Out {
+            stream: Some(Stream { id: u64::MAX }),
+            r#type: Some(response::Type::Message(ResponseMessage {
+                packet_message: Some(packet),
+            })),
+        };
+        assert!(frame.encoded_len() <= frames::MAX_DATA_CHANNEL_MESSAGE);
+    }
+}

@@ -1,0 +1,351 @@
+//! `proto.rpc.webrtc.v1.SignalingService`, served on every public listener:
+//! each `Call` is answered here, in process, by a new [`PeerActor`].
+//!
+//! The call's stream carries our answer first, then each of our ICE
+//! candidates as it is gathered, and ends when gathering does. The caller
+//! trickles its own candidates with `CallUpdate`. Anything that keeps us
+//! from answering fails the call at once, so the client falls back to
+//! direct gRPC instead of waiting out its dial timeout.
+
+use super::channel::{CallService, ChannelServer};
+use super::hosts::Hosts;
+use super::peer::{Event, PeerActor, Peers, RemoteCandidate, Serve};
+use crate::config::IceServer;
+use crate::sessions::{Owner, peer_of};
+use actix::{Actor, Addr, ArbiterHandle};
+use axle_proto::webrtc::signaling_service_server::SignalingService;
+use axle_proto::webrtc::{
+    AnswerRequest, AnswerResponse, CallRequest, CallResponse, CallResponseInitStage,
+    CallResponseUpdateStage, CallUpdateRequest, CallUpdateResponse, IceCandidate,
+    IceServer as WireIceServer, OptionalWebRtcConfigRequest, OptionalWebRtcConfigResponse,
+    WebRtcConfig, call_response, call_update_request,
+};
+use axle_sdk_module::webrtc::{engine, sdp};
+use futures::Stream;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+use tracing::{debug, info, warn};
+use webrtc::api::API;
+use webrtc::ice_transport::ice_candidate::{RTCIceCandidate, RTCIceCandidateInit};
+use webrtc::ice_transport::ice_server::RTCIceServer;
+use webrtc::peer_connection::RTCPeerConnection;
+use webrtc::peer_connection::configuration::RTCConfiguration;
+use webrtc::peer_connection::sdp::sdp_type::RTCSdpType;
+
+/// Peers one part answers at once; more calls get `RESOURCE_EXHAUSTED`.
+pub const MAX_PEERS: usize = 64;
+
+/// Answers WebRTC calls.
+pub struct Signaling {
+    api: API,
+    peers: Arc<Peers>,
+    service: CallService,
+    arbiter: ArbiterHandle,
+    hosts: Hosts,
+    ice_servers: Vec<IceServer>,
+}
+
+impl Signaling {
+    /// Answers calls for `hosts`, serving each peer's calls on `service`;
+    /// peer actors run on `arbiter`.
+    pub fn new(
+        service: CallService,
+        arbiter: ArbiterHandle,
+        hosts: Hosts,
+        ice_servers: Vec<IceServer>,
+        peers: Arc<Peers>,
+    ) -> Self {
+        Self {
+            api: engine::api(),
+            peers,
+            service,
+            arbiter,
+            hosts,
+            ice_servers,
+        }
+    }
+
+    fn check_host<T>(&self, req: &Request<T>) -> Result<(), Status> {
+        let hosts: Vec<_> = req.metadata().get_all("rpc-host").iter().collect();
+        let [host] = hosts[..] else {
+            return Err(Status::invalid_argument(
+                "expected exactly one rpc-host metadata value naming this robot",
+            ));
+        };
+        let host = host.to_str().unwrap_or_default();
+        if !self.hosts.names_us(host) {
+            return Err(Status::invalid_argument(format!(
+                "host not preconfigured: {host:?} does not name this robot"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Builds the peer for `offer`, answers the init stage on `tx`, and
+    /// starts gathering; the candidates follow on `tx`.
+    async fn answer_offer(
+        &self,
+        offer: &str,
+        owner: Owner,
+        peer: String,
+        tx: mpsc::Sender<Result<CallResponse, Status>>,
+    ) -> Result<(), Status> {
+        let offer = sdp::decode(offer, RTCSdpType::Offer)
+            .map_err(|e| Status::invalid_argument(format!("malformed offer: {e}")))?;
+        let config = RTCConfiguration {
+            ice_servers: self.ice_servers.iter().map(rtc_ice_server).collect(),
+            ..Default::default()
+        };
+        let pc = Arc::new(
+            self.api
+                .new_peer_connection(config)
+                .await
+                .map_err(unavailable)?,
+        );
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let actor = PeerActor::new(uuid.clone(), peer.clone(), pc.clone(), self.peers.clone());
+        let addr = PeerActor::start_in_arbiter(&self.arbiter, |_| actor);
+        self.peers.insert(uuid.clone(), addr.clone());
+        let result = self
+            .negotiate(&pc, &addr, &uuid, offer, owner, peer, tx)
+            .await;
+        if result.is_err() {
+            addr.do_send(super::peer::Close("negotiation failed"));
+        }
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn negotiate(
+        &self,
+        pc: &Arc<RTCPeerConnection>,
+        addr: &Addr<PeerActor>,
+        uuid: &str,
+        offer: webrtc::peer_connection::sdp::session_description::RTCSessionDescription,
+        owner: Owner,
+        peer: String,
+        tx: mpsc::Sender<Result<CallResponse, Status>>,
+    ) -> Result<(), Status> {
+        let dc = engine::data_channels(pc).await.map_err(unavailable)?;
+        let server = ChannelServer::new(
+            dc.clone(),
+            self.service.clone(),
+            owner,
+            format!("webrtc:{peer}"),
+        )
+        .await;
+        addr.do_send(Serve(server.clone()));
+        watch(pc, &dc, addr, &server);
+        pc.set_remote_description(offer)
+            .await
+            .map_err(|e| Status::invalid_argument(format!("malformed offer: {e}")))?;
+        let answer = pc.create_answer(None).await.map_err(unavailable)?;
+        let init = CallResponse {
+            uuid: uuid.to_owned(),
+            stage: Some(call_response::Stage::Init(CallResponseInitStage {
+                sdp: sdp::encode(&answer).map_err(|e| Status::internal(e.to_string()))?,
+            })),
+        };
+        // The answer must precede every candidate, and candidates are only
+        // gathered once the local description is set.
+        tx.send(Ok(init))
+            .await
+            .map_err(|_| Status::cancelled("the caller left"))?;
+        trickle(pc, uuid, tx);
+        pc.set_local_description(answer)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+fn unavailable(e: webrtc::Error) -> Status {
+    Status::unavailable(format!("cannot answer over WebRTC: {e}"))
+}
+
+fn rtc_ice_server(s: &IceServer) -> RTCIceServer {
+    RTCIceServer {
+        urls: s.urls.clone(),
+        username: s.username.clone(),
+        credential: s.credential.clone(),
+    }
+}
+
+/// Routes the connection's events to its actor, and data-channel messages
+/// to its gRPC server. Callbacks hold weak references only.
+fn watch(
+    pc: &RTCPeerConnection,
+    dc: &webrtc::data_channel::RTCDataChannel,
+    addr: &Addr<PeerActor>,
+    server: &Arc<ChannelServer>,
+) {
+    let weak = addr.downgrade();
+    let send = move |e: Event| {
+        if let Some(a) = weak.upgrade() {
+            a.do_send(e);
+        }
+    };
+    let on_state = send.clone();
+    pc.on_peer_connection_state_change(Box::new(move |s| {
+        on_state(Event::State(s));
+        Box::pin(async {})
+    }));
+    let on_open = send.clone();
+    dc.on_open(Box::new(move || {
+        on_open(Event::Opened);
+        Box::pin(async {})
+    }));
+    let on_close = send.clone();
+    dc.on_close(Box::new(move || {
+        on_close(Event::ChannelClosed);
+        Box::pin(async {})
+    }));
+    let server = Arc::downgrade(server);
+    dc.on_message(Box::new(move |m| {
+        if let Some(server) = server.upgrade()
+            && let Err(e) = server.handle(&m.data)
+        {
+            send(Event::Garbage(e.to_string()));
+        }
+        Box::pin(async {})
+    }));
+}
+
+/// Sends each local candidate on `tx` as it is gathered; the end of
+/// gathering ends the call's stream.
+fn trickle(pc: &RTCPeerConnection, uuid: &str, tx: mpsc::Sender<Result<CallResponse, Status>>) {
+    let tx = Arc::new(Mutex::new(Some(tx)));
+    let uuid = uuid.to_owned();
+    pc.on_ice_candidate(Box::new(move |c: Option<RTCIceCandidate>| {
+        let mut guard = tx.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(c) = c else {
+            guard.take();
+            return Box::pin(async {});
+        };
+        let Some(sender) = guard.clone() else {
+            return Box::pin(async {});
+        };
+        let uuid = uuid.clone();
+        Box::pin(async move {
+            match c.to_json() {
+                Ok(init) => {
+                    let update = CallResponse {
+                        uuid,
+                        stage: Some(call_response::Stage::Update(CallResponseUpdateStage {
+                            candidate: Some(wire_candidate(init)),
+                        })),
+                    };
+                    let _ = sender.send(Ok(update)).await;
+                }
+                Err(e) => debug!(error = %e, "local candidate not sent"),
+            }
+        })
+    }));
+}
+
+fn wire_candidate(c: RTCIceCandidateInit) -> IceCandidate {
+    IceCandidate {
+        candidate: c.candidate,
+        sdp_mid: c.sdp_mid,
+        sdpm_line_index: c.sdp_mline_index.map(u32::from),
+        username_fragment: c.username_fragment,
+    }
+}
+
+type CallStream = Pin<Box<dyn Stream<Item = Result<CallResponse, Status>> + Send>>;
+type AnswerStream = Pin<Box<dyn Stream<Item = Result<AnswerRequest, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl SignalingService for Signaling {
+    type CallStream = CallStream;
+    type AnswerStream = AnswerStream;
+
+    async fn call(&self, req: Request<CallRequest>) -> Result<Response<CallStream>, Status> {
+        self.check_host(&req)?;
+        if req.get_ref().disable_trickle {
+            return Err(Status::invalid_argument(
+                "disable_trickle is not supported: axle trickles its candidates",
+            ));
+        }
+        if self.peers.len() >= MAX_PEERS {
+            warn!(peers = MAX_PEERS, "WebRTC call refused: too many peers");
+            return Err(Status::resource_exhausted(format!(
+                "this robot serves at most {MAX_PEERS} WebRTC peers; connect directly"
+            )));
+        }
+        let owner = Owner::of(req.extensions());
+        let peer = peer_of(req.extensions());
+        let (tx, rx) = mpsc::channel(16);
+        if let Err(status) = self
+            .answer_offer(&req.get_ref().sdp, owner, peer.clone(), tx)
+            .await
+        {
+            warn!(peer, error = %status.message(), "WebRTC call refused");
+            return Err(status);
+        }
+        debug!(peer, "WebRTC call answered");
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn call_update(
+        &self,
+        req: Request<CallUpdateRequest>,
+    ) -> Result<Response<CallUpdateResponse>, Status> {
+        // Always OK: clients treat a failed update as a failed dial, and a
+        // call that already ended has nothing to update.
+        let r = req.into_inner();
+        let Some(peer) = self.peers.get(&r.uuid) else {
+            return Ok(Response::new(CallUpdateResponse {}));
+        };
+        match r.update {
+            Some(call_update_request::Update::Candidate(c)) => {
+                peer.do_send(RemoteCandidate(RTCIceCandidateInit {
+                    candidate: c.candidate,
+                    sdp_mid: c.sdp_mid,
+                    sdp_mline_index: c.sdpm_line_index.and_then(|i| u16::try_from(i).ok()),
+                    username_fragment: c.username_fragment,
+                }))
+            }
+            Some(call_update_request::Update::Error(e)) => {
+                info!(call = %r.uuid, error = %e.message, "the caller gave up on the call");
+                peer.do_send(super::peer::Close("the caller gave up"));
+            }
+            Some(call_update_request::Update::Done(_)) | None => {}
+        }
+        Ok(Response::new(CallUpdateResponse {}))
+    }
+
+    async fn answer(
+        &self,
+        _: Request<Streaming<AnswerResponse>>,
+    ) -> Result<Response<AnswerStream>, Status> {
+        Err(Status::unimplemented(
+            "this robot answers its own calls; it is not a signaling server for other answerers",
+        ))
+    }
+
+    async fn optional_web_rtc_config(
+        &self,
+        req: Request<OptionalWebRtcConfigRequest>,
+    ) -> Result<Response<OptionalWebRtcConfigResponse>, Status> {
+        self.check_host(&req)?;
+        let servers = self
+            .ice_servers
+            .iter()
+            .map(|s| WireIceServer {
+                urls: s.urls.clone(),
+                username: s.username.clone(),
+                credential: s.credential.clone(),
+            })
+            .collect();
+        Ok(Response::new(OptionalWebRtcConfigResponse {
+            config: Some(WebRtcConfig {
+                additional_ice_servers: servers,
+                disable_trickle: false,
+            }),
+        }))
+    }
+}
