@@ -23,6 +23,9 @@ pub struct RemoteConfig {
     pub call_timeout: Duration,
     /// `auth`: the API key this part authenticates to the sub-part with.
     pub auth: Option<ApiKey>,
+    /// `webrtc`: reach the sub-part over a WebRTC peer connection (signaled
+    /// at `address`), falling back to direct gRPC if it does not answer.
+    pub webrtc: bool,
 }
 
 impl RemoteConfig {
@@ -93,6 +96,11 @@ pub fn parse_remote(index: usize, value: &Value) -> RemoteEntry {
         )?,
         call_timeout: duration("call_timeout", RemoteConfig::DEFAULT_CALL_TIMEOUT)?,
         auth: remote_auth(obj.get("auth")).map_err(|m| err(&name, "auth", m))?,
+        webrtc: match obj.get("webrtc") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => return Err(err(&name, "webrtc", format!("expected true or false, got {other}"))),
+        },
         name,
     })
 }

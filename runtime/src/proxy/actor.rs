@@ -59,12 +59,13 @@ pub enum Route {
     },
     /// By a remote part, through this part's client of it: calls carry this
     /// part's session on the remote, never the caller's. Calls that need no
-    /// session go on a bare HTTP/2 connection.
+    /// session go on a bare HTTP/2 connection, if there is one (over
+    /// WebRTC, every call goes on the client's peer connection).
     Part {
         /// For typed calls and monitored calls.
         channel: SessionChannel,
         /// For the other calls.
-        forwarder: Forwarder,
+        forwarder: Option<Forwarder>,
     },
 }
 
@@ -286,7 +287,7 @@ async fn send(route: Route, req: Request<Bytes>, there: &str) -> Result<Response
     parts.headers.remove(http::header::AUTHORIZATION);
     // The body grew: a length a previous hop added no longer holds.
     parts.headers.remove(http::header::CONTENT_LENGTH);
-    if !axle_proto::is_safety_monitored(parts.uri.path()) {
+    if let Some(forwarder) = forwarder.filter(|_| !axle_proto::is_safety_monitored(parts.uri.path())) {
         return forwarder.call(Request::from_parts(parts, body)).await;
     }
     let req = Request::from_parts(parts, Body::new(Full::new(body)));

@@ -43,7 +43,7 @@ pub struct RemoteActor {
     config: RemoteConfig,
     via: Arc<str>,
     robot: Arc<Robot>,
-    client: Option<(RobotClient, Forwarder)>,
+    client: Option<(RobotClient, Option<Forwarder>)>,
     /// Proxies by the sub-part's name for the resource.
     proxies: HashMap<String, ProxyHandle>,
     failures: u32,
@@ -76,12 +76,14 @@ impl RemoteActor {
             id: k.id.clone(),
             secret: k.secret.clone(),
         });
+        let webrtc = self.config.webrtc;
         let addr = ctx.address();
         actix::spawn(async move {
             let options = Options {
                 dial_timeout: DIAL_TIMEOUT,
                 disable_sessions: false,
                 api_key,
+                webrtc,
             };
             let outcome = async {
                 let client = RobotClient::connect(&address, options)
@@ -91,9 +93,15 @@ impl RemoteActor {
                     .resource_names()
                     .await
                     .map_err(|s| format!("ResourceNames failed: {}", s.message()))?;
-                let forwarder = Forwarder::connect(&address)
-                    .await?
-                    .authorized(client.channel().token().cloned());
+                // Over WebRTC every call takes the peer connection.
+                let forwarder = match client.is_webrtc() {
+                    true => None,
+                    false => Some(
+                        Forwarder::connect(&address)
+                            .await?
+                            .authorized(client.channel().token().cloned()),
+                    ),
+                };
                 Ok(((client, forwarder), names))
             }
             .await;
@@ -203,7 +211,7 @@ impl Actor for RemoteActor {
 /// A connection attempt ended: a client and the sub-part's resources, or why not.
 #[derive(Message)]
 #[rtype(result = "()")]
-struct Connected(Result<((RobotClient, Forwarder), Vec<ResourceName>), String>);
+struct Connected(Result<((RobotClient, Option<Forwarder>), Vec<ResourceName>), String>);
 
 impl Handler<Connected> for RemoteActor {
     type Result = ();

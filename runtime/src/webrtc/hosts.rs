@@ -9,19 +9,32 @@ use std::net::{IpAddr, UdpSocket};
 /// The names and port of this part.
 #[derive(Clone, Debug)]
 pub struct Hosts {
-    fqdn: Option<String>,
+    names: Vec<String>,
     port: u16,
 }
 
 impl Hosts {
-    /// This part: `fqdn` if configured, listening on `port`.
+    /// This part: `fqdn` if configured, and the machine's host name,
+    /// listening on `port`.
     pub fn new(fqdn: Option<String>, port: u16) -> Self {
-        Self { fqdn, port }
+        let machine = std::fs::read_to_string("/proc/sys/kernel/hostname").ok();
+        let names = fqdn
+            .into_iter()
+            .chain(machine.map(|m| m.trim().to_owned()))
+            .filter(|n| !n.is_empty())
+            .flat_map(|n| {
+                let n = n.to_ascii_lowercase();
+                [n.replace('.', "-"), n]
+            })
+            .chain(["localhost".to_owned()])
+            .collect();
+        Self { names, port }
     }
 
     /// Whether `rpc-host` (`host` or `host:port`) names this part: its
-    /// fqdn (dotted or dashed, with or without `.local`), `localhost`, or an
-    /// address of one of this machine's interfaces; with a port, our port.
+    /// fqdn or the machine's name (dotted or dashed, with or without
+    /// `.local`), `localhost`, or an address of one of this machine's
+    /// interfaces; with a port, our port.
     pub fn names_us(&self, rpc_host: &str) -> bool {
         let (host, port) = split_authority(rpc_host);
         if port.is_some_and(|p| p != self.port) {
@@ -29,16 +42,7 @@ impl Hosts {
         }
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         let host = host.strip_suffix(".local").unwrap_or(&host);
-        if host == "localhost" {
-            return true;
-        }
-        if let Some(fqdn) = &self.fqdn {
-            let fqdn = fqdn.to_ascii_lowercase();
-            if host == fqdn || host == fqdn.replace('.', "-") {
-                return true;
-            }
-        }
-        host.parse::<IpAddr>().is_ok_and(is_local_address)
+        self.names.iter().any(|n| n == host) || host.parse::<IpAddr>().is_ok_and(is_local_address)
     }
 }
 

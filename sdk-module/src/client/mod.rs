@@ -17,9 +17,11 @@
 
 mod resources;
 mod session;
+mod transport;
 
 pub use resources::{BaseClient, MotorClient};
 pub use session::{Authorized, SID_HEADER, SessionChannel};
+pub use transport::Transport;
 
 use axle_proto::common::ResourceName;
 use axle_proto::robot::robot_service_client::RobotServiceClient;
@@ -47,6 +49,10 @@ pub struct Options {
     /// An API key to authenticate with: every call then carries the access
     /// token it is traded for.
     pub api_key: Option<ApiKey>,
+    /// Call over a WebRTC peer connection, signaled at the dialed address;
+    /// if that fails, fall back to the direct connection. Over TCP only,
+    /// with the `webrtc` feature.
+    pub webrtc: bool,
 }
 
 impl Default for Options {
@@ -55,6 +61,7 @@ impl Default for Options {
             dial_timeout: Duration::from_secs(20),
             disable_sessions: false,
             api_key: None,
+            webrtc: false,
         }
     }
 }
@@ -136,7 +143,11 @@ impl RobotClient {
                     })?),
                     None => None,
                 };
-            let channel = Authorized::new(channel, token);
+            let direct = Authorized::new(Transport::Direct(channel), token);
+            let channel = match options.webrtc && unix_path(address).is_none() {
+                true => over_webrtc(direct, address, options.dial_timeout).await,
+                false => direct,
+            };
             let client = Self {
                 channel: SessionChannel::new(channel, options.disable_sessions),
             };
@@ -191,10 +202,38 @@ impl RobotClient {
             .map(drop)
     }
 
+    /// Whether calls go over a WebRTC peer connection.
+    pub fn is_webrtc(&self) -> bool {
+        self.channel.transport().is_webrtc()
+    }
+
     /// The id of this client's live session, if it has one.
     pub async fn session_id(&self) -> Option<String> {
         self.channel.session_id().await
     }
+}
+
+/// The same client over WebRTC, signaled on `direct`; `direct` itself if
+/// the robot does not answer over WebRTC.
+#[cfg(feature = "webrtc")]
+async fn over_webrtc(direct: Authorized, address: &str, timeout: Duration) -> Authorized {
+    let host = address.split("://").last().unwrap_or(address);
+    match crate::webrtc::dial(direct.clone(), host, timeout).await {
+        Ok(channel) => {
+            tracing::debug!(address, "calls go over WebRTC");
+            direct.over(Transport::WebRtc(channel))
+        }
+        Err(e) => {
+            tracing::warn!(address, error = %e, "WebRTC failed; calling directly");
+            direct
+        }
+    }
+}
+
+#[cfg(not(feature = "webrtc"))]
+async fn over_webrtc(direct: Authorized, address: &str, _: Duration) -> Authorized {
+    tracing::warn!(address, "built without the webrtc feature; calling directly");
+    direct
 }
 
 /// Trades `key` for an access token; answers the `authorization` value.

@@ -13,8 +13,7 @@
 
 use axle_proto::robot::robot_service_client::RobotServiceClient;
 use axle_proto::robot::{SendSessionHeartbeatRequest, StartSessionRequest};
-use futures::TryFutureExt;
-use futures::future::{BoxFuture, Either, MapErr};
+use futures::future::BoxFuture;
 use http::{HeaderValue, Request, Response};
 use http_body_util::{BodyExt, Full};
 use std::sync::{Arc, Weak};
@@ -23,8 +22,6 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 use tonic::body::Body;
-use tonic::transport::Channel;
-use tonic::transport::channel::ResponseFuture;
 use tonic::{Code, Status};
 use tower::{Service, ServiceExt};
 use tracing::{debug, info, warn};
@@ -32,7 +29,7 @@ use tracing::{debug, info, warn};
 /// The request header carrying the session id.
 pub const SID_HEADER: &str = "viam-sid";
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use super::transport::{BoxError, Transport};
 
 /// A gRPC channel that adds this client's session to monitored calls, and
 /// its access token (if it authenticated) to every call. Use it with any
@@ -46,13 +43,13 @@ pub struct SessionChannel {
 /// A channel that sends `authorization: Bearer <token>` on every call.
 #[derive(Clone)]
 pub struct Authorized {
-    inner: Channel,
+    inner: Transport,
     token: Option<HeaderValue>,
 }
 
 impl Authorized {
     /// `channel`, sending `token` (the whole header value) if there is one.
-    pub fn new(channel: Channel, token: Option<HeaderValue>) -> Self {
+    pub fn new(channel: Transport, token: Option<HeaderValue>) -> Self {
         Self {
             inner: channel,
             token,
@@ -63,12 +60,22 @@ impl Authorized {
     pub fn token(&self) -> Option<&HeaderValue> {
         self.token.as_ref()
     }
+
+    /// The same token, over another transport.
+    pub fn over(&self, transport: Transport) -> Self {
+        Self::new(transport, self.token.clone())
+    }
+
+    /// The transport calls go over.
+    pub fn transport(&self) -> &Transport {
+        &self.inner
+    }
 }
 
 impl Service<Request<Body>> for Authorized {
     type Response = Response<Body>;
-    type Error = tonic::transport::Error;
-    type Future = ResponseFuture;
+    type Error = BoxError;
+    type Future = BoxFuture<'static, Result<Response<Body>, BoxError>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -124,6 +131,11 @@ impl SessionChannel {
     /// The `authorization` value this channel sends, if it authenticated.
     pub fn token(&self) -> Option<&HeaderValue> {
         self.inner.token()
+    }
+
+    /// The transport calls go over.
+    pub fn transport(&self) -> &Transport {
+        self.inner.transport()
     }
 
     pub(crate) async fn session_id(&self) -> Option<String> {
@@ -218,25 +230,22 @@ fn session_expired(response: &Response<Body>) -> bool {
             .is_some_and(|v| v == "SESSION_EXPIRED")
 }
 
-type Passthrough = MapErr<ResponseFuture, fn(tonic::transport::Error) -> BoxError>;
-
 impl Service<Request<Body>> for SessionChannel {
     type Response = Response<Body>;
     type Error = BoxError;
-    type Future = Either<Passthrough, BoxFuture<'static, Result<Response<Body>, BoxError>>>;
+    type Future = BoxFuture<'static, Result<Response<Body>, BoxError>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
         if self.sessions.disabled || !axle_proto::is_safety_monitored(req.uri().path()) {
-            let boxed: fn(tonic::transport::Error) -> BoxError = Into::into;
-            return Either::Left(self.inner.call(req).map_err(boxed));
+            return self.inner.call(req);
         }
         let clone = self.inner.clone();
         let ready = std::mem::replace(&mut self.inner, clone);
-        Either::Right(Box::pin(monitored(ready, self.sessions.clone(), req)))
+        Box::pin(monitored(ready, self.sessions.clone(), req))
     }
 }
 

@@ -10,6 +10,10 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 use tracing::warn;
 
+/// The largest DoCommand `fill` payload: large enough to cross any
+/// transport's message limit, small enough to be harmless.
+const MAX_FILL: u64 = 16 << 20;
+
 /// Below this fraction of full power the motor counts as off, as upstream.
 const POWERED_THRESHOLD: f64 = 0.005;
 
@@ -122,8 +126,22 @@ impl Resource for FakeMotor {
     fn do_command(&mut self, command: Document) -> Result<Document, ResourceError> {
         do_commands(
             command,
-            &["get_state", "set_max_rpm"],
+            &["get_state", "set_max_rpm", "fill"],
             |key, arg| match key {
+                // A payload of N bytes, to rehearse large answers.
+                "fill" => {
+                    // JSON from a protobuf Struct has only doubles.
+                    let n = arg
+                        .as_f64()
+                        .filter(|n| n.fract() == 0.0 && (0.0..=MAX_FILL as f64).contains(n))
+                        .map(|n| n as u64)
+                        .ok_or_else(|| {
+                            ResourceError::invalid(format!(
+                                "fill needs a byte count from 0 to {MAX_FILL}, got {arg}"
+                            ))
+                        })?;
+                    Ok(json!("x".repeat(n as usize)))
+                }
                 "set_max_rpm" => {
                     let rpm = arg
                         .as_f64()

@@ -283,6 +283,7 @@ impl ModuleService for ModuleApi {
                 dial_timeout: Duration::from_secs(10),
                 disable_sessions: true,
                 api_key: None,
+                webrtc: false,
             };
             let client = RobotClient::connect(&address, options)
                 .await
