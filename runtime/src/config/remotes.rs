@@ -99,7 +99,13 @@ pub fn parse_remote(index: usize, value: &Value) -> RemoteEntry {
         webrtc: match obj.get("webrtc") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
-            Some(other) => return Err(err(&name, "webrtc", format!("expected true or false, got {other}"))),
+            Some(other) => {
+                return Err(err(
+                    &name,
+                    "webrtc",
+                    format!("expected true or false, got {other}"),
+                ));
+            }
         },
         name,
     })

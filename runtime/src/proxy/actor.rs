@@ -287,7 +287,9 @@ async fn send(route: Route, req: Request<Bytes>, there: &str) -> Result<Response
     parts.headers.remove(http::header::AUTHORIZATION);
     // The body grew: a length a previous hop added no longer holds.
     parts.headers.remove(http::header::CONTENT_LENGTH);
-    if let Some(forwarder) = forwarder.filter(|_| !axle_proto::is_safety_monitored(parts.uri.path())) {
+    if let Some(forwarder) =
+        forwarder.filter(|_| !axle_proto::is_safety_monitored(parts.uri.path()))
+    {
         return forwarder.call(Request::from_parts(parts, body)).await;
     }
     let req = Request::from_parts(parts, Body::new(Full::new(body)));

@@ -232,7 +232,10 @@ async fn over_webrtc(direct: Authorized, address: &str, timeout: Duration) -> Au
 
 #[cfg(not(feature = "webrtc"))]
 async fn over_webrtc(direct: Authorized, address: &str, _: Duration) -> Authorized {
-    tracing::warn!(address, "built without the webrtc feature; calling directly");
+    tracing::warn!(
+        address,
+        "built without the webrtc feature; calling directly"
+    );
     direct
 }
 

@@ -82,15 +82,17 @@ impl ClientChannel {
             Box::pin(async {})
         }));
         let weak = Arc::downgrade(&shared);
-        shared.pc.on_peer_connection_state_change(Box::new(move |state| {
-            use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState as S;
-            if matches!(state, S::Failed | S::Closed)
-                && let Some(s) = weak.upgrade()
-            {
-                s.fail_all("the peer connection failed");
-            }
-            Box::pin(async {})
-        }));
+        shared
+            .pc
+            .on_peer_connection_state_change(Box::new(move |state| {
+                use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState as S;
+                if matches!(state, S::Failed | S::Closed)
+                    && let Some(s) = weak.upgrade()
+                {
+                    s.fail_all("the peer connection failed");
+                }
+                Box::pin(async {})
+            }));
         Self { shared }
     }
 
@@ -138,7 +140,10 @@ impl Shared {
     /// Routes one data-channel message to its call.
     fn receive(&self, data: &[u8]) {
         let Ok(frame) = Incoming::decode(data) else {
-            tracing::warn!(len = data.len(), "undecodable frame from the robot; ignored");
+            tracing::warn!(
+                len = data.len(),
+                "undecodable frame from the robot; ignored"
+            );
             return;
         };
         let id = frame.stream.map_or(0, |s| s.id);
@@ -149,7 +154,10 @@ impl Shared {
         let event = match frame.r#type {
             Some(response::Type::Headers(h)) => Event::Headers(h.metadata.unwrap_or_default()),
             Some(response::Type::Message(m)) => {
-                match pending.reassembly.push(m.packet_message.unwrap_or_default()) {
+                match pending
+                    .reassembly
+                    .push(m.packet_message.unwrap_or_default())
+                {
                     Ok(Some(message)) => Event::Message(message),
                     Ok(None) => return,
                     Err(e) => Event::End(Status::resource_exhausted(e.to_string())),
@@ -191,13 +199,22 @@ impl Service<http::Request<Body>> for ClientChannel {
 }
 
 impl Shared {
-    async fn call(self: Arc<Self>, req: http::Request<Body>) -> Result<http::Response<Body>, BoxError> {
+    async fn call(
+        self: Arc<Self>,
+        req: http::Request<Body>,
+    ) -> Result<http::Response<Body>, BoxError> {
         if self.closed.load(Ordering::Acquire) {
             return Err(Box::new(Status::unavailable("the peer connection closed")));
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, mut rx) = mpsc::unbounded_channel();
-        self.lock().insert(id, Pending { events: tx, reassembly: Reassembly::default() });
+        self.lock().insert(
+            id,
+            Pending {
+                events: tx,
+                reassembly: Reassembly::default(),
+            },
+        );
         let (parts, body) = req.into_parts();
         let headers = Frame {
             stream: Some(Stream { id }),
@@ -211,29 +228,47 @@ impl Shared {
         // The request streams on while the answer comes (client streaming).
         let sender = self.clone();
         let sending = tokio::spawn(async move { sender.send_body(id, body).await });
+        // From here a dropped call resets its stream, answered or not.
+        let mut guard = ResetOnDrop {
+            shared: self.clone(),
+            id,
+            done: false,
+            sending: sending.abort_handle(),
+        };
         let first = match rx.recv().await {
             Some(Event::Headers(md)) => md,
-            Some(Event::End(status)) => return Ok(status.into_http()),
+            Some(Event::End(status)) => {
+                guard.done = true;
+                return Ok(status.into_http());
+            }
             Some(Event::Message(_)) | None => {
-                return Err(Box::new(Status::internal("the robot answered a message before headers")));
+                return Err(Box::new(Status::internal(
+                    "the robot answered a message before headers",
+                )));
             }
         };
         let mut response = http::Response::new(());
         frames::headers_of(&first, response.headers_mut());
-        response
-            .headers_mut()
-            .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
-        let guard = ResetOnDrop { shared: self.clone(), id, done: false, sending: sending.abort_handle() };
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/grpc"),
+        );
         let frames = futures::stream::unfold((rx, guard), |(mut rx, mut guard)| async move {
             match rx.recv().await? {
-                Event::Message(m) => Some((Ok::<_, Status>(BodyFrame::data(frames::with_prefix(&m))), (rx, guard))),
+                Event::Message(m) => Some((
+                    Ok::<_, Status>(BodyFrame::data(frames::with_prefix(&m))),
+                    (rx, guard),
+                )),
                 Event::End(status) => {
                     guard.done = true;
                     let mut trailers = HeaderMap::new();
                     let _ = status.add_header(&mut trailers);
                     Some((Ok(BodyFrame::trailers(trailers)), (rx, guard)))
                 }
-                Event::Headers(_) => Some((Err(Status::internal("the robot sent headers twice")), (rx, guard))),
+                Event::Headers(_) => Some((
+                    Err(Status::internal("the robot sent headers twice")),
+                    (rx, guard),
+                )),
             }
         });
         Ok(response.map(|()| Body::new(StreamBody::new(frames))))
@@ -242,7 +277,9 @@ impl Shared {
     async fn send_body(&self, id: u64, mut body: Body) -> Result<(), BoxError> {
         let mut deframer = Deframer::default();
         while let Some(frame) = body.frame().await {
-            let Ok(data) = frame?.into_data() else { continue };
+            let Ok(data) = frame?.into_data() else {
+                continue;
+            };
             deframer.push(&data);
             while let Some(message) = deframer.next_message()? {
                 for packet in frames::packets(message) {
@@ -258,7 +295,11 @@ impl Shared {
             .send(&Bytes::from(frame.encode_to_vec()))
             .await
             .map(drop)
-            .map_err(|e| Box::new(Status::unavailable(format!("cannot send on the peer connection: {e}"))) as BoxError)
+            .map_err(|e| {
+                Box::new(Status::unavailable(format!(
+                    "cannot send on the peer connection: {e}"
+                ))) as BoxError
+            })
     }
 }
 

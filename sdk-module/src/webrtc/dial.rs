@@ -65,14 +65,22 @@ fn code_name(c: Code) -> String {
 /// Dials over WebRTC, signaling on `signaling` (a channel to the robot,
 /// with its token if it needs one) for `host` (the authority dialed, sent as
 /// `rpc-host`). Gives up after `timeout`.
-pub async fn dial<S>(signaling: S, host: &str, timeout: Duration) -> Result<ClientChannel, DialError>
+pub async fn dial<S>(
+    signaling: S,
+    host: &str,
+    timeout: Duration,
+) -> Result<ClientChannel, DialError>
 where
     S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + 'static,
     S::Error: Into<BoxError>,
     S::Future: Send,
 {
     let client = SignalingServiceClient::new(signaling);
-    let pc = Arc::new(engine::api().new_peer_connection(RTCConfiguration::default()).await?);
+    let pc = Arc::new(
+        engine::api()
+            .new_peer_connection(RTCConfiguration::default())
+            .await?,
+    );
     let dialed = tokio::time::timeout(timeout, negotiate(client, &pc, host)).await;
     match dialed {
         Ok(Ok(channel)) => Ok(channel),
@@ -106,17 +114,33 @@ where
     S::Error: Into<BoxError>,
     S::Future: Send,
 {
-    let servers = match client.optional_web_rtc_config(with_host(OptionalWebRtcConfigRequest {}, host)?).await {
-        Ok(r) => r.into_inner().config.unwrap_or_default().additional_ice_servers,
+    let servers = match client
+        .optional_web_rtc_config(with_host(OptionalWebRtcConfigRequest {}, host)?)
+        .await
+    {
+        Ok(r) => {
+            r.into_inner()
+                .config
+                .unwrap_or_default()
+                .additional_ice_servers
+        }
         Err(s) if s.code() == Code::Unimplemented => Vec::new(),
         Err(s) => return Err(s.into()),
     };
     if !servers.is_empty() {
         let ice_servers = servers
             .into_iter()
-            .map(|s| RTCIceServer { urls: s.urls, username: s.username, credential: s.credential })
+            .map(|s| RTCIceServer {
+                urls: s.urls,
+                username: s.username,
+                credential: s.credential,
+            })
             .collect();
-        pc.set_configuration(RTCConfiguration { ice_servers, ..Default::default() }).await?;
+        pc.set_configuration(RTCConfiguration {
+            ice_servers,
+            ..Default::default()
+        })
+        .await?;
     }
     let dc = engine::data_channels(pc).await?;
     let (opened_tx, mut opened) = oneshot::channel();
@@ -190,7 +214,11 @@ fn trickle<S>(
         Box::pin(async {})
     }));
     tokio::spawn(async move {
-        let Ok(id) = uuid.wait_for(Option::is_some).await.map(|u| u.clone().unwrap_or_default()) else {
+        let Ok(id) = uuid
+            .wait_for(Option::is_some)
+            .await
+            .map(|u| u.clone().unwrap_or_default())
+        else {
             return;
         };
         let mut client = client;
@@ -205,8 +233,13 @@ fn trickle<S>(
                 None => call_update_request::Update::Done(true),
             };
             let done = matches!(update, call_update_request::Update::Done(_));
-            let request = CallUpdateRequest { uuid: id.clone(), update: Some(update) };
-            let Ok(request) = with_host(request, &host) else { return };
+            let request = CallUpdateRequest {
+                uuid: id.clone(),
+                update: Some(update),
+            };
+            let Ok(request) = with_host(request, &host) else {
+                return;
+            };
             if client.call_update(request).await.is_err() || done {
                 return;
             }
