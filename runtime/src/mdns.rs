@@ -3,18 +3,22 @@
 //!
 //! Instances are named after `network.fqdn` (else the machine's host name),
 //! and again with dots turned to dashes, as upstream does; TXT says `grpc`
-//! and `webrtc`. A query for the service is answered with PTR, SRV, TXT and
-//! A records in one packet, which is what the Python client needs.
+//! and `webrtc`. Every query for the service is answered at once with PTR,
+//! SRV, TXT and A records in one packet: the Python client asks once per
+//! name it tries, four times a second, and gives up after 1.5 s, so a
+//! responder that spaces its answers a second apart (as RFC 6762 §6 asks,
+//! and as mdns-sd does) loses the race. libmdns answers every query.
 
-use mdns_sd::{ServiceDaemon, ServiceInfo};
+use libmdns::{Responder, Service};
 use std::net::SocketAddr;
 use tracing::{info, warn};
 
-const SERVICE: &str = "_rpc._tcp.local.";
+const SERVICE: &str = "_rpc._tcp";
 
 /// The advertisement; dropping it withdraws it.
 pub struct Advertiser {
-    daemon: ServiceDaemon,
+    _services: Vec<Service>,
+    _responder: Responder,
 }
 
 impl Advertiser {
@@ -25,44 +29,38 @@ impl Advertiser {
             Some(f) => f.to_owned(),
             None => host_name()?,
         };
-        let daemon = match ServiceDaemon::new() {
-            Ok(d) => d,
+        let ips = match listening.ip() {
+            ip if ip.is_unspecified() => Vec::new(),
+            ip => vec![ip],
+        };
+        let dashed = name.replace('.', "-");
+        let responder = match Responder::new_with_ip_list(ips) {
+            Ok(r) => r,
             Err(e) => {
                 warn!(error = %e, "mDNS: cannot start; clients must dial this robot by address");
                 return None;
             }
         };
-        let txt: &[(&str, &str)] = if webrtc {
-            &[("grpc", ""), ("webrtc", "")]
+        let txt: &[&str] = if webrtc {
+            &["grpc", "webrtc"]
         } else {
-            &[("grpc", "")]
+            &["grpc"]
         };
-        let host = format!("{}.local.", name.replace('.', "-"));
-        let mut names = vec![name.clone()];
+        // The client matches the first instance of an answer against the
+        // dashed name first: it goes first.
+        let mut names = vec![dashed];
         if name.contains('.') {
-            names.push(name.replace('.', "-"));
+            names.push(name);
         }
-        for instance in &names {
-            let ip = listening.ip();
-            let info = if ip.is_unspecified() {
-                ServiceInfo::new(SERVICE, instance, &host, (), listening.port(), txt)
-                    .map(ServiceInfo::enable_addr_auto)
-            } else {
-                ServiceInfo::new(SERVICE, instance, &host, ip, listening.port(), txt)
-            };
-            if let Err(e) = info.and_then(|i| daemon.register(i)) {
-                warn!(instance, error = %e, "mDNS: cannot advertise");
-                return None;
-            }
-        }
+        let services = names
+            .iter()
+            .map(|n| responder.register(SERVICE, n, listening.port(), txt))
+            .collect();
         info!(names = ?names, port = listening.port(), "mDNS: advertising _rpc._tcp");
-        Some(Self { daemon })
-    }
-}
-
-impl Drop for Advertiser {
-    fn drop(&mut self) {
-        let _ = self.daemon.shutdown();
+        Some(Self {
+            _services: services,
+            _responder: responder,
+        })
     }
 }
 

@@ -24,10 +24,11 @@ AXLE = os.environ.get("AXLE_BIN", str(ROOT / "target" / "debug" / "axle"))
 class Axle:
     """One running axle process; its log goes to a file in the test's tmp dir."""
 
-    def __init__(self, workdir: pathlib.Path, config=None, args=(), bind="127.0.0.1:0"):
+    def __init__(self, workdir: pathlib.Path, config=None, args=(), bind="127.0.0.1:0", wrap=()):
         self.workdir = workdir
         self.log_path = workdir / f"axle-{time.monotonic_ns()}.log"
-        cmd = [AXLE, *(["--bind", bind] if bind else []), *args]
+        # `wrap` runs axle inside something, e.g. `ip netns exec NAME`.
+        cmd = [*wrap, AXLE, *(["--bind", bind] if bind else []), *args]
         self.config_path = None
         if config is not None:
             path = workdir / f"config-{time.monotonic_ns()}.json"
@@ -71,8 +72,8 @@ def start_axle(tmp_path):
     """Starts axle processes; every one is stopped and reaped after the test."""
     started = []
 
-    def start(config=None, args=(), bind="127.0.0.1:0"):
-        a = Axle(tmp_path, config, args, bind)
+    def start(config=None, args=(), bind="127.0.0.1:0", wrap=()):
+        a = Axle(tmp_path, config, args, bind, wrap)
         started.append(a)
         return a
 

@@ -57,16 +57,17 @@ def rover(**network):
 class WebRtcClient:
     """A client process dialing with WebRTC on; its rust-utils log is kept."""
 
-    def __init__(self, workdir, address, api_key=None, env=None):
+    def __init__(self, workdir, address, api_key=None, env=None, wrap=(), timeout=10):
         self.log_path = workdir / f"client-{time.monotonic_ns()}.log"
-        cmd = [sys.executable, str(CLIENT), address, *(["--api-key", *api_key] if api_key else [])]
+        cmd = [*wrap, sys.executable, str(CLIENT), address, "--timeout", str(timeout)]
+        cmd += ["--api-key", *api_key] if api_key else []
         env = {**os.environ, "RUST_LOG": "viam_rust_utils=debug", **(env or {})}
         with open(self.log_path, "w") as log:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                                          text=True, env=env)
         self.lines = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
-        self.ready = self.line(30)
+        self.ready = self.line(3 * timeout + 15)
 
     def _read(self):
         with open(self.log_path, "a") as log:
@@ -305,3 +306,55 @@ def test_a_main_part_drives_a_sub_part_over_a_webrtc_link(start_axle):
 
     run(go())
     assert "WebRTC peer connected" in sub.log_text()
+
+
+@pytest.fixture
+def lan():
+    """A LAN of our own: two network namespaces on a bridge, inside this
+    test's namespace. Addresses are in 10.201.13.0/24, which exists only
+    here. Torn down by name."""
+    tag = f"ax{os.getpid() % 100000}"
+    names = [f"{tag}-robot", f"{tag}-client"]
+
+    def ip(*args):
+        subprocess.run(["ip", *args], check=True, capture_output=True)
+
+    try:
+        ip("link", "add", f"{tag}-br", "type", "bridge")
+        ip("link", "set", f"{tag}-br", "up")
+        for i, ns in enumerate(names):
+            ip("netns", "add", ns)
+            ip("link", "add", f"{tag}-v{i}", "type", "veth", "peer", "name", "eth0", "netns", ns)
+            ip("link", "set", f"{tag}-v{i}", "master", f"{tag}-br", "up")
+            ip("-n", ns, "link", "set", "lo", "up")
+            ip("-n", ns, "link", "set", "eth0", "up")
+            ip("-n", ns, "addr", "add", f"10.201.13.{i + 2}/24", "dev", "eth0")
+            # As on a real LAN: multicast (mDNS) goes out on the LAN interface.
+            ip("-n", ns, "route", "add", "default", "dev", "eth0")
+        yield [["ip", "netns", "exec", ns] for ns in names]
+    finally:
+        for ns in names:
+            subprocess.run(["ip", "netns", "pids", ns], capture_output=True)
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        subprocess.run(["ip", "link", "del", f"{tag}-br"], capture_output=True)
+
+
+def test_a_client_on_the_lan_finds_the_robot_by_its_mdns_name(start_axle, clients, lan):
+    in_robot, in_client = lan
+    config = rover(fqdn="rover.axle.test")
+    axle = start_axle(config, bind="0.0.0.0:0", wrap=in_robot)
+    assert "mDNS: advertising _rpc._tcp" in axle.log_text()
+    # The name alone, no port: only mDNS can say where the robot is.
+    c = clients("rover.axle.test", wrap=in_client)
+    assert c.ready.startswith("ready"), c.ready + c.log()[-3000:]
+    assert "Connected via mDNS" in c.log()
+    assert "mDNS resolved address: 10.201.13.2:" in c.log()
+    assert c.send("power left 0.3") == "ok"
+    assert c.send("close") == "closed"
+
+    # network.mdns: false withdraws the advertisement.
+    quiet = start_axle(rover(fqdn="quiet.axle.test", mdns=False), bind="0.0.0.0:0", wrap=in_robot)
+    assert "mDNS" not in quiet.log_text()
+    c = clients("quiet.axle.test", wrap=in_client, timeout=2)
+    assert c.ready.startswith("failed"), c.ready
+    assert "Connected via mDNS" not in c.log()
