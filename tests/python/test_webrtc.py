@@ -349,6 +349,8 @@ def test_a_client_on_the_lan_finds_the_robot_by_its_mdns_name(start_axle, client
     assert c.ready.startswith("ready"), c.ready + c.log()[-3000:]
     assert "Connected via mDNS" in c.log()
     assert "mDNS resolved address: 10.201.13.2:" in c.log()
+    # The client tried TLS first; the plaintext listener survived it.
+    assert "downgrading to plaintext h2c" in c.log()
     assert c.send("power left 0.3") == "ok"
     assert c.send("close") == "closed"
 

@@ -100,11 +100,17 @@ impl Drop for Axle {
 /// Starts axle `name` in `dir` with `config`, serving on `<name>.sock` and
 /// logging to `<name>.log`.
 pub fn start_axle(dir: &Path, name: &str, config: &str) -> Axle {
+    start_axle_tcp(dir, name, config).0
+}
+
+/// As [`start_axle`]; also answers its TCP address.
+pub fn start_axle_tcp(dir: &Path, name: &str, config: &str) -> (Axle, String) {
     let path = dir.join(format!("{name}.json"));
     std::fs::write(&path, config).expect("config");
     let mut cmd = axle_command(&dir.join(format!("{name}.sock")), 0);
     cmd.arg("--config").arg(&path);
-    Axle(spawn_listening(cmd, Some(dir.join(format!("{name}.log")))).0)
+    let (child, tcp) = spawn_listening(cmd, Some(dir.join(format!("{name}.log"))));
+    (Axle(child), tcp)
 }
 
 /// The module binary, built in this profile beside `axle`: cargo builds only

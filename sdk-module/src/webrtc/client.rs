@@ -274,8 +274,11 @@ impl Shared {
         Ok(response.map(|()| Body::new(StreamBody::new(frames))))
     }
 
+    /// Sends the request's messages; the last packet carries end-of-stream
+    /// (one data-channel message less per unary call).
     async fn send_body(&self, id: u64, mut body: Body) -> Result<(), BoxError> {
         let mut deframer = Deframer::default();
+        let mut held: Option<PacketMessage> = None;
         while let Some(frame) = body.frame().await {
             let Ok(data) = frame?.into_data() else {
                 continue;
@@ -283,11 +286,13 @@ impl Shared {
             deframer.push(&data);
             while let Some(message) = deframer.next_message()? {
                 for packet in frames::packets(message) {
-                    self.send(&message_frame(id, Some(packet), false)).await?;
+                    if let Some(previous) = held.replace(packet) {
+                        self.send(&message_frame(id, Some(previous), false)).await?;
+                    }
                 }
             }
         }
-        self.send(&message_frame(id, None, true)).await
+        self.send(&message_frame(id, held, true)).await
     }
 
     async fn send(&self, frame: &Frame) -> Result<(), BoxError> {

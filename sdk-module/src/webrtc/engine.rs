@@ -28,6 +28,7 @@ pub const ICE_KEEPALIVE: Duration = Duration::from_secs(1);
 pub fn api() -> API {
     let mut settings = SettingEngine::default();
     settings.set_include_loopback_candidate(true);
+
     settings.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
     settings.set_ice_timeouts(
         Some(ICE_DISCONNECTED),
