@@ -43,7 +43,7 @@ pub struct RemoteActor {
     config: RemoteConfig,
     via: Arc<str>,
     robot: Arc<Robot>,
-    client: Option<(RobotClient, Option<Forwarder>)>,
+    client: Option<PartLink>,
     /// Proxies by the sub-part's name for the resource.
     proxies: HashMap<String, ProxyHandle>,
     failures: u32,
@@ -211,7 +211,11 @@ impl Actor for RemoteActor {
 /// A connection attempt ended: a client and the sub-part's resources, or why not.
 #[derive(Message)]
 #[rtype(result = "()")]
-struct Connected(Result<((RobotClient, Option<Forwarder>), Vec<ResourceName>), String>);
+struct Connected(Result<(PartLink, Vec<ResourceName>), String>);
+
+/// A connected sub-part: the client, and the forwarding connection unless
+/// calls go over WebRTC.
+type PartLink = (RobotClient, Option<Forwarder>);
 
 impl Handler<Connected> for RemoteActor {
     type Result = ();
