@@ -117,14 +117,6 @@ async fn send(peer: &ClientChannel, frame: Frame) {
         .unwrap();
 }
 
-async fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 fn trailers_of(answers: &Mutex<Vec<Answer>>, id: u64) -> Option<(i32, String)> {
     answers
         .lock()
@@ -195,7 +187,7 @@ async fn bad_frames_get_clean_errors_and_other_peers_are_untouched() {
     // A message for a stream that never sent headers.
     send(&peer, packet(999, vec![], true, true)).await;
     wait_until("an answer on stream 999", || {
-        trailers_of(&answers, 999).is_some()
+        std::future::ready(trailers_of(&answers, 999).is_some())
     })
     .await;
     let (code, message) = trailers_of(&answers, 999).unwrap();
@@ -204,7 +196,7 @@ async fn bad_frames_get_clean_errors_and_other_peers_are_untouched() {
     send(&peer, headers(1, "/no.Such/Method")).await;
     send(&peer, packet(1, vec![], true, true)).await;
     wait_until("an answer on stream 1", || {
-        trailers_of(&answers, 1).is_some()
+        std::future::ready(trailers_of(&answers, 1).is_some())
     })
     .await;
     assert_eq!(
@@ -225,7 +217,7 @@ async fn bad_frames_get_clean_errors_and_other_peers_are_untouched() {
         send(&peer, packet(2, chunk.clone(), false, false)).await;
     }
     wait_until("an answer on stream 2", || {
-        trailers_of(&answers, 2).is_some()
+        std::future::ready(trailers_of(&answers, 2).is_some())
     })
     .await;
     assert_eq!(
@@ -244,7 +236,10 @@ async fn bad_frames_get_clean_errors_and_other_peers_are_untouched() {
         .await;
     eprintln!("a 70,000-byte data-channel message: {oversize:?}");
     if oversize.is_ok() {
-        wait_until("the peer to be closed", || peer.is_closed()).await;
+        wait_until("the peer to be closed", || {
+            std::future::ready(peer.is_closed())
+        })
+        .await;
     }
     // Garbage: not a frame at all. The connection is closed.
     let (garbage, _) = raw_peer(&axle).await;
@@ -253,7 +248,10 @@ async fn bad_frames_get_clean_errors_and_other_peers_are_untouched() {
         .send(&Bytes::from_static(b"\xff\xff\xff not a frame"))
         .await
         .unwrap();
-    wait_until("the garbage peer to be closed", || garbage.is_closed()).await;
+    wait_until("the garbage peer to be closed", || {
+        std::future::ready(garbage.is_closed())
+    })
+    .await;
 
     assert!(axle.alive());
     let left = bystander.motor("left");
@@ -277,7 +275,10 @@ async fn a_cancelled_or_expired_motion_over_webrtc_is_stopped() {
     // The call is dropped by its caller: the client resets the stream.
     let going = tokio::time::timeout(Duration::from_millis(300), left.go_for(60.0, 1000.0)).await;
     assert!(going.is_err(), "a GoFor of 1000 revolutions takes 1000 s");
-    wait_until_async(|| async { !left.is_moving().await.unwrap() }).await;
+    wait_until("the motor to stop", || async {
+        !left.is_moving().await.unwrap()
+    })
+    .await;
 
     // grpc-timeout: the deadline ends the call and its motion.
     let mut request = tonic::Request::new(axle_proto::motor::GoForRequest {
@@ -292,17 +293,20 @@ async fn a_cancelled_or_expired_motion_over_webrtc_is_stopped() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), tonic::Code::DeadlineExceeded, "{status}");
-    wait_until_async(|| async { !left.is_moving().await.unwrap() }).await;
+    wait_until("the motor to stop", || async {
+        !left.is_moving().await.unwrap()
+    })
+    .await;
 }
 
-async fn wait_until_async<F, Fut>(mut ok: F)
+async fn wait_until<F, Fut>(what: &str, mut ok: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
     let deadline = Instant::now() + Duration::from_secs(5);
     while !ok().await {
-        assert!(Instant::now() < deadline, "timed out");
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }

@@ -73,6 +73,8 @@ pub struct Plan {
     pub auth: Option<Option<AuthConfig>>,
     /// Whether `network.tls_*` changed.
     pub tls: bool,
+    /// Whether `network.fqdn`, `network.mdns` or `network.webrtc` changed.
+    pub reach: bool,
 }
 
 impl Plan {
@@ -164,6 +166,7 @@ pub fn diff(old: &RobotConfig, new: &RobotConfig, serving: &HashMap<String, Serv
             .then(|| (old.bind_address.clone(), new.bind_address.clone())),
         auth: (old.auth != new.auth).then(|| new.auth.clone()),
         tls: old.tls != new.tls,
+        reach: old.reach != new.reach,
     }
 }
 

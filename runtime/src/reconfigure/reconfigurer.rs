@@ -227,6 +227,10 @@ impl Live {
         builder::build(build, &keep, &self.registry, &self.modules, &self.robot).await;
         self.open_remotes(&plan.remotes).await;
         self.settings(plan.sessions, plan.bind_address);
+        if plan.reach {
+            // Peers in flight keep the settings they were answered with.
+            warn!("network.fqdn, network.mdns or network.webrtc changed; restart axle to apply");
+        }
         self.security(plan.auth, plan.tls);
         self.config = new;
         let failed = self

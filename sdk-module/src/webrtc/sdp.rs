@@ -49,7 +49,8 @@ mod tests {
 
     #[test]
     fn round_trip_and_refusals() {
-        let offer = RTCSessionDescription::offer("v=0\r\n".into()).unwrap();
+        let offer: RTCSessionDescription =
+            serde_json::from_str(r#"{"type": "offer", "sdp": "v=0\r\n"}"#).unwrap();
         let text = encode(&offer).unwrap();
         assert_eq!(decode(&text, RTCSdpType::Offer).unwrap().sdp, "v=0\r\n");
         assert!(matches!(
