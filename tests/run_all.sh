@@ -8,6 +8,13 @@ cd "$(dirname "$0")/.."
 VENV=target/venv
 PY_DEPS=(viam-sdk==0.85.1 pytest==8.3.4)
 
+# The WebRTC tests make network namespaces: `unshare` (util-linux) and `ip`
+# (iproute2). Debian images have both; install them where they are missing.
+if ! command -v ip >/dev/null || ! command -v unshare >/dev/null; then
+  echo "== apt-get install iproute2 util-linux"
+  apt-get update -qq && apt-get install -y -qq iproute2 util-linux
+fi
+
 echo "== cargo build"
 cargo build --workspace --all-targets
 

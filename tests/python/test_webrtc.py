@@ -24,13 +24,21 @@ from grpclib import GRPCError, Status
 from grpclib.client import Channel
 from viam.components.motor import Motor
 
-from conftest import connect, run
+from viam.robot.client import RobotClient
+
+from conftest import connect, options, run
 from test_security import KEYS, X, make_tls
 
 if os.environ.get("AXLE_NETNS") != "1":
     pytest.fail("WebRTC tests run in a network namespace: bash tests/netns.sh <pytest ...>", pytrace=False)
 
-from viam.proto.rpc.webrtc.signaling import CallRequest, OptionalWebRTCConfigRequest, SignalingServiceStub  # noqa: E402
+from viam.proto.rpc.webrtc.signaling import (  # noqa: E402
+    CallRequest,
+    CallUpdateRequest,
+    ICECandidate,
+    OptionalWebRTCConfigRequest,
+    SignalingServiceStub,
+)
 
 WINDOW = 0.5
 BOUND = WINDOW + 0.1
@@ -216,15 +224,11 @@ def test_connect_close_cycles_leave_nothing_behind(start_axle):
     def threads():
         return len(list((proc / "task").iterdir()))
 
-    from conftest import options  # noqa: PLC0415
-
     async def cycles(n):
         opts = options()
         opts.dial_options.disable_webrtc = False
         for _ in range(n):
-            robot = await asyncio.wait_for(
-                __import__("viam.robot.client", fromlist=["RobotClient"]).RobotClient.at_address(axle.address, opts), 10
-            )
+            robot = await asyncio.wait_for(RobotClient.at_address(axle.address, opts), 10)
             await robot.close()
 
     run(cycles(1))
@@ -264,6 +268,9 @@ def test_bad_signaling_gets_a_clean_error_and_axle_keeps_serving(start_axle, cli
         assert e.value.status == Status.INVALID_ARGUMENT and "host not preconfigured" in e.value.message
         config = await stub.OptionalWebRTCConfig(OptionalWebRTCConfigRequest(), metadata=md)
         assert list(config.config.additional_ice_servers) == []
+        # Clients treat a failed update as a failed dial: an unknown call is fine.
+        await stub.CallUpdate(CallUpdateRequest(uuid="no-such-call", candidate=ICECandidate(candidate="x")),
+                              metadata=md)
         ch.close()
 
     run(bad_calls())
@@ -294,7 +301,9 @@ def test_a_main_part_drives_a_sub_part_over_a_webrtc_link(start_axle):
                        "remotes": [{"name": "sub", "address": sub.address, "webrtc": True}]})
 
     async def go():
-        user = await connect(main.address)
+        # The user needs no session of its own here: what is tested is the
+        # main part's session on the sub-part, carried over WebRTC.
+        user = await RobotClient.at_address(main.address, options(disable_sessions=True))
         await Motor.from_robot(user, "sub:left").set_power(0.5)
         observer = await connect(sub.address)
         left = Motor.from_robot(observer, "left")
@@ -303,6 +312,7 @@ def test_a_main_part_drives_a_sub_part_over_a_webrtc_link(start_axle):
         took = await seconds_until_stopped(left, time.monotonic())
         assert took <= BOUND, f"stopped {took:.3f} s after the main part died"
         await observer.close()
+        await user.close()
 
     run(go())
     assert "WebRTC peer connected" in sub.log_text()
