@@ -8,6 +8,7 @@ machine.
 """
 
 import asyncio
+import json
 import os
 import pathlib
 import queue
@@ -27,7 +28,7 @@ from viam.components.motor import Motor
 from viam.robot.client import RobotClient
 
 from conftest import connect, options, run
-from test_security import KEYS, X, make_tls
+from test_security import KEYS, X, Y, make_tls
 
 if os.environ.get("AXLE_NETNS") != "1":
     pytest.fail("WebRTC tests run in a network namespace: bash tests/netns.sh <pytest ...>", pytrace=False)
@@ -179,6 +180,15 @@ def test_the_docs_snippet_connects_over_webrtc_with_tls_and_an_api_key(start_axl
     assert c.send("moving left") == "False", "a refused client moved the motor"
     assert c.send("power left 0.5") == "ok"
     assert c.send("moving left") == "True"
+
+    # The key is removed from the config: the peer it opened loses access
+    # at once, as a token would.
+    config["auth"] = {"handlers": [{"type": "api-key", "config": {Y: KEYS[Y]}}]}
+    applied = axle.log_text().count("config applied")
+    axle.config_path.write_text(json.dumps(config))
+    wait_for(lambda: axle.log_text().count("config applied") > applied, "the edit to apply")
+    answer = c.send("power left 0.1")
+    assert answer.startswith("error UNAUTHENTICATED") and "revoked" in answer, answer
     assert c.send("close") == "closed"
     assert axle.log_text().count("WebRTC peer connected") == 1
 

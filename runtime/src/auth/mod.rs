@@ -155,6 +155,22 @@ impl Authenticator {
     }
 }
 
+impl Authenticator {
+    /// Whether `owner` still has a key: a caller who authenticated once (a
+    /// WebRTC peer, at signaling) loses access the moment its key is
+    /// removed, as a token does.
+    pub fn still_holds(&self, owner: &Owner) -> Result<(), AuthError> {
+        let Owner::Entity(entity) = owner else {
+            return Ok(());
+        };
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        match keys.tags.contains_key(&**entity) {
+            true => Ok(()),
+            false => Err(AuthError::Revoked),
+        }
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -197,6 +213,9 @@ mod tests {
             token_lifetime: Duration::from_secs(60),
         });
         assert_eq!(a.verify(&token), Err(AuthError::Revoked));
+        let owner = Owner::Entity("robot-key".into());
+        assert_eq!(a.still_holds(&owner), Err(AuthError::Revoked));
+        assert_eq!(a.still_holds(&Owner::Modules), Ok(()));
     }
 
     #[test]

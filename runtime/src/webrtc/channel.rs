@@ -5,6 +5,7 @@
 //! packets, and trailers, always in that order and always ending with
 //! trailers.
 
+use crate::auth::Authenticator;
 use crate::sessions::Owner;
 use axle_proto::google::rpc::Status as RpcStatus;
 use axle_proto::webrtc::{
@@ -58,6 +59,9 @@ pub struct ChannelServer {
     out: Sender,
     service: CallService,
     owner: Owner,
+    /// With auth configured: checked on every call, so a revoked key stops
+    /// working on peers it opened too.
+    auth: Option<Arc<Authenticator>>,
     peer: WebRtcPeer,
     streams: Mutex<HashMap<u64, Incoming>>,
 }
@@ -70,17 +74,19 @@ struct Incoming {
 }
 
 impl ChannelServer {
-    /// A server answering on `dc`, whose calls are made as `owner`.
+    /// A server answering on `dc`, whose calls are made as `owner` (the
+    /// caller at signaling, as `auth` knew it).
     pub async fn new(
         dc: Arc<RTCDataChannel>,
         service: CallService,
-        owner: Owner,
+        (owner, auth): (Owner, Option<Arc<Authenticator>>),
         peer: String,
     ) -> Arc<Self> {
         Arc::new(Self {
             out: Sender::new(dc).await,
             service,
             owner,
+            auth,
             peer: WebRtcPeer(peer.into()),
             streams: Mutex::new(HashMap::new()),
         })
@@ -191,6 +197,9 @@ impl ChannelServer {
 
     /// The HTTP request for a stream's headers (body added by the caller).
     fn request(&self, headers: &RequestHeaders) -> Result<http::Request<()>, Status> {
+        if let Some(auth) = &self.auth {
+            auth.still_holds(&self.owner)?;
+        }
         let path: http::uri::PathAndQuery = headers
             .method
             .parse()

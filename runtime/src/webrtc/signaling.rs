@@ -10,6 +10,7 @@
 use super::channel::{CallService, ChannelServer};
 use super::hosts::Hosts;
 use super::peer::{Event, PeerActor, Peers, RemoteCandidate, Serve};
+use crate::auth::Authenticator;
 use crate::config::IceServer;
 use crate::sessions::{Owner, peer_of};
 use actix::{Actor, Addr, ArbiterHandle};
@@ -41,6 +42,7 @@ pub const MAX_PEERS: usize = 64;
 /// Answers WebRTC calls.
 pub struct Signaling {
     api: API,
+    auth: Option<Arc<Authenticator>>,
     peers: Arc<Peers>,
     service: CallService,
     arbiter: ArbiterHandle,
@@ -49,10 +51,10 @@ pub struct Signaling {
 }
 
 impl Signaling {
-    /// Answers calls for `hosts`, serving each peer's calls on `service`;
-    /// peer actors run on `arbiter`.
+    /// Answers calls for `hosts`, serving each peer's calls on `service`
+    /// (as `auth` still allows); peer actors run on `arbiter`.
     pub fn new(
-        service: CallService,
+        (service, auth): (CallService, Option<Arc<Authenticator>>),
         arbiter: ArbiterHandle,
         hosts: Hosts,
         ice_servers: Vec<IceServer>,
@@ -60,6 +62,7 @@ impl Signaling {
     ) -> Self {
         Self {
             api: engine::api(),
+            auth,
             peers,
             service,
             arbiter,
@@ -133,7 +136,7 @@ impl Signaling {
         let server = ChannelServer::new(
             dc.clone(),
             self.service.clone(),
-            owner,
+            (owner, self.auth.clone()),
             format!("webrtc:{peer}"),
         )
         .await;
