@@ -132,7 +132,7 @@ async fn run(args: Args, config: RobotConfig, text: Vec<u8>) -> Result<(), Strin
         auth: auth.clone(),
         signaling: None,
     };
-    let peers = Arc::new(Peers::default());
+    let peers = Arc::new(Peers::new(served.sessions.clone()));
     let served = with_signaling(served, &config.reach, local.port(), peers.clone());
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let shutdown = move || {

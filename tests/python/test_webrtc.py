@@ -213,6 +213,30 @@ def test_a_webrtc_client_that_dies_or_freezes_has_its_motor_stopped(start_axle, 
     assert re.search(r"session expired.*peer=webrtc:127\.0\.0\.1:\d+.*motor/left", axle.log_text())
 
 
+def test_a_client_that_closes_cleanly_has_its_motor_stopped_at_once(start_axle, clients):
+    # Upstream would leave the motor running for a whole window after the
+    # client left. Every heartbeat of this session came over the one peer
+    # connection the client just closed: nothing can renew it, so it ends now.
+    config = rover()
+    config["network"]["sessions"]["heartbeat_window"] = "5s"
+    axle = start_axle(config)
+    c = clients(axle.address)
+    assert c.via_webrtc()
+    assert c.send("power left 0.5") == "ok"
+
+    async def go():
+        observer = await connect(axle.address)
+        left = Motor.from_robot(observer, "left")
+        assert await left.is_moving()
+        assert c.send("close") == "closed"
+        took = await seconds_until_stopped(left, time.monotonic())
+        assert took < 1.0, f"stopped {took:.3f} s after the client closed (window 5 s)"
+        await observer.close()
+
+    run(go())
+    assert re.search(r'session expired.*cause="its only connection closed".*motor/left', axle.log_text())
+
+
 def test_a_one_mib_do_command_answer_arrives_intact(start_axle, clients):
     axle = start_axle(rover())
     c = clients(axle.address)

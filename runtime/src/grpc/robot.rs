@@ -7,7 +7,7 @@ use crate::reconfigure::ConfigState;
 use crate::registry::SERVED_APIS;
 use crate::robot::{ResourceState, Robot};
 use crate::sessions::supervisor::{Heartbeat, ListSessions, StartSession};
-use crate::sessions::{Owner, SessionSupervisor, peer_of, supervisor_gone};
+use crate::sessions::{Owner, SessionSupervisor, conduit_of, peer_of, supervisor_gone};
 use actix::Addr;
 use axle_proto::common::ResourceName;
 use axle_proto::robot::robot_service_server::RobotService;
@@ -216,6 +216,7 @@ impl RobotService for RobotApi {
         let start = StartSession {
             owner: Owner::of(req.extensions()),
             peer: peer_of(req.extensions()),
+            via: conduit_of(req.extensions()),
             resume: req.into_inner().resume,
         };
         let started = self.sessions.send(start).await.map_err(supervisor_gone)??;
@@ -231,6 +232,7 @@ impl RobotService for RobotApi {
     ) -> Reply<SendSessionHeartbeatResponse> {
         let heartbeat = Heartbeat {
             owner: Owner::of(req.extensions()),
+            via: conduit_of(req.extensions()),
             id: req.into_inner().id,
         };
         self.sessions

@@ -124,6 +124,7 @@ where
         let call = MonitoredCall {
             sid,
             owner: Owner::of(&parts.extensions),
+            via: super::conduit_of(&parts.extensions),
             resource,
         };
         let refusal = match layer.sessions.send(call).await {

@@ -20,7 +20,7 @@ pub mod layer;
 pub mod supervisor;
 
 pub use layer::SessionLayer;
-pub use supervisor::{SessionError, SessionSupervisor};
+pub use supervisor::{ConduitClosed, SessionError, SessionSupervisor};
 
 use actix::MailboxError;
 use std::sync::Arc;
@@ -63,12 +63,22 @@ impl Owner {
     }
 }
 
+/// The WebRTC peer connection a request came over (its call uuid), if it
+/// came over one. A session every heartbeat of which came over one peer
+/// connection ends the moment that connection closes cleanly: nothing can
+/// heartbeat it any more.
+pub fn conduit_of(extensions: &http::Extensions) -> Option<Arc<str>> {
+    extensions
+        .get::<crate::webrtc::WebRtcPeer>()
+        .map(|p| p.call.clone())
+}
+
 /// The caller's address, for logs and GetSessions: `ip:port` over TCP,
 /// `unix:pid=N` over a Unix socket, `webrtc:ip:port` (the signaling
 /// caller's) over a peer connection.
 pub fn peer_of(extensions: &http::Extensions) -> String {
     if let Some(peer) = extensions.get::<crate::webrtc::WebRtcPeer>() {
-        return peer.0.to_string();
+        return peer.peer.to_string();
     }
     let tcp = extensions.get::<TcpConnectInfo>().or_else(|| {
         extensions

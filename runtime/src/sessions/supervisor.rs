@@ -64,6 +64,8 @@ pub struct StartSession {
     pub owner: Owner,
     /// The caller's address, for logs and GetSessions.
     pub peer: String,
+    /// The WebRTC peer connection it came over, if any.
+    pub via: Option<Arc<str>>,
 }
 
 /// A live session, as StartSession answers.
@@ -83,6 +85,8 @@ pub struct Heartbeat {
     pub id: String,
     /// The caller.
     pub owner: Owner,
+    /// The WebRTC peer connection it came over, if any.
+    pub via: Option<Arc<str>>,
 }
 
 /// A safety-monitored call is about to run. Its session (if `sid` is set)
@@ -95,6 +99,8 @@ pub struct MonitoredCall {
     pub sid: Option<String>,
     /// The caller.
     pub owner: Owner,
+    /// The WebRTC peer connection it came over, if any.
+    pub via: Option<Arc<str>>,
     /// The actuator the call drives, if the name resolved to one.
     pub resource: Option<Stoppable>,
 }
@@ -125,6 +131,9 @@ struct Session {
     expires_at: Instant,
     /// The actuators whose last monitored call came from this session.
     driving: HashMap<Arc<str>, Stoppable>,
+    /// The one peer connection every heartbeat came over, if so far they
+    /// all came over one (`None`: over HTTP/2, or over several).
+    only_via: Option<Arc<str>>,
 }
 
 /// Owns every live session and stops what a session drove when it expires.
@@ -147,8 +156,14 @@ impl SessionSupervisor {
         })
     }
 
-    /// Pushes the deadline of `id`, if it is live and `owner`'s, to now + window.
-    fn extend(&mut self, id: &str, owner: &Owner) -> Result<Uuid, SessionError> {
+    /// Pushes the deadline of `id`, if it is live and `owner`'s, to now +
+    /// window; notes the connection it came `via`.
+    fn extend(
+        &mut self,
+        id: &str,
+        owner: &Owner,
+        via: Option<&Arc<str>>,
+    ) -> Result<Uuid, SessionError> {
         let id = Uuid::parse_str(id).map_err(|_| SessionError::Expired)?;
         let now = Instant::now();
         let session = match self.sessions.get_mut(&id) {
@@ -158,10 +173,13 @@ impl SessionSupervisor {
         let was = session.expires_at;
         if now >= was {
             self.deadlines.remove(was, id);
-            self.expire(id);
+            self.expire(id, "no heartbeat for a whole window");
             return Err(SessionError::Expired);
         }
         session.expires_at = now + session.window;
+        if session.only_via.as_ref() != via {
+            session.only_via = None;
+        }
         self.deadlines.reset(was, session.expires_at, id);
         Ok(id)
     }
@@ -184,9 +202,9 @@ impl SessionSupervisor {
         }
     }
 
-    /// A session's deadline passed (and left [`Deadlines`]): forget the
-    /// session and stop what it drove.
-    fn expire(&mut self, id: Uuid) {
+    /// A session's deadline passed (and left [`Deadlines`]), or its only
+    /// connection closed: forget the session and stop what it drove.
+    fn expire(&mut self, id: Uuid, cause: &'static str) {
         let Some(session) = self.sessions.remove(&id) else {
             return;
         };
@@ -196,7 +214,7 @@ impl SessionSupervisor {
         let peer = session.peer;
         let driving: Vec<Stoppable> = session.driving.into_values().collect();
         if driving.is_empty() {
-            info!(session = %id, peer = %peer, stopped = "", "session expired; it drove nothing");
+            info!(session = %id, peer = %peer, cause, stopped = "", "session expired; it drove nothing");
             return;
         }
         // Off the actor: the stops may take up to STOP_TIMEOUT, heartbeats may not wait.
@@ -217,9 +235,9 @@ impl SessionSupervisor {
             }
             let took_ms = began.elapsed().as_secs_f64() * 1000.0;
             if failed.is_empty() {
-                info!(session = %id, peer = %peer, stopped = %stopped.join(", "), took_ms, "session expired; stopped what it drove");
+                info!(session = %id, peer = %peer, cause, stopped = %stopped.join(", "), took_ms, "session expired; stopped what it drove");
             } else {
-                warn!(session = %id, peer = %peer, stopped = %stopped.join(", "), failed = %failed.join("; "), took_ms, "session expired; some resources did not confirm Stop");
+                warn!(session = %id, peer = %peer, cause, stopped = %stopped.join(", "), failed = %failed.join("; "), took_ms, "session expired; some resources did not confirm Stop");
             }
         });
     }
@@ -249,7 +267,7 @@ impl ActorFuture<SessionSupervisor> for Expiries {
     ) -> Poll<()> {
         while let Poll::Ready(expired) = act.deadlines.poll_expired(task) {
             for id in expired {
-                act.expire(id);
+                act.expire(id, "no heartbeat for a whole window");
             }
         }
         Poll::Pending
@@ -268,7 +286,7 @@ impl SessionSupervisor {
     fn open(&mut self, msg: StartSession) -> Result<Started, SessionError> {
         let window = self.config.heartbeat_window;
         if !msg.resume.is_empty() {
-            match self.extend(&msg.resume, &msg.owner) {
+            match self.extend(&msg.resume, &msg.owner, msg.via.as_ref()) {
                 Ok(id) => return Ok(Started { id, window }),
                 // Resuming another owner's live session is an attempt to take it over.
                 Err(e) if self.owned_by_other(&msg.resume, &msg.owner) => return Err(e),
@@ -294,6 +312,7 @@ impl SessionSupervisor {
                 window,
                 expires_at,
                 driving: HashMap::new(),
+                only_via: msg.via,
             },
         );
         Ok(Started { id, window })
@@ -311,9 +330,11 @@ impl Handler<Heartbeat> for SessionSupervisor {
     type Result = Result<(), SessionError>;
 
     fn handle(&mut self, msg: Heartbeat, _: &mut Context<Self>) -> Self::Result {
-        self.extend(&msg.id, &msg.owner).map(drop).inspect_err(
-            |_| debug!(session = %msg.id, "heartbeat refused: session expired or unknown"),
-        )
+        self.extend(&msg.id, &msg.owner, msg.via.as_ref())
+            .map(drop)
+            .inspect_err(
+                |_| debug!(session = %msg.id, "heartbeat refused: session expired or unknown"),
+            )
     }
 }
 
@@ -362,7 +383,7 @@ impl Handler<MonitoredCall> for SessionSupervisor {
 
     fn handle(&mut self, msg: MonitoredCall, _: &mut Context<Self>) -> Self::Result {
         let session = match &msg.sid {
-            Some(sid) => Some(self.extend(sid, &msg.owner).inspect_err(
+            Some(sid) => Some(self.extend(sid, &msg.owner, msg.via.as_ref()).inspect_err(
                 |_| debug!(session = %sid, "monitored call refused: session expired or unknown"),
             )?),
             None => None,
@@ -371,6 +392,30 @@ impl Handler<MonitoredCall> for SessionSupervisor {
             self.record_use(session, resource);
         }
         Ok(())
+    }
+}
+
+/// A WebRTC peer connection (its call uuid) closed cleanly: the client
+/// left. Sessions every heartbeat of which came over it end now, not a
+/// window later; nothing could heartbeat them any more.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ConduitClosed(pub Arc<str>);
+
+impl Handler<ConduitClosed> for SessionSupervisor {
+    type Result = ();
+
+    fn handle(&mut self, ConduitClosed(via): ConduitClosed, _: &mut Context<Self>) {
+        let orphans: Vec<(Uuid, Instant)> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.only_via.as_ref() == Some(&via))
+            .map(|(id, s)| (*id, s.expires_at))
+            .collect();
+        for (id, expires_at) in orphans {
+            self.deadlines.remove(expires_at, id);
+            self.expire(id, "its only connection closed");
+        }
     }
 }
 
@@ -424,6 +469,7 @@ mod tests {
                 resume: String::new(),
                 owner: Owner::Entity(owner.into()),
                 peer: "test".into(),
+                via: None,
             })
             .await
             .unwrap()
@@ -440,6 +486,7 @@ mod tests {
         s.send(MonitoredCall {
             sid: sid.map(str::to_owned),
             owner: Owner::default(),
+            via: None,
             resource: Some(m.stoppable()),
         })
         .await
@@ -452,6 +499,7 @@ mod tests {
         s.send(Heartbeat {
             id: id.into(),
             owner: Owner::default(),
+            via: None,
         })
         .await
         .unwrap()
@@ -526,6 +574,7 @@ mod tests {
                 resume: resume.into(),
                 owner: Owner::Entity(owner.into()),
                 peer: "test".into(),
+                via: None,
             })
         };
         let again = resume(&id, "alice").await.unwrap().unwrap();
@@ -549,7 +598,8 @@ mod tests {
         assert_eq!(
             s.send(Heartbeat {
                 id: id.clone(),
-                owner: Owner::Entity("mallory".into())
+                owner: Owner::Entity("mallory".into()),
+                via: None,
             })
             .await
             .unwrap(),
@@ -567,6 +617,7 @@ mod tests {
                 resume: String::new(),
                 owner: Owner::default(),
                 peer: "test".into(),
+                via: None,
             })
             .await
             .unwrap();
@@ -589,17 +640,66 @@ mod tests {
                 resume: String::new(),
                 owner: Owner::default(),
                 peer: "test".into(),
+                via: None,
             })
             .unwrap();
         let id = started.id.to_string();
-        assert!(sup.extend(&id, &Owner::default()).is_ok());
+        assert!(sup.extend(&id, &Owner::default(), None).is_ok());
         std::thread::sleep(WINDOW + Duration::from_millis(5));
         assert_eq!(
-            sup.extend(&id, &Owner::default()),
+            sup.extend(&id, &Owner::default(), None),
             Err(SessionError::Expired)
         );
         assert!(sup.sessions.is_empty());
         assert!(sup.deadlines.is_empty());
+    }
+
+    #[actix::test]
+    async fn a_closed_connection_ends_only_the_sessions_it_alone_carried() {
+        let s = supervisor(4);
+        let peer: Arc<str> = "call-1".into();
+        let open = |via: Option<Arc<str>>| StartSession {
+            resume: String::new(),
+            owner: Owner::default(),
+            peer: "test".into(),
+            via,
+        };
+        let alone = s.send(open(Some(peer.clone()))).await.unwrap().unwrap().id;
+        let mixed = s.send(open(Some(peer.clone()))).await.unwrap().unwrap().id;
+        let tcp = s.send(open(None)).await.unwrap().unwrap().id;
+        let (a, b, c) = (motor("a"), motor("b"), motor("c"));
+        for (id, m, via) in [
+            (alone, &a, Some(&peer)),
+            (mixed, &b, Some(&peer)),
+            (tcp, &c, None),
+        ] {
+            let call = MonitoredCall {
+                sid: Some(id.to_string()),
+                owner: Owner::default(),
+                via: via.cloned(),
+                resource: Some(m.stoppable()),
+            };
+            s.send(call).await.unwrap().unwrap();
+            m.set_power(0.5).await.unwrap();
+        }
+        // One heartbeat of `mixed` came over HTTP/2: it may live on there.
+        s.send(Heartbeat {
+            id: mixed.to_string(),
+            owner: Owner::default(),
+            via: None,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        s.send(ConduitClosed(peer)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!a.is_moving().await.unwrap(), "its only connection closed");
+        assert!(b.is_moving().await.unwrap() && c.is_moving().await.unwrap());
+        assert_eq!(
+            heartbeat(&s, &alone.to_string()).await,
+            Err(SessionError::Expired)
+        );
+        assert_eq!(heartbeat(&s, &mixed.to_string()).await, Ok(()));
     }
 
     #[actix::test]
@@ -625,6 +725,7 @@ mod tests {
         s.send(MonitoredCall {
             sid: Some(id),
             owner: Owner::default(),
+            via: None,
             resource: Some(m.stoppable()),
         })
         .await
@@ -663,6 +764,7 @@ mod tests {
         s.send(MonitoredCall {
             sid: Some(doomed.clone()),
             owner: Owner::default(),
+            via: None,
             resource: Some(hung),
         })
         .await

@@ -42,9 +42,15 @@ const QUEUED_MESSAGES: usize = 64;
 const HIGH_WATER: usize = 1 << 20;
 const LOW_WATER: usize = 512 << 10;
 
-/// Where a call over this connection says it came from: `peer_of` reads it.
+/// Which peer connection a call came over: `peer_of` and `conduit_of`
+/// read it.
 #[derive(Clone, Debug)]
-pub struct WebRtcPeer(pub Arc<str>);
+pub struct WebRtcPeer {
+    /// `webrtc:<the signaling caller's address>`.
+    pub peer: Arc<str>,
+    /// The call's uuid: one per peer connection.
+    pub call: Arc<str>,
+}
 
 /// A frame that is not a `Request`: the peer does not speak the protocol.
 #[derive(Debug, thiserror::Error)]
@@ -75,19 +81,19 @@ struct Incoming {
 
 impl ChannelServer {
     /// A server answering on `dc`, whose calls are made as `owner` (the
-    /// caller at signaling, as `auth` knew it).
+    /// caller at signaling, as `auth` knew it) over `peer`.
     pub async fn new(
         dc: Arc<RTCDataChannel>,
         service: CallService,
         (owner, auth): (Owner, Option<Arc<Authenticator>>),
-        peer: String,
+        peer: WebRtcPeer,
     ) -> Arc<Self> {
         Arc::new(Self {
             out: Sender::new(dc).await,
             service,
             owner,
             auth,
-            peer: WebRtcPeer(peer.into()),
+            peer,
             streams: Mutex::new(HashMap::new()),
         })
     }

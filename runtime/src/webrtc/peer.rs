@@ -6,9 +6,12 @@
 //! closes (a client's clean exit: ICE would otherwise linger for seconds
 //! with its sockets), when ICE fails, when the client speaks garbage, when
 //! it never connects, and when axle shuts down. Closing aborts every call
-//! in flight, so a motion waiting on a lost peer is abandoned and stopped.
+//! in flight, so a motion waiting on a lost peer is abandoned and stopped;
+//! a clean close also ends, at once, the sessions that only this connection
+//! heartbeated (see `ConduitClosed`).
 
 use super::channel::ChannelServer;
+use crate::sessions::{ConduitClosed, SessionSupervisor};
 use actix::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,17 +21,29 @@ use webrtc::ice_transport::ice_candidate::RTCIceCandidateInit;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 
+/// Why a peer closes when its client closed the data channel.
+const CLEAN_CLOSE: &str = "data channel closed";
+
 /// How long a peer may take from the offer to an open data channel.
 pub const CONNECT_DEADLINE: Duration = Duration::from_secs(15);
 
 /// The live peers, by call uuid: for `CallUpdate`, for the limit on peers,
 /// and for shutdown.
-#[derive(Default)]
 pub struct Peers {
     by_uuid: Mutex<HashMap<String, Addr<PeerActor>>>,
+    /// Told when a peer's client leaves cleanly.
+    sessions: Addr<SessionSupervisor>,
 }
 
 impl Peers {
+    /// No peers yet; their sessions are `sessions`'.
+    pub fn new(sessions: Addr<SessionSupervisor>) -> Self {
+        Self {
+            by_uuid: Mutex::default(),
+            sessions,
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Addr<PeerActor>>> {
         self.by_uuid.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -90,6 +105,12 @@ impl PeerActor {
 
     fn close(&mut self, reason: &str, ctx: &mut Context<Self>) {
         self.peers.remove(&self.uuid);
+        if reason == CLEAN_CLOSE {
+            // The client left: sessions only it heartbeated end now.
+            self.peers
+                .sessions
+                .do_send(ConduitClosed(self.uuid.as_str().into()));
+        }
         if let Some(server) = self.server.take() {
             server.close();
         }
@@ -182,7 +203,7 @@ impl Handler<Event> for PeerActor {
                 self.connected = true;
                 info!(call = %self.uuid, peer = %self.peer, took_ms = self.offered.elapsed().as_millis() as u64, "WebRTC peer connected");
             }
-            Event::ChannelClosed => self.close("data channel closed", ctx),
+            Event::ChannelClosed => self.close(CLEAN_CLOSE, ctx),
             Event::State(S::Failed) => self.close("ICE failed: the peer is unreachable", ctx),
             Event::State(S::Closed) => self.close("connection closed", ctx),
             Event::State(S::Disconnected) => {

@@ -7,7 +7,7 @@
 //! from answering fails the call at once, so the client falls back to
 //! direct gRPC instead of waiting out its dial timeout.
 
-use super::channel::{CallService, ChannelServer};
+use super::channel::{CallService, ChannelServer, WebRtcPeer};
 use super::hosts::Hosts;
 use super::peer::{Event, PeerActor, Peers, RemoteCandidate, Serve};
 use crate::auth::Authenticator;
@@ -137,7 +137,10 @@ impl Signaling {
             dc.clone(),
             self.service.clone(),
             (owner, self.auth.clone()),
-            format!("webrtc:{peer}"),
+            WebRtcPeer {
+                peer: format!("webrtc:{peer}").into(),
+                call: uuid.into(),
+            },
         )
         .await;
         addr.do_send(Serve(server.clone()));
