@@ -85,6 +85,7 @@ async fn session_driving_probe(
         resume: String::new(),
         owner: owner.clone(),
         peer: "bench".into(),
+        via: None,
     };
     let started = supervisor
         .send(start)
@@ -104,6 +105,7 @@ async fn session_driving_probe(
     let call = MonitoredCall {
         sid: Some(started.id.to_string()),
         owner,
+        via: None,
         resource: Some(resource),
     };
     supervisor.send(call).await.expect("mailbox").expect("call");
