@@ -32,6 +32,9 @@ struct Args {
     /// Run without a session: the motor keeps running if this process dies.
     #[arg(long)]
     disable_sessions: bool,
+    /// Call over a WebRTC peer connection (falls back to direct gRPC).
+    #[arg(long)]
+    webrtc: bool,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -54,6 +57,7 @@ async fn main() -> ExitCode {
 async fn drive(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let options = Options {
         disable_sessions: args.disable_sessions,
+        webrtc: args.webrtc,
         ..Options::default()
     };
     let robot = RobotClient::connect(&args.address, options).await?;

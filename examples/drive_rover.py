@@ -3,7 +3,8 @@
     cargo run --release -p axle-runtime           # in one terminal
     python examples/drive_rover.py                # in another (pip install viam-sdk==0.85.1)
 
-AXLE_ADDRESS overrides the address (default 127.0.0.1:8080).
+AXLE_ADDRESS overrides the address (default 127.0.0.1:8080). It connects as
+the upstream docs do, peer to peer over WebRTC; AXLE_DIRECT=1 uses direct gRPC.
 """
 
 import asyncio
@@ -19,7 +20,8 @@ from viam.rpc.dial import DialOptions
 
 async def main():
     address = os.environ.get("AXLE_ADDRESS", "127.0.0.1:8080")
-    options = RobotClient.Options(dial_options=DialOptions(disable_webrtc=True, insecure=True))
+    direct = os.environ.get("AXLE_DIRECT") == "1"
+    options = RobotClient.Options(dial_options=DialOptions(disable_webrtc=direct, insecure=True))
     robot = await RobotClient.at_address(address, options)
     print("resources:", ", ".join(f"{n.subtype}/{n.name}" for n in robot.resource_names))
 
