@@ -19,6 +19,7 @@ use http_body_util::{BodyExt, StreamBody};
 use prost::Message;
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
@@ -38,6 +39,9 @@ pub type CallService = BoxCloneSyncService<http::Request<Body>, http::Response<B
 pub const MAX_STREAMS: usize = 256;
 /// Request messages a stream may have queued before its call reads them.
 const QUEUED_MESSAGES: usize = 64;
+/// Request bytes one connection may hold at once, half reassembled or
+/// queued for its calls: no client can make axle buffer more.
+const MAX_HELD: usize = 64 << 20;
 /// Sends wait while more than this is queued on the channel (as upstream).
 const HIGH_WATER: usize = 1 << 20;
 const LOW_WATER: usize = 512 << 10;
@@ -70,6 +74,54 @@ pub struct ChannelServer {
     auth: Option<Arc<Authenticator>>,
     peer: WebRtcPeer,
     streams: Mutex<HashMap<u64, Incoming>>,
+    held: Held,
+}
+
+/// The request bytes a connection holds now, against [`MAX_HELD`].
+#[derive(Clone, Default)]
+struct Held(Arc<AtomicUsize>);
+
+impl Held {
+    /// Reserves `n` bytes; false if that would pass the limit.
+    fn reserve(&self, n: usize) -> bool {
+        self.0
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |h| {
+                (h + n <= MAX_HELD).then_some(h + n)
+            })
+            .is_ok()
+    }
+
+    fn release(&self, n: usize) {
+        self.0.fetch_sub(n, Ordering::AcqRel);
+    }
+
+    /// `message`, prefixed for the call's body; its `reserved` bytes are
+    /// released when the call has dropped it.
+    fn body_chunk(&self, message: &[u8], reserved: usize) -> Bytes {
+        Bytes::from_owner(Chunk {
+            data: frames::with_prefix(message),
+            held: self.clone(),
+            reserved,
+        })
+    }
+}
+
+struct Chunk {
+    data: Bytes,
+    held: Held,
+    reserved: usize,
+}
+
+impl AsRef<[u8]> for Chunk {
+    fn as_ref(&self) -> &[u8] {
+        &self.data
+    }
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        self.held.release(self.reserved);
+    }
 }
 
 /// A stream's request side while its call runs.
@@ -95,6 +147,7 @@ impl ChannelServer {
             auth,
             peer,
             streams: Mutex::new(HashMap::new()),
+            held: Held::default(),
         })
     }
 
@@ -117,14 +170,16 @@ impl ChannelServer {
 
     /// Ends every call; the connection is going.
     pub fn close(&self) {
-        for (_, s) in self
-            .streams
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .drain()
-        {
-            s.task.abort();
+        let streams: Vec<_> = self.lock().drain().collect();
+        for (_, s) in streams {
+            self.forget(s);
         }
+    }
+
+    /// A stream leaves: its call ends, its half message is let go.
+    fn forget(&self, stream: Incoming) {
+        self.held.release(stream.reassembly.len());
+        stream.task.abort();
     }
 
     /// Streams open now.
@@ -188,7 +243,11 @@ impl ChannelServer {
             };
             w.finish(status).await;
             if let Some(server) = weak.upgrade() {
-                server.lock().remove(&id);
+                let done = server.lock().remove(&id);
+                // A half-sent message the call never needed is let go too.
+                if let Some(stream) = done {
+                    server.held.release(stream.reassembly.len());
+                }
             }
         });
         streams.insert(
@@ -246,30 +305,34 @@ impl ChannelServer {
         };
         if m.has_message {
             let packet = m.packet_message.unwrap_or_default();
-            match stream.reassembly.push(packet) {
-                Ok(None) => {}
+            let size = packet.data.len();
+            if !self.held.reserve(size) {
+                let removed = streams.remove(&id);
+                drop(streams);
+                let why = format!("more than {MAX_HELD} request bytes held on this connection");
+                return self.drop_stream(id, removed, Status::resource_exhausted(why));
+            }
+            let before = stream.reassembly.len();
+            let refused = match stream.reassembly.push(packet) {
+                Ok(None) => None,
                 Ok(Some(message)) => {
-                    let sent = stream
-                        .body
-                        .as_ref()
-                        .map(|b| b.try_send(frames::with_prefix(&message)));
-                    if let Some(Err(mpsc::error::TrySendError::Full(_))) = sent {
-                        let task = streams.remove(&id).map(|s| s.task);
-                        drop(streams);
-                        return self.abort(
-                            id,
-                            task,
-                            Status::resource_exhausted(
-                                "the call is not reading its messages as fast as they come",
-                            ),
-                        );
+                    let chunk = self.held.body_chunk(&message, before + size);
+                    match stream.body.as_ref().map(|b| b.try_send(chunk)) {
+                        Some(Err(mpsc::error::TrySendError::Full(_))) => Some(
+                            "the call is not reading its messages as fast as they come".to_owned(),
+                        ),
+                        _ => None,
                     }
                 }
                 Err(e) => {
-                    let task = streams.remove(&id).map(|s| s.task);
-                    drop(streams);
-                    return self.abort(id, task, Status::resource_exhausted(e.to_string()));
+                    self.held.release(before + size);
+                    Some(e.to_string())
                 }
+            };
+            if let Some(why) = refused {
+                let removed = streams.remove(&id);
+                drop(streams);
+                return self.drop_stream(id, removed, Status::resource_exhausted(why));
             }
         }
         if m.eos {
@@ -278,14 +341,18 @@ impl ChannelServer {
     }
 
     fn reset(self: &Arc<Self>, id: u64) {
-        let task = self.lock().remove(&id).map(|s| s.task);
-        self.abort(id, task, Status::cancelled("the client cancelled the call"));
+        let removed = self.lock().remove(&id);
+        self.drop_stream(
+            id,
+            removed,
+            Status::cancelled("the client cancelled the call"),
+        );
     }
 
     /// Ends a running call with `status`.
-    fn abort(self: &Arc<Self>, id: u64, task: Option<AbortHandle>, status: Status) {
-        if let Some(task) = task {
-            task.abort();
+    fn drop_stream(&self, id: u64, removed: Option<Incoming>, status: Status) {
+        if let Some(stream) = removed {
+            self.forget(stream);
         }
         self.refuse(id, status);
     }
@@ -496,6 +563,22 @@ impl Sender {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn held_bytes_are_bounded_and_released_when_the_call_drops_them() {
+        let held = Held::default();
+        assert!(held.reserve(MAX_HELD - 10));
+        assert!(!held.reserve(11), "over the limit");
+        let chunk = held.body_chunk(b"0123456789", 10);
+        assert!(held.reserve(10));
+        assert_eq!(&chunk[5..], b"0123456789");
+        let body_copy = chunk.clone();
+        drop(chunk);
+        assert!(!held.reserve(1), "a clone still holds the message");
+        drop(body_copy);
+        held.release(10);
+        assert!(held.reserve(10));
+    }
 
     #[test]
     fn grpc_timeouts() {

@@ -50,6 +50,16 @@ pub struct Reassembly {
 }
 
 impl Reassembly {
+    /// Bytes of a message begun and not yet complete.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether no message is half gathered.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
     /// Adds a packet; answers the message it completes.
     pub fn push(&mut self, packet: PacketMessage) -> Result<Option<Bytes>, FrameError> {
         if self.buf.len() + packet.data.len() > MAX_MESSAGE {
