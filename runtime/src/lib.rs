@@ -11,6 +11,7 @@ pub mod proxy;
 pub mod reconfigure;
 pub mod registry;
 pub mod remotes;
+pub mod rendezvous;
 pub mod resources;
 pub mod robot;
 pub mod sessions;

@@ -1,0 +1,17 @@
+//! The rendezvous (issue 14, in progress): a signaling server that robots
+//! behind NAT connect out to and clients dial.
+//!
+//! - [`queue`]: the call queue that pairs a caller's offer with an answer
+//!   worker of a robot registered for the offer's host. The rendezvous
+//!   talks to it through the [`CallQueue`] trait only, so a shared store
+//!   can back several rendezvous instances later.
+//!
+//! Not yet here: the `axle signal` command, the `Answer` stream, TURN
+//! credentials and the robot's outbound workers.
+
+pub mod queue;
+
+pub use queue::{
+    AnswererEnd, CallQueue, CallerEnd, FromAnswerer, FromCaller, MemoryQueue, Offer, QueueError,
+    Registration,
+};
