@@ -8,6 +8,7 @@
 //! holds at most [`MAX_WAITING`] offers, so a flood of calls for one robot
 //! cannot grow without bound nor delay any other robot's.
 
+use axle_proto::webrtc::IceCandidate;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
@@ -33,12 +34,12 @@ pub struct Offer {
 }
 
 /// From the answering robot to the caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum FromAnswerer {
-    /// The answer SDP.
+    /// The answer SDP (base64 of JSON).
     Init(String),
-    /// An ICE candidate (the browser `candidate:` form).
-    Candidate(String),
+    /// An ICE candidate.
+    Candidate(IceCandidate),
     /// The answerer has sent everything.
     Done,
     /// The answerer gave up, and why.
@@ -46,10 +47,10 @@ pub enum FromAnswerer {
 }
 
 /// From the caller to the answering robot.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum FromCaller {
     /// An ICE candidate.
-    Candidate(String),
+    Candidate(IceCandidate),
     /// The caller has sent everything.
     Done,
     /// The caller gave up, and why.
@@ -291,12 +292,16 @@ mod tests {
             caller.answers.recv().await,
             Some(FromAnswerer::Init("answer".into()))
         );
-        q.update("c1", FromCaller::Candidate("candidate:1".into()))
+        let candidate = IceCandidate {
+            candidate: "candidate:1".into(),
+            ..Default::default()
+        };
+        q.update("c1", FromCaller::Candidate(candidate.clone()))
             .unwrap();
         q.update("c1", FromCaller::Done).unwrap();
         assert_eq!(
             end.updates.recv().await,
-            Some(FromCaller::Candidate("candidate:1".into()))
+            Some(FromCaller::Candidate(candidate))
         );
         assert_eq!(end.updates.recv().await, Some(FromCaller::Done));
         assert_eq!(

@@ -12,6 +12,7 @@ use super::hosts::Hosts;
 use super::peer::{Event, PeerActor, Peers, RemoteCandidate, Serve};
 use crate::auth::Authenticator;
 use crate::config::IceServer;
+use crate::rendezvous::FromAnswerer;
 use crate::sessions::{Owner, peer_of};
 use actix::{Actor, Addr, ArbiterHandle};
 use axle_proto::webrtc::signaling_service_server::SignalingService;
@@ -26,6 +27,7 @@ use futures::Stream;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::{debug, info, warn};
@@ -87,14 +89,16 @@ impl Signaling {
         Ok(())
     }
 
-    /// Builds the peer for `offer`, answers the init stage on `tx`, and
-    /// starts gathering; the candidates follow on `tx`.
-    async fn answer_offer(
+    /// Builds the peer for call `uuid`'s `offer`, sends the answer on `tx`,
+    /// and starts gathering; each candidate follows on `tx`, then `Done`.
+    /// The same for a local `Call` and, later, an offer relayed by a
+    /// rendezvous.
+    pub async fn answer_offer(
         &self,
+        uuid: String,
         offer: &str,
-        owner: Owner,
-        peer: String,
-        tx: mpsc::Sender<Result<CallResponse, Status>>,
+        (owner, peer): (Owner, String),
+        tx: mpsc::Sender<FromAnswerer>,
     ) -> Result<(), Status> {
         let offer = sdp::decode(offer, RTCSdpType::Offer)
             .map_err(|e| Status::invalid_argument(format!("malformed offer: {e}")))?;
@@ -108,7 +112,6 @@ impl Signaling {
                 .await
                 .map_err(unavailable)?,
         );
-        let uuid = uuid::Uuid::new_v4().to_string();
         let actor = PeerActor::new(uuid.clone(), peer.clone(), pc.clone(), self.peers.clone());
         let addr = PeerActor::start_in_arbiter(&self.arbiter, |_| actor);
         self.peers.insert(uuid.clone(), addr.clone());
@@ -130,7 +133,7 @@ impl Signaling {
         offer: webrtc::peer_connection::sdp::session_description::RTCSessionDescription,
         owner: Owner,
         peer: String,
-        tx: mpsc::Sender<Result<CallResponse, Status>>,
+        tx: mpsc::Sender<FromAnswerer>,
     ) -> Result<(), Status> {
         let dc = engine::data_channels(pc).await.map_err(unavailable)?;
         let server = ChannelServer::new(
@@ -149,18 +152,13 @@ impl Signaling {
             .await
             .map_err(|e| Status::invalid_argument(format!("malformed offer: {e}")))?;
         let answer = pc.create_answer(None).await.map_err(unavailable)?;
-        let init = CallResponse {
-            uuid: uuid.to_owned(),
-            stage: Some(call_response::Stage::Init(CallResponseInitStage {
-                sdp: sdp::encode(&answer).map_err(|e| Status::internal(e.to_string()))?,
-            })),
-        };
+        let init = sdp::encode(&answer).map_err(|e| Status::internal(e.to_string()))?;
         // The answer must precede every candidate, and candidates are only
         // gathered once the local description is set.
-        tx.send(Ok(init))
+        tx.send(FromAnswerer::Init(init))
             .await
             .map_err(|_| Status::cancelled("the caller left"))?;
-        trickle(pc, uuid, tx);
+        trickle(pc, tx);
         pc.set_local_description(answer)
             .await
             .map_err(unavailable)?;
@@ -222,32 +220,23 @@ fn watch(
 
 /// Sends each local candidate on `tx` as it is gathered; the end of
 /// gathering ends the call's stream.
-fn trickle(pc: &RTCPeerConnection, uuid: &str, tx: mpsc::Sender<Result<CallResponse, Status>>) {
+fn trickle(pc: &RTCPeerConnection, tx: mpsc::Sender<FromAnswerer>) {
     let tx = Arc::new(Mutex::new(Some(tx)));
-    let uuid = uuid.to_owned();
     pc.on_ice_candidate(Box::new(move |c: Option<RTCIceCandidate>| {
         let mut guard = tx.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(c) = c else {
-            guard.take();
+        let Some(sender) = (match c {
+            Some(_) => guard.clone(),
+            None => guard.take(),
+        }) else {
             return Box::pin(async {});
         };
-        let Some(sender) = guard.clone() else {
-            return Box::pin(async {});
-        };
-        let uuid = uuid.clone();
         Box::pin(async move {
-            match c.to_json() {
-                Ok(init) => {
-                    let update = CallResponse {
-                        uuid,
-                        stage: Some(call_response::Stage::Update(CallResponseUpdateStage {
-                            candidate: Some(wire_candidate(init)),
-                        })),
-                    };
-                    let _ = sender.send(Ok(update)).await;
-                }
-                Err(e) => debug!(error = %e, "local candidate not sent"),
-            }
+            let event = match c.map(|c| c.to_json()) {
+                None => FromAnswerer::Done,
+                Some(Ok(init)) => FromAnswerer::Candidate(wire_candidate(init)),
+                Some(Err(e)) => return debug!(error = %e, "local candidate not sent"),
+            };
+            let _ = sender.send(event).await;
         })
     }));
 }
@@ -259,6 +248,22 @@ fn wire_candidate(c: RTCIceCandidateInit) -> IceCandidate {
         sdpm_line_index: c.sdp_mline_index.map(u32::from),
         username_fragment: c.username_fragment,
     }
+}
+
+/// One stage of the local `Call` stream.
+fn call_response(uuid: &str, event: FromAnswerer) -> Result<CallResponse, Status> {
+    let stage = match event {
+        FromAnswerer::Init(sdp) => call_response::Stage::Init(CallResponseInitStage { sdp }),
+        FromAnswerer::Candidate(c) => {
+            call_response::Stage::Update(CallResponseUpdateStage { candidate: Some(c) })
+        }
+        FromAnswerer::Done => return Err(Status::internal("the call already ended")),
+        FromAnswerer::Error(e) => return Err(Status::unknown(format!("error from answerer: {e}"))),
+    };
+    Ok(CallResponse {
+        uuid: uuid.to_owned(),
+        stage: Some(stage),
+    })
 }
 
 type CallStream = Pin<Box<dyn Stream<Item = Result<CallResponse, Status>> + Send>>;
@@ -282,18 +287,20 @@ impl SignalingService for Signaling {
                 "this robot serves at most {MAX_PEERS} WebRTC peers; connect directly"
             )));
         }
-        let owner = Owner::of(req.extensions());
-        let peer = peer_of(req.extensions());
+        let caller = (Owner::of(req.extensions()), peer_of(req.extensions()));
+        let peer = caller.1.clone();
+        let uuid = uuid::Uuid::new_v4().to_string();
         let (tx, rx) = mpsc::channel(16);
-        if let Err(status) = self
-            .answer_offer(&req.get_ref().sdp, owner, peer.clone(), tx)
-            .await
-        {
+        let answered = self.answer_offer(uuid.clone(), &req.get_ref().sdp, caller, tx);
+        if let Err(status) = answered.await {
             warn!(peer, error = %status.message(), "WebRTC call refused");
             return Err(status);
         }
         debug!(peer, "WebRTC call answered");
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+        let stream = ReceiverStream::new(rx)
+            .take_while(|e| *e != FromAnswerer::Done)
+            .map(move |e| call_response(&uuid, e));
+        Ok(Response::new(Box::pin(stream)))
     }
 
     async fn call_update(
