@@ -144,6 +144,22 @@ async def seconds_until_stopped(m, since, limit=5.0):
     return time.monotonic() - since
 
 
+def seconds_to_stop(address, act):
+    """Watches motor `left` at `address` (running) from a direct client,
+    does `act`, and answers how long the motor took to stop."""
+
+    async def go():
+        observer = await connect(address)
+        left = Motor.from_robot(observer, "left")
+        assert await left.is_moving()
+        act()
+        took = await seconds_until_stopped(left, time.monotonic())
+        await observer.close()
+        return took
+
+    return run(go())
+
+
 def test_the_python_client_connects_over_webrtc_and_drives_everything(start_axle, clients):
     axle = start_axle(rover())
     c = clients(axle.address)
@@ -199,18 +215,9 @@ def test_a_webrtc_client_that_dies_or_freezes_has_its_motor_stopped(start_axle, 
     c = clients(axle.address)
     assert c.via_webrtc()
     assert c.send("power left 0.5") == "ok"
-
-    async def go():
-        observer = await connect(axle.address)
-        left = Motor.from_robot(observer, "left")
-        assert await left.is_moving()
-        c.proc.send_signal(sig)
-        took = await seconds_until_stopped(left, time.monotonic())
-        assert took <= BOUND, f"stopped {took:.3f} s after the client went silent"
-        print(f"\nstopped {took * 1000:.0f} ms after the client went silent (window 500 ms)")
-        await observer.close()
-
-    run(go())
+    took = seconds_to_stop(axle.address, lambda: c.proc.send_signal(sig))
+    assert took <= BOUND, f"stopped {took:.3f} s after the client went silent"
+    print(f"\nstopped {took * 1000:.0f} ms after the client went silent (window 500 ms)")
     assert re.search(r"session expired.*peer=webrtc:127\.0\.0\.1:\d+.*motor/left", axle.log_text())
 
 
@@ -224,18 +231,9 @@ def test_a_client_that_closes_cleanly_has_its_motor_stopped_at_once(start_axle, 
     c = clients(axle.address)
     assert c.via_webrtc()
     assert c.send("power left 0.5") == "ok"
-
-    async def go():
-        observer = await connect(axle.address)
-        left = Motor.from_robot(observer, "left")
-        assert await left.is_moving()
-        assert c.send("close") == "closed"
-        took = await seconds_until_stopped(left, time.monotonic())
-        assert took < 1.0, f"stopped {took:.3f} s after the client closed (window 5 s)"
-        print(f"\nstopped {took * 1000:.0f} ms after the client closed (window 5 s)")
-        await observer.close()
-
-    run(go())
+    took = seconds_to_stop(axle.address, lambda: c.send("close"))
+    assert took < 1.0, f"stopped {took:.3f} s after the client closed (window 5 s)"
+    print(f"\nstopped {took * 1000:.0f} ms after the client closed (window 5 s)")
     assert re.search(r'session expired.*cause="its only connection closed".*motor/left', axle.log_text())
 
 
@@ -336,22 +334,17 @@ def test_a_main_part_drives_a_sub_part_over_a_webrtc_link(start_axle):
     main = start_axle({"network": {"sessions": {"heartbeat_window": "500ms"}},
                        "remotes": [{"name": "sub", "address": sub.address, "webrtc": True}]})
 
-    async def go():
+    async def drive():
         # The user needs no session of its own here: what is tested is the
         # main part's session on the sub-part, carried over WebRTC.
         user = await RobotClient.at_address(main.address, options(disable_sessions=True))
         await Motor.from_robot(user, "sub:left").set_power(0.5)
-        observer = await connect(sub.address)
-        left = Motor.from_robot(observer, "left")
-        assert await left.is_moving()
-        main.proc.send_signal(signal.SIGKILL)
-        took = await seconds_until_stopped(left, time.monotonic())
-        assert took <= BOUND, f"stopped {took:.3f} s after the main part died"
-        print(f"\nstopped {took * 1000:.0f} ms after the main part died (window 500 ms)")
-        await observer.close()
         await user.close()
 
-    run(go())
+    run(drive())
+    took = seconds_to_stop(sub.address, lambda: main.proc.send_signal(signal.SIGKILL))
+    assert took <= BOUND, f"stopped {took:.3f} s after the main part died"
+    print(f"\nstopped {took * 1000:.0f} ms after the main part died (window 500 ms)")
     assert "WebRTC peer connected" in sub.log_text()
 
 
