@@ -6,12 +6,17 @@
 //!   talks to it through the [`CallQueue`] trait only, so a shared store
 //!   can back several rendezvous instances later.
 //!
-//! Not yet here: the `axle signal` command, the `Answer` stream, TURN
-//! credentials and the robot's outbound workers.
+//! - [`server`]: `SignalingService` over a call queue: `Call` and
+//!   `CallUpdate` for clients, `Answer` for robots.
+//!
+//! Not yet here: the `axle signal` command, robots' secrets and callers'
+//! keys per host, TURN credentials, and the robot's outbound workers.
 
 pub mod queue;
+pub mod server;
 
 pub use queue::{
     AnswererEnd, CallQueue, CallerEnd, FromAnswerer, FromCaller, MemoryQueue, Offer, QueueError,
     Registration,
 };
+pub use server::Rendezvous;
