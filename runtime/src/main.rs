@@ -260,7 +260,8 @@ async fn run(args: Args, config: RobotConfig, text: Vec<u8>) -> Result<(), Strin
 fn with_signaling(mut served: Served, reach: &ReachConfig, port: u16, peers: Arc<Peers>) -> Served {
     if reach.webrtc {
         let signaling = Signaling::new(
-            (grpc::call_service(&served), served.auth.clone()),
+            grpc::call_service(&served),
+            served.auth.clone(),
             actix::Arbiter::current(),
             Hosts::new(reach.fqdn.clone(), port),
             reach.ice_servers.clone(),

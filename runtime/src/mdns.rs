@@ -27,7 +27,7 @@ impl Advertiser {
     pub fn start(fqdn: Option<&str>, listening: SocketAddr, webrtc: bool) -> Option<Self> {
         let name = match fqdn {
             Some(f) => f.to_owned(),
-            None => host_name()?,
+            None => crate::webrtc::machine_name()?,
         };
         let ips = match listening.ip() {
             ip if ip.is_unspecified() => Vec::new(),
@@ -62,10 +62,4 @@ impl Advertiser {
             _responder: responder,
         })
     }
-}
-
-fn host_name() -> Option<String> {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
-    let name = name.trim();
-    (!name.is_empty()).then(|| name.to_owned())
 }

@@ -15,13 +15,14 @@
 use super::queue::{AnswererEnd, CallQueue, FromAnswerer, FromCaller, Offer, QueueError};
 use crate::config::IceServer;
 use crate::sessions::Owner;
+use crate::webrtc::signaling::webrtc_config;
 use axle_proto::webrtc::signaling_service_server::SignalingService;
 use axle_proto::webrtc::{
     AnswerRequest, AnswerRequestDoneStage, AnswerRequestErrorStage, AnswerRequestHeartbeatStage,
     AnswerRequestInitStage, AnswerRequestUpdateStage, AnswerResponse, CallRequest, CallResponse,
     CallResponseInitStage, CallResponseUpdateStage, CallUpdateRequest, CallUpdateResponse,
-    IceServer as WireIceServer, OptionalWebRtcConfigRequest, OptionalWebRtcConfigResponse,
-    WebRtcConfig, answer_request, answer_response, call_response, call_update_request,
+    OptionalWebRtcConfigRequest, OptionalWebRtcConfigResponse, WebRtcConfig, answer_request,
+    answer_response, call_response, call_update_request,
 };
 use futures::Stream;
 use std::pin::Pin;
@@ -50,18 +51,7 @@ impl<Q: CallQueue> Rendezvous<Q> {
     }
 
     fn config(&self) -> WebRtcConfig {
-        WebRtcConfig {
-            additional_ice_servers: self
-                .ice_servers
-                .iter()
-                .map(|s| WireIceServer {
-                    urls: s.urls.clone(),
-                    username: s.username.clone(),
-                    credential: s.credential.clone(),
-                })
-                .collect(),
-            disable_trickle: false,
-        }
+        webrtc_config(&self.ice_servers)
     }
 }
 

@@ -137,7 +137,8 @@ impl ChannelServer {
     pub async fn new(
         dc: Arc<RTCDataChannel>,
         service: CallService,
-        (owner, auth): (Owner, Option<Arc<Authenticator>>),
+        owner: Owner,
+        auth: Option<Arc<Authenticator>>,
         peer: WebRtcPeer,
     ) -> Arc<Self> {
         Arc::new(Self {

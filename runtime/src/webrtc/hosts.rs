@@ -17,11 +17,9 @@ impl Hosts {
     /// This part: `fqdn` if configured, and the machine's host name,
     /// listening on `port`.
     pub fn new(fqdn: Option<String>, port: u16) -> Self {
-        let machine = std::fs::read_to_string("/proc/sys/kernel/hostname").ok();
         let names = fqdn
             .into_iter()
-            .chain(machine.map(|m| m.trim().to_owned()))
-            .filter(|n| !n.is_empty())
+            .chain(machine_name())
             .flat_map(|n| {
                 let n = n.to_ascii_lowercase();
                 [n.replace('.', "-"), n]
@@ -44,6 +42,13 @@ impl Hosts {
         let host = host.strip_suffix(".local").unwrap_or(&host);
         self.names.iter().any(|n| n == host) || host.parse::<IpAddr>().is_ok_and(is_local_address)
     }
+}
+
+/// This machine's host name, if it has one.
+pub fn machine_name() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_owned())
 }
 
 /// `host:port`, `[v6]:port`, `v6` or `host` → host and port.

@@ -13,6 +13,6 @@ pub mod peer;
 pub mod signaling;
 
 pub use channel::{CallService, WebRtcPeer};
-pub use hosts::Hosts;
+pub use hosts::{Hosts, machine_name};
 pub use peer::Peers;
 pub use signaling::Signaling;

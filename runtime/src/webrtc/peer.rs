@@ -21,9 +21,6 @@ use webrtc::ice_transport::ice_candidate::RTCIceCandidateInit;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 
-/// Why a peer closes when its client closed the data channel.
-const CLEAN_CLOSE: &str = "data channel closed";
-
 /// How long a peer may take from the offer to an open data channel.
 pub const CONNECT_DEADLINE: Duration = Duration::from_secs(15);
 
@@ -105,12 +102,6 @@ impl PeerActor {
 
     fn close(&mut self, reason: &str, ctx: &mut Context<Self>) {
         self.peers.remove(&self.uuid);
-        if reason == CLEAN_CLOSE {
-            // The client left: sessions only it heartbeated end now.
-            self.peers
-                .sessions
-                .do_send(ConduitClosed(self.uuid.as_str().into()));
-        }
         if let Some(server) = self.server.take() {
             server.close();
         }
@@ -203,7 +194,12 @@ impl Handler<Event> for PeerActor {
                 self.connected = true;
                 info!(call = %self.uuid, peer = %self.peer, took_ms = self.offered.elapsed().as_millis() as u64, "WebRTC peer connected");
             }
-            Event::ChannelClosed => self.close(CLEAN_CLOSE, ctx),
+            Event::ChannelClosed => {
+                // The client left: sessions only it heartbeated end now.
+                let call = self.uuid.as_str().into();
+                self.peers.sessions.do_send(ConduitClosed(call));
+                self.close("data channel closed", ctx);
+            }
             Event::State(S::Failed) => self.close("ICE failed: the peer is unreachable", ctx),
             Event::State(S::Closed) => self.close("connection closed", ctx),
             Event::State(S::Disconnected) => {

@@ -18,9 +18,9 @@ use actix::{Actor, Addr, ArbiterHandle};
 use axle_proto::webrtc::signaling_service_server::SignalingService;
 use axle_proto::webrtc::{
     AnswerRequest, AnswerResponse, CallRequest, CallResponse, CallResponseInitStage,
-    CallResponseUpdateStage, CallUpdateRequest, CallUpdateResponse, IceCandidate,
-    IceServer as WireIceServer, OptionalWebRtcConfigRequest, OptionalWebRtcConfigResponse,
-    WebRtcConfig, call_response, call_update_request,
+    CallResponseUpdateStage, CallUpdateRequest, CallUpdateResponse, IceServer as WireIceServer,
+    OptionalWebRtcConfigRequest, OptionalWebRtcConfigResponse, WebRtcConfig, call_response,
+    call_update_request,
 };
 use axle_sdk_module::webrtc::{engine, sdp};
 use futures::Stream;
@@ -32,8 +32,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::{debug, info, warn};
 use webrtc::api::API;
-use webrtc::ice_transport::ice_candidate::{RTCIceCandidate, RTCIceCandidateInit};
-use webrtc::ice_transport::ice_server::RTCIceServer;
+use webrtc::ice_transport::ice_candidate::RTCIceCandidate;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::peer_connection::configuration::RTCConfiguration;
 use webrtc::peer_connection::sdp::sdp_type::RTCSdpType;
@@ -56,7 +55,8 @@ impl Signaling {
     /// Answers calls for `hosts`, serving each peer's calls on `service`
     /// (as `auth` still allows); peer actors run on `arbiter`.
     pub fn new(
-        (service, auth): (CallService, Option<Arc<Authenticator>>),
+        service: CallService,
+        auth: Option<Arc<Authenticator>>,
         arbiter: ArbiterHandle,
         hosts: Hosts,
         ice_servers: Vec<IceServer>,
@@ -102,8 +102,9 @@ impl Signaling {
     ) -> Result<(), Status> {
         let offer = sdp::decode(offer, RTCSdpType::Offer)
             .map_err(|e| Status::invalid_argument(format!("malformed offer: {e}")))?;
+        let servers = webrtc_config(&self.ice_servers).additional_ice_servers;
         let config = RTCConfiguration {
-            ice_servers: self.ice_servers.iter().map(rtc_ice_server).collect(),
+            ice_servers: servers.into_iter().map(sdp::ice_server_from_wire).collect(),
             ..Default::default()
         };
         let pc = Arc::new(
@@ -115,35 +116,33 @@ impl Signaling {
         let actor = PeerActor::new(uuid.clone(), peer.clone(), pc.clone(), self.peers.clone());
         let addr = PeerActor::start_in_arbiter(&self.arbiter, |_| actor);
         self.peers.insert(uuid.clone(), addr.clone());
-        let result = self
-            .negotiate(&pc, &addr, &uuid, offer, owner, peer, tx)
-            .await;
+        let peer = WebRtcPeer {
+            peer: format!("webrtc:{peer}").into(),
+            call: uuid.into(),
+        };
+        let result = self.negotiate(&pc, &addr, offer, owner, peer, tx).await;
         if result.is_err() {
             addr.do_send(super::peer::Close("negotiation failed"));
         }
         result
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn negotiate(
         &self,
         pc: &Arc<RTCPeerConnection>,
         addr: &Addr<PeerActor>,
-        uuid: &str,
         offer: webrtc::peer_connection::sdp::session_description::RTCSessionDescription,
         owner: Owner,
-        peer: String,
+        peer: WebRtcPeer,
         tx: mpsc::Sender<FromAnswerer>,
     ) -> Result<(), Status> {
         let dc = engine::data_channels(pc).await.map_err(unavailable)?;
         let server = ChannelServer::new(
             dc.clone(),
             self.service.clone(),
-            (owner, self.auth.clone()),
-            WebRtcPeer {
-                peer: format!("webrtc:{peer}").into(),
-                call: uuid.into(),
-            },
+            owner,
+            self.auth.clone(),
+            peer,
         )
         .await;
         addr.do_send(Serve(server.clone()));
@@ -170,11 +169,19 @@ fn unavailable(e: webrtc::Error) -> Status {
     Status::unavailable(format!("cannot answer over WebRTC: {e}"))
 }
 
-fn rtc_ice_server(s: &IceServer) -> RTCIceServer {
-    RTCIceServer {
-        urls: s.urls.clone(),
-        username: s.username.clone(),
-        credential: s.credential.clone(),
+/// The ICE servers of the config, as signaling hands them to callers (and,
+/// from a rendezvous, to robots).
+pub fn webrtc_config(servers: &[IceServer]) -> WebRtcConfig {
+    WebRtcConfig {
+        additional_ice_servers: servers
+            .iter()
+            .map(|s| WireIceServer {
+                urls: s.urls.clone(),
+                username: s.username.clone(),
+                credential: s.credential.clone(),
+            })
+            .collect(),
+        disable_trickle: false,
     }
 }
 
@@ -233,21 +240,12 @@ fn trickle(pc: &RTCPeerConnection, tx: mpsc::Sender<FromAnswerer>) {
         Box::pin(async move {
             let event = match c.map(|c| c.to_json()) {
                 None => FromAnswerer::Done,
-                Some(Ok(init)) => FromAnswerer::Candidate(wire_candidate(init)),
+                Some(Ok(init)) => FromAnswerer::Candidate(sdp::candidate_to_wire(init)),
                 Some(Err(e)) => return debug!(error = %e, "local candidate not sent"),
             };
             let _ = sender.send(event).await;
         })
     }));
-}
-
-fn wire_candidate(c: RTCIceCandidateInit) -> IceCandidate {
-    IceCandidate {
-        candidate: c.candidate,
-        sdp_mid: c.sdp_mid,
-        sdpm_line_index: c.sdp_mline_index.map(u32::from),
-        username_fragment: c.username_fragment,
-    }
 }
 
 /// One stage of the local `Call` stream.
@@ -315,12 +313,7 @@ impl SignalingService for Signaling {
         };
         match r.update {
             Some(call_update_request::Update::Candidate(c)) => {
-                peer.do_send(RemoteCandidate(RTCIceCandidateInit {
-                    candidate: c.candidate,
-                    sdp_mid: c.sdp_mid,
-                    sdp_mline_index: c.sdpm_line_index.and_then(|i| u16::try_from(i).ok()),
-                    username_fragment: c.username_fragment,
-                }))
+                peer.do_send(RemoteCandidate(sdp::candidate_from_wire(c)))
             }
             Some(call_update_request::Update::Error(e)) => {
                 info!(call = %r.uuid, error = %e.message, "the caller gave up on the call");
@@ -345,20 +338,8 @@ impl SignalingService for Signaling {
         req: Request<OptionalWebRtcConfigRequest>,
     ) -> Result<Response<OptionalWebRtcConfigResponse>, Status> {
         self.check_host(&req)?;
-        let servers = self
-            .ice_servers
-            .iter()
-            .map(|s| WireIceServer {
-                urls: s.urls.clone(),
-                username: s.username.clone(),
-                credential: s.credential.clone(),
-            })
-            .collect();
         Ok(Response::new(OptionalWebRtcConfigResponse {
-            config: Some(WebRtcConfig {
-                additional_ice_servers: servers,
-                disable_trickle: false,
-            }),
+            config: Some(webrtc_config(&self.ice_servers)),
         }))
     }
 }

@@ -12,8 +12,7 @@ use super::client::ClientChannel;
 use super::{engine, sdp};
 use axle_proto::webrtc::signaling_service_client::SignalingServiceClient;
 use axle_proto::webrtc::{
-    CallRequest, CallUpdateRequest, IceCandidate, OptionalWebRtcConfigRequest, call_response,
-    call_update_request,
+    CallRequest, CallUpdateRequest, OptionalWebRtcConfigRequest, call_response, call_update_request,
 };
 use http::{Request, Response};
 use std::sync::Arc;
@@ -24,8 +23,6 @@ use tonic::body::Body;
 use tonic::{Code, Status};
 use tower::Service;
 use tracing::debug;
-use webrtc::ice_transport::ice_candidate::RTCIceCandidateInit;
-use webrtc::ice_transport::ice_server::RTCIceServer;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::peer_connection::configuration::RTCConfiguration;
 use webrtc::peer_connection::sdp::sdp_type::RTCSdpType;
@@ -128,14 +125,7 @@ where
         Err(s) => return Err(s.into()),
     };
     if !servers.is_empty() {
-        let ice_servers = servers
-            .into_iter()
-            .map(|s| RTCIceServer {
-                urls: s.urls,
-                username: s.username,
-                credential: s.credential,
-            })
-            .collect();
+        let ice_servers = servers.into_iter().map(sdp::ice_server_from_wire).collect();
         pc.set_configuration(RTCConfiguration {
             ice_servers,
             ..Default::default()
@@ -174,12 +164,7 @@ where
                     }
                     Some(call_response::Stage::Update(u)) => {
                         if let Some(c) = u.candidate {
-                            pc.add_ice_candidate(RTCIceCandidateInit {
-                                candidate: c.candidate,
-                                sdp_mid: c.sdp_mid,
-                                sdp_mline_index: c.sdpm_line_index.and_then(|i| u16::try_from(i).ok()),
-                                username_fragment: c.username_fragment,
-                            }).await?;
+                            pc.add_ice_candidate(sdp::candidate_from_wire(c)).await?;
                         }
                     }
                     None => {}
@@ -224,12 +209,7 @@ fn trickle<S>(
         let mut client = client;
         while let Some(candidate) = rx.recv().await {
             let update = match candidate {
-                Some(c) => call_update_request::Update::Candidate(IceCandidate {
-                    candidate: c.candidate,
-                    sdp_mid: c.sdp_mid,
-                    sdpm_line_index: c.sdp_mline_index.map(u32::from),
-                    username_fragment: c.username_fragment,
-                }),
+                Some(c) => call_update_request::Update::Candidate(sdp::candidate_to_wire(c)),
                 None => call_update_request::Update::Done(true),
             };
             let done = matches!(update, call_update_request::Update::Done(_));

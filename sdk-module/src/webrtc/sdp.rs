@@ -1,9 +1,13 @@
 //! Session descriptions on the signaling wire: standard base64 of the JSON
-//! `{"type": "offer" | "answer", "sdp": "v=0..."}`.
+//! `{"type": "offer" | "answer", "sdp": "v=0..."}`; and ICE candidates and
+//! servers between their wire and webrtc-rs forms.
 
+use axle_proto::webrtc::{IceCandidate, IceServer};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use thiserror::Error;
+use webrtc::ice_transport::ice_candidate::RTCIceCandidateInit;
+use webrtc::ice_transport::ice_server::RTCIceServer;
 use webrtc::peer_connection::sdp::sdp_type::RTCSdpType;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 
@@ -41,6 +45,35 @@ pub fn decode(text: &str, expected: RTCSdpType) -> Result<RTCSessionDescription,
         });
     }
     Ok(desc)
+}
+
+/// A candidate as signaling carries it.
+pub fn candidate_to_wire(c: RTCIceCandidateInit) -> IceCandidate {
+    IceCandidate {
+        candidate: c.candidate,
+        sdp_mid: c.sdp_mid,
+        sdpm_line_index: c.sdp_mline_index.map(u32::from),
+        username_fragment: c.username_fragment,
+    }
+}
+
+/// A candidate from signaling, for webrtc-rs.
+pub fn candidate_from_wire(c: IceCandidate) -> RTCIceCandidateInit {
+    RTCIceCandidateInit {
+        candidate: c.candidate,
+        sdp_mid: c.sdp_mid,
+        sdp_mline_index: c.sdpm_line_index.and_then(|i| u16::try_from(i).ok()),
+        username_fragment: c.username_fragment,
+    }
+}
+
+/// An ICE server from signaling, for webrtc-rs.
+pub fn ice_server_from_wire(s: IceServer) -> RTCIceServer {
+    RTCIceServer {
+        urls: s.urls,
+        username: s.username,
+        credential: s.credential,
+    }
 }
 
 #[cfg(test)]
