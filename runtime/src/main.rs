@@ -1,6 +1,7 @@
 //! `axle`: serves a robot from a JSON config over the Viam gRPC API.
 
 use actix::Actor;
+use actix::Addr;
 use axle_runtime::auth::{Authenticator, Gate};
 use axle_runtime::config::{DEFAULT_ROVER, ReachConfig, RobotConfig, revision_of};
 use axle_runtime::grpc::{self, Listeners, Served};
@@ -9,7 +10,7 @@ use axle_runtime::modules::{Directory, Modules, SocketDir, restrict};
 use axle_runtime::reconfigure::{Apply, Close, ConfigState, Reconfigurer, Running, Watcher};
 use axle_runtime::robot::Robot;
 use axle_runtime::sessions::SessionSupervisor;
-use axle_runtime::webrtc::{Hosts, Peers, Signaling};
+use axle_runtime::webrtc::{Hosts, Peers, Signaling, Uplink};
 use clap::Parser;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -21,8 +22,30 @@ use tracing::{error, info, warn};
 
 /// A robot runtime: serves a robot's resources over the Viam gRPC API.
 #[derive(Parser, Debug)]
-#[command(name = "axle", version)]
+#[command(name = "axle", version, args_conflicts_with_subcommands = true)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    robot: RobotArgs,
+    /// Log level (error, warn, info, debug, trace) or a tracing filter.
+    #[arg(long, default_value = "info", global = true)]
+    log_level: String,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Runs a rendezvous: a signaling server that robots behind NAT connect
+    /// out to (network.signaling) and clients dial by the robot's host.
+    Signal {
+        /// The rendezvous's JSON config (see the README).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct RobotArgs {
     /// The robot's JSON config. Without it, axle serves a simulated rover.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -32,9 +55,6 @@ struct Args {
     /// Also serve on this Unix socket.
     #[arg(long, value_name = "PATH")]
     socket: Option<PathBuf>,
-    /// Log level (error, warn, info, debug, trace) or a tracing filter.
-    #[arg(long, default_value = "info")]
-    log_level: String,
     /// Threads for gRPC I/O beside the actor thread; 0 runs everything on
     /// one thread (measured fastest: see ARCHITECTURE.md).
     #[arg(long, default_value_t = 0)]
@@ -52,7 +72,60 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+    match args.command {
+        Some(Command::Signal { config }) => rendezvous(&config),
+        None => robot(args.robot),
+    }
+}
 
+/// `axle signal`: serves a rendezvous until SIGTERM or SIGINT.
+fn rendezvous(path: &Path) -> ExitCode {
+    let config = match axle_runtime::rendezvous::RendezvousConfig::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            error!("{e}");
+            eprintln!("axle: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("axle: cannot start the tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let served = runtime.block_on(async {
+        let listener = TcpListener::bind(&config.bind_address)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.bind_address))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        info!(address = %local, "rendezvous starting");
+        let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+        let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+        let stop = async move {
+            tokio::select! {
+                _ = term.recv() => info!(signal = "SIGTERM", "rendezvous shutting down"),
+                _ = int.recv() => info!(signal = "SIGINT", "rendezvous shutting down"),
+            }
+        };
+        axle_runtime::rendezvous::serve(&config, listener, stop).await
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!("{e}");
+            eprintln!("axle: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `axle`: serves a robot until SIGTERM or SIGINT.
+fn robot(args: RobotArgs) -> ExitCode {
     let (text, path) = match &args.config {
         Some(path) => match std::fs::read(path) {
             Ok(text) => (text, path.clone()),
@@ -96,7 +169,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args, config: RobotConfig, text: Vec<u8>) -> Result<(), String> {
+async fn run(args: RobotArgs, config: RobotConfig, text: Vec<u8>) -> Result<(), String> {
     let by_flag = args.bind.is_some();
     let bind = args
         .bind
@@ -131,9 +204,11 @@ async fn run(args: Args, config: RobotConfig, text: Vec<u8>) -> Result<(), Strin
         config: Arc::new(ConfigState::default()),
         auth: auth.clone(),
         signaling: None,
+        uplink: Default::default(),
     };
     let peers = Arc::new(Peers::new(served.sessions.clone()));
     let served = with_signaling(served, &config.reach, local.port(), peers.clone());
+    let uplink = start_uplink(&served, &config.reach)?;
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let shutdown = move || {
         let mut rx = shutdown_rx.clone();
@@ -246,6 +321,9 @@ async fn run(args: Args, config: RobotConfig, text: Vec<u8>) -> Result<(), Strin
     info!(signal = cause, "shutting down: stopping every actuator");
     drop(watcher);
     drop(advertised);
+    if let Some(uplink) = uplink {
+        uplink.do_send(axle_runtime::webrtc::uplink::Disconnect);
+    }
     served.robot.stop_all("shutdown").await;
     peers.close_all("axle is shutting down").await;
     let _ = reconfigurer.send(Close).await;
@@ -270,6 +348,18 @@ fn with_signaling(mut served: Served, reach: &ReachConfig, port: u16, peers: Arc
         served.signaling = Some(Arc::new(signaling));
     }
     served
+}
+
+/// Connects to the rendezvous of `network.signaling`, if set (and WebRTC
+/// is on: the rendezvous only relays WebRTC offers).
+fn start_uplink(served: &Served, reach: &ReachConfig) -> Result<Option<Addr<Uplink>>, String> {
+    let (Some(config), Some(signaling)) = (&reach.signaling, &served.signaling) else {
+        if reach.signaling.is_some() {
+            warn!("network.signaling is ignored: network.webrtc.enabled is false");
+        }
+        return Ok(None);
+    };
+    Uplink::start(config.clone(), signaling.clone(), served.uplink.clone()).map(Some)
 }
 
 /// Logs, per public listener, whether it is encrypted and who may use it.

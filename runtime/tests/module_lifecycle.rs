@@ -77,6 +77,7 @@ async fn a_modular_motor_is_added_reconfigured_removed_and_its_module_reaped() {
         config: Arc::new(ConfigState::default()),
         auth: None,
         signaling: None,
+        uplink: Default::default(),
     };
     let parent = sockets.parent_socket();
     let listener = tokio::net::UnixListener::bind(&parent).expect("bind parent socket");

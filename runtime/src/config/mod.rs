@@ -10,9 +10,11 @@ mod remotes;
 
 pub use auth::{ApiKey, AuthConfig, TlsFiles};
 
+pub(crate) use auth::{parse_auth, parse_tls};
 pub use duration::{parse_duration, show_duration};
 pub use modules::{ModuleConfig, ModuleEntry, ModuleError};
-pub use network::{IceServer, ReachConfig};
+pub use network::{IceServer, ReachConfig, UplinkConfig};
+pub(crate) use network::{is_host_name, parse_ice_servers};
 pub use remotes::{RemoteConfig, RemoteEntry, RemoteError};
 
 use axle_sdk_module::{Api, Attributes, Model, validate_name};

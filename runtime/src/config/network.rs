@@ -27,6 +27,33 @@ pub struct ReachConfig {
     pub webrtc: bool,
     /// `network.webrtc.ice_servers`.
     pub ice_servers: Vec<IceServer>,
+    /// `network.signaling`: the rendezvous this part answers calls from.
+    pub signaling: Option<UplinkConfig>,
+}
+
+/// `network.signaling`: a rendezvous that this part keeps outbound `Answer`
+/// streams open to, so that clients anywhere can call it by host.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UplinkConfig {
+    /// `address`: the rendezvous, `host:port`.
+    pub address: String,
+    /// `host`: the name clients dial; the rendezvous routes it here.
+    pub host: String,
+    /// `secret`: proves to the rendezvous that this part may answer `host`.
+    pub secret: String,
+    /// `insecure`: h2c instead of TLS to the rendezvous.
+    pub insecure: bool,
+}
+
+impl std::fmt::Debug for UplinkConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never let a secret reach a log line.
+        f.debug_struct("UplinkConfig")
+            .field("address", &self.address)
+            .field("host", &self.host)
+            .field("insecure", &self.insecure)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for ReachConfig {
@@ -36,6 +63,7 @@ impl Default for ReachConfig {
             mdns: true,
             webrtc: true,
             ice_servers: Vec::new(),
+            signaling: None,
         }
     }
 }
@@ -59,6 +87,7 @@ pub fn parse_reach(network: Option<&Value>) -> Result<ReachConfig, FieldError> {
         }
     }
     reach.mdns = flag(network.get("mdns"), "network.mdns", true)?;
+    reach.signaling = parse_uplink(network.get("signaling"))?;
     let Some(webrtc) = network.get("webrtc").filter(|v| !v.is_null()) else {
         return Ok(reach);
     };
@@ -69,20 +98,70 @@ pub fn parse_reach(network: Option<&Value>) -> Result<ReachConfig, FieldError> {
         ));
     }
     reach.webrtc = flag(webrtc.get("enabled"), "network.webrtc.enabled", true)?;
-    reach.ice_servers = match webrtc.get("ice_servers") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(parse_ice_server)
-            .collect::<Result<_, _>>()?,
-        Some(other) => {
-            return Err((
-                "network.webrtc.ice_servers",
-                format!("expected a list of {{urls, username, credential}}, got {other}"),
-            ));
-        }
-    };
+    reach.ice_servers = parse_ice_servers(webrtc.get("ice_servers"), "network.webrtc.ice_servers")?;
     Ok(reach)
+}
+
+/// `network.signaling`: `{address, host, secret, insecure}`.
+fn parse_uplink(v: Option<&Value>) -> Result<Option<UplinkConfig>, FieldError> {
+    const FIELD: &str = "network.signaling";
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let text = |key: &str| match v.get(key) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        other => Err((
+            FIELD,
+            format!(
+                "{key}: expected a non-empty string, got {}",
+                other.unwrap_or(&Value::Null)
+            ),
+        )),
+    };
+    if !v.is_object() {
+        return Err((
+            FIELD,
+            format!("expected {{address, host, secret, insecure}}, got {v}"),
+        ));
+    }
+    let address = text("address")?;
+    if !address
+        .rsplit_once(':')
+        .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
+    {
+        return Err((
+            FIELD,
+            format!("address: expected host:port, got {address:?}"),
+        ));
+    }
+    let host = text("host")?;
+    if !is_host_name(&host) {
+        return Err((
+            FIELD,
+            format!("host: expected a host name like \"rover.axle\", got {host:?}"),
+        ));
+    }
+    Ok(Some(UplinkConfig {
+        address,
+        host,
+        secret: text("secret")?,
+        insecure: flag(v.get("insecure"), "network.signaling.insecure", false)?,
+    }))
+}
+
+/// A list of `{urls, username, credential}` at `field` (absent = none).
+pub fn parse_ice_servers(
+    v: Option<&Value>,
+    field: &'static str,
+) -> Result<Vec<IceServer>, FieldError> {
+    match v {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items.iter().map(|i| parse_ice_server(i, field)).collect(),
+        Some(other) => Err((
+            field,
+            format!("expected a list of {{urls, username, credential}}, got {other}"),
+        )),
+    }
 }
 
 fn flag(v: Option<&Value>, field: &'static str, default: bool) -> Result<bool, FieldError> {
@@ -93,12 +172,11 @@ fn flag(v: Option<&Value>, field: &'static str, default: bool) -> Result<bool, F
     }
 }
 
-fn parse_ice_server(v: &Value) -> Result<IceServer, FieldError> {
-    const FIELD: &str = "network.webrtc.ice_servers";
+fn parse_ice_server(v: &Value, field: &'static str) -> Result<IceServer, FieldError> {
     let text = |key: &str| match v.get(key) {
         None | Some(Value::Null) => Ok(String::new()),
         Some(Value::String(s)) => Ok(s.clone()),
-        Some(other) => Err((FIELD, format!("{key}: expected a string, got {other}"))),
+        Some(other) => Err((field, format!("{key}: expected a string, got {other}"))),
     };
     let urls = match v.get("urls") {
         Some(Value::String(s)) => vec![s.clone()],
@@ -106,15 +184,15 @@ fn parse_ice_server(v: &Value) -> Result<IceServer, FieldError> {
             .iter()
             .map(|u| u.as_str().map(str::to_owned))
             .collect::<Option<Vec<_>>>()
-            .ok_or((FIELD, format!("urls: expected strings, got {v}")))?,
-        _ => return Err((FIELD, format!("each server needs \"urls\", got {v}"))),
+            .ok_or((field, format!("urls: expected strings, got {v}")))?,
+        _ => return Err((field, format!("each server needs \"urls\", got {v}"))),
     };
     if let Some(bad) = urls.iter().find(|u| {
         !["stun:", "stuns:", "turn:", "turns:"]
             .iter()
             .any(|s| u.starts_with(s))
     }) {
-        return Err((FIELD, format!("{bad:?} is not a stun: or turn: URL")));
+        return Err((field, format!("{bad:?} is not a stun: or turn: URL")));
     }
     Ok(IceServer {
         urls,
@@ -124,7 +202,7 @@ fn parse_ice_server(v: &Value) -> Result<IceServer, FieldError> {
 }
 
 /// Letters, digits, `-` and `.`, as DNS names are; at most 253 characters.
-fn is_host_name(s: &str) -> bool {
+pub fn is_host_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
         && s.split('.').all(|label| {
@@ -151,6 +229,17 @@ mod tests {
         assert_eq!(r.fqdn.as_deref(), Some("rover.axle"));
         assert!(!r.mdns && r.webrtc);
         assert_eq!(r.ice_servers[0].urls, ["turn:10.0.0.1:3478"]);
+        let r = parse_reach(Some(&json!({
+            "signaling": {"address": "203.0.113.10:443", "host": "rover.axle", "secret": "s3cret", "insecure": true}
+        })))
+        .unwrap();
+        let uplink = r.signaling.unwrap();
+        assert_eq!(
+            (uplink.address.as_str(), uplink.host.as_str()),
+            ("203.0.113.10:443", "rover.axle")
+        );
+        assert!(uplink.insecure);
+        assert!(!format!("{uplink:?}").contains("s3cret"));
     }
 
     #[test]
@@ -159,6 +248,18 @@ mod tests {
             (json!({"fqdn": "no spaces"}), "network.fqdn"),
             (json!({"mdns": "yes"}), "network.mdns"),
             (json!({"webrtc": []}), "network.webrtc"),
+            (
+                json!({"signaling": {"host": "rover.axle", "secret": "s"}}),
+                "network.signaling",
+            ),
+            (
+                json!({"signaling": {"address": "r:1", "host": "a b", "secret": "s"}}),
+                "network.signaling",
+            ),
+            (
+                json!({"signaling": {"address": "r:1", "host": "rover", "secret": "s", "insecure": 1}}),
+                "network.signaling.insecure",
+            ),
             (
                 json!({"webrtc": {"ice_servers": [{"urls": "http://x"}]}}),
                 "network.webrtc.ice_servers",

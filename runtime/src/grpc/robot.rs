@@ -8,6 +8,8 @@ use crate::registry::SERVED_APIS;
 use crate::robot::{ResourceState, Robot};
 use crate::sessions::supervisor::{Heartbeat, ListSessions, StartSession};
 use crate::sessions::{Owner, SessionSupervisor, conduit_of, peer_of, supervisor_gone};
+use crate::webrtc::LinkStatus;
+use crate::webrtc::uplink::{LinkReport, LinkState};
 use actix::Addr;
 use axle_proto::common::ResourceName;
 use axle_proto::robot::robot_service_server::RobotService;
@@ -27,6 +29,35 @@ pub struct RobotApi {
     sessions: Addr<SessionSupervisor>,
     modules: Arc<Directory>,
     config: Arc<ConfigState>,
+    uplink: LinkStatus,
+}
+
+/// The link to a rendezvous, shown as the pseudo-resource
+/// `axle:network:signaling/<host>`: ready while registered, configuring
+/// until first registered, unhealthy while retrying; the error is the
+/// link's last failure.
+fn uplink_status(r: LinkReport) -> ResourceStatus {
+    let api = axle_sdk_module::Api {
+        namespace: "axle".into(),
+        kind: "network".into(),
+        subtype: "signaling".into(),
+    };
+    let state = match r.state {
+        LinkState::Connecting => resource_status::State::Configuring,
+        LinkState::Online => resource_status::State::Ready,
+        LinkState::Retrying => resource_status::State::Unhealthy,
+    };
+    let error = match r.last_error {
+        Some(e) => format!("rendezvous {}: {e}", r.address),
+        None => String::new(),
+    };
+    ResourceStatus {
+        name: Some(proto_name(Some(&api), &r.host)),
+        state: state.into(),
+        last_updated: Some(timestamp(r.since)),
+        error,
+        ..Default::default()
+    }
 }
 
 /// A refused config, shown as an unhealthy status of the pseudo-resource
@@ -56,6 +87,7 @@ impl RobotApi {
             sessions: served.sessions.clone(),
             modules: served.modules.clone(),
             config: served.config.clone(),
+            uplink: served.uplink.clone(),
         }
     }
 }
@@ -168,6 +200,7 @@ impl RobotService for RobotApi {
         if let Some((error, at)) = config.error {
             resources.push(config_refusal(error, at, &config.revision));
         }
+        resources.extend(self.uplink.get().map(uplink_status));
         Ok(Response::new(GetMachineStatusResponse {
             resources,
             config: Some(ConfigStatus {

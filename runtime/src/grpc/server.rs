@@ -13,7 +13,7 @@ use crate::proxy::RouteLayer;
 use crate::reconfigure::ConfigState;
 use crate::robot::Robot;
 use crate::sessions::{SessionLayer, SessionSupervisor};
-use crate::webrtc::{CallService, Signaling};
+use crate::webrtc::{CallService, LinkStatus, Signaling};
 use actix::Addr;
 use axle_proto::base::base_service_server::BaseServiceServer;
 use axle_proto::inputcontroller::input_controller_service_server::InputControllerServiceServer;
@@ -64,6 +64,8 @@ pub struct Served {
     pub auth: Option<Arc<Authenticator>>,
     /// The WebRTC answerer, if WebRTC is on.
     pub signaling: Option<Arc<Signaling>>,
+    /// The link to a rendezvous, if `network.signaling` is set.
+    pub uplink: LinkStatus,
 }
 
 type Layers =

@@ -1,22 +1,32 @@
-//! The rendezvous (issue 14, in progress): a signaling server that robots
-//! behind NAT connect out to and clients dial.
+//! The rendezvous (`axle signal`): a signaling server that robots behind NAT
+//! connect out to and clients dial.
 //!
+//! - [`config`]: the rendezvous's JSON config: hosts, their secrets and
+//!   callers' keys, ICE servers, TURN.
+//! - [`admission`]: who may call or answer for which host.
 //! - [`queue`]: the call queue that pairs a caller's offer with an answer
 //!   worker of a robot registered for the offer's host. The rendezvous
 //!   talks to it through the [`CallQueue`] trait only, so a shared store
 //!   can back several rendezvous instances later.
+//! - [`server`]: `SignalingService` over a call queue: `Call`, `CallUpdate`
+//!   and `OptionalWebRTCConfig` for clients, `Answer` for robots.
+//! - [`turn`]: time-limited TURN credentials for coturn.
+//! - [`serve`](mod@serve): the listener, its gate and keepalives.
 //!
-//! - [`server`]: `SignalingService` over a call queue: `Call` and
-//!   `CallUpdate` for clients, `Answer` for robots.
-//!
-//! Not yet here: the `axle signal` command, robots' secrets and callers'
-//! keys per host, TURN credentials, and the robot's outbound workers.
+//! A robot's side of the link is [`crate::webrtc::uplink`].
 
+pub mod admission;
+pub mod config;
 pub mod queue;
+pub mod serve;
 pub mod server;
+pub mod turn;
 
+pub use admission::{Admission, ROBOT_SECRET};
+pub use config::RendezvousConfig;
 pub use queue::{
     AnswererEnd, CallQueue, CallerEnd, FromAnswerer, FromCaller, MemoryQueue, Offer, QueueError,
     Registration,
 };
+pub use serve::serve;
 pub use server::Rendezvous;

@@ -9,9 +9,13 @@
 //!   hosts in `rpc-host` (1 to 5); with `heartbeats-allowed: true` it gets
 //!   a heartbeat every [`HEARTBEAT`] while it waits.
 //!
-//! Not yet: robots' secrets per host, callers' keys per host, TURN
-//! credentials (issue 14).
+//! Every call has passed the [`AuthLayer`](crate::auth::AuthLayer) with a
+//! token; [`Admission`] says which hosts that token may call or answer.
+//! Both sides get the configured ICE servers, and TURN credentials minted
+//! for them alone.
 
+use super::admission::Admission;
+use super::config::TurnConfig;
 use super::queue::{AnswererEnd, CallQueue, FromAnswerer, FromCaller, Offer, QueueError};
 use crate::config::IceServer;
 use crate::sessions::Owner;
@@ -31,7 +35,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 /// How long a caller waits for a robot's answer (as upstream).
 pub const OFFER_DEADLINE: Duration = Duration::from_secs(10);
@@ -41,17 +45,43 @@ pub const HEARTBEAT: Duration = Duration::from_secs(15);
 /// The rendezvous's signaling service over call queue `Q`.
 pub struct Rendezvous<Q> {
     queue: Arc<Q>,
+    admission: Arc<Admission>,
     ice_servers: Vec<IceServer>,
+    turn: Option<TurnConfig>,
 }
 
 impl<Q: CallQueue> Rendezvous<Q> {
-    /// Pairs calls through `queue`; hands `ice_servers` to both sides.
-    pub fn new(queue: Arc<Q>, ice_servers: Vec<IceServer>) -> Self {
-        Self { queue, ice_servers }
+    /// Pairs calls through `queue`, for whom `admission` allows; hands
+    /// `ice_servers` and fresh `turn` credentials to both sides.
+    pub fn new(
+        queue: Arc<Q>,
+        admission: Arc<Admission>,
+        ice_servers: Vec<IceServer>,
+        turn: Option<TurnConfig>,
+    ) -> Self {
+        Self {
+            queue,
+            admission,
+            ice_servers,
+            turn,
+        }
     }
 
-    fn config(&self) -> WebRtcConfig {
-        webrtc_config(&self.ice_servers)
+    /// The ICE servers for `who`, with TURN credentials of its own.
+    fn config(&self, who: &str) -> WebRtcConfig {
+        let minted = self
+            .turn
+            .as_ref()
+            .map(|t| super::turn::mint(t, who, SystemTime::now()));
+        let servers: Vec<_> = self.ice_servers.iter().cloned().chain(minted).collect();
+        webrtc_config(&servers)
+    }
+}
+
+fn entity(owner: &Owner) -> &str {
+    match owner {
+        Owner::Entity(e) => e,
+        Owner::Modules => "",
     }
 }
 
@@ -138,18 +168,19 @@ impl<Q: CallQueue> SignalingService for Rendezvous<Q> {
         if req.get_ref().disable_trickle {
             return Err(Status::invalid_argument("disable_trickle is not supported"));
         }
-        let caller_entity = match Owner::of(req.extensions()) {
-            Owner::Entity(e) => e.to_string(),
-            Owner::Modules => String::new(),
-        };
+        let owner = Owner::of(req.extensions());
+        let host = self.admission.caller(&owner, host)?;
         let uuid = uuid::Uuid::new_v4().to_string();
         let offer = Offer {
             uuid: uuid.clone(),
             sdp: req.into_inner().sdp,
-            caller_entity,
+            caller_entity: entity(&owner).to_owned(),
             deadline: Instant::now() + OFFER_DEADLINE,
         };
-        let caller = self.queue.offer(host, offer).map_err(refused)?;
+        let caller = self.queue.offer(host, offer).map_err(|e| {
+            debug!(host, error = %e, "call refused");
+            refused(e)
+        })?;
         debug!(host, call = %uuid, "call queued for a robot");
         Ok(Response::new(caller_stream(uuid, caller.answers)))
     }
@@ -179,6 +210,11 @@ impl<Q: CallQueue> SignalingService for Rendezvous<Q> {
         if hosts.is_empty() || hosts.len() > 5 {
             return Err(Status::invalid_argument("expected 1 to 5 rpc-host values"));
         }
+        let robot = Owner::of(req.extensions());
+        if let Err(refusal) = self.admission.robot(&robot, &hosts) {
+            warn!(hosts = ?hosts, entity = entity(&robot), "Answer refused: {}", refusal.message());
+            return Err(refusal);
+        }
         let heartbeats = req
             .metadata()
             .get("heartbeats-allowed")
@@ -186,7 +222,7 @@ impl<Q: CallQueue> SignalingService for Rendezvous<Q> {
         let registration = self.queue.register(hosts.clone());
         let inbound = req.into_inner();
         let (tx, rx) = mpsc::channel(16);
-        let config = self.config();
+        let config = self.config(entity(&robot));
         tokio::spawn(async move {
             let mut inbound = inbound;
             let end = tokio::select! {
@@ -194,21 +230,24 @@ impl<Q: CallQueue> SignalingService for Rendezvous<Q> {
                 () = beat(&tx, heartbeats) => None,
                 _ = inbound.message() => None,
             };
-            drop(registration);
             if let Some(end) = end {
                 info!(hosts = ?hosts, call = %end.offer.uuid, "offer handed to a robot");
                 relay(end, inbound, tx, config).await;
             }
+            // The robot counts as online while any of its streams is open,
+            // relaying or not: its offers then wait for its next worker.
+            drop(registration);
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
     async fn optional_web_rtc_config(
         &self,
-        _: Request<OptionalWebRtcConfigRequest>,
+        req: Request<OptionalWebRtcConfigRequest>,
     ) -> Result<Response<OptionalWebRtcConfigResponse>, Status> {
+        let owner = Owner::of(req.extensions());
         Ok(Response::new(OptionalWebRtcConfigResponse {
-            config: Some(self.config()),
+            config: Some(self.config(entity(&owner))),
         }))
     }
 }
@@ -262,82 +301,130 @@ async fn relay(
     {
         return;
     }
-    let mut updates_open = true;
-    loop {
+    // The robot's done ends the caller's stream, yet the caller may still
+    // trickle candidates (its server-reflexive ones come late): carry on
+    // until both sides are done, or the call outlives its time.
+    let (mut robot_done, mut caller_done) = (false, false);
+    let lifetime = tokio::time::sleep(OFFER_DEADLINE + RELAY_GRACE);
+    tokio::pin!(lifetime);
+    while !(robot_done && caller_done) {
         tokio::select! {
-            from_robot = inbound.message() => {
+            from_robot = inbound.message(), if !robot_done => {
                 let Ok(Some(r)) = from_robot else { return };
-                let event = match r.stage {
-                    _ if r.uuid != uuid => FromAnswerer::Error("the robot answered another call".into()),
-                    Some(answer_response::Stage::Init(i)) => FromAnswerer::Init(i.sdp),
-                    Some(answer_response::Stage::Update(u)) => match u.candidate {
-                        Some(c) => FromAnswerer::Candidate(c),
-                        None => continue,
-                    },
-                    Some(answer_response::Stage::Done(_)) => FromAnswerer::Done,
-                    Some(answer_response::Stage::Error(e)) => {
-                        FromAnswerer::Error(e.status.map(|s| s.message).unwrap_or_default())
-                    }
-                    None => continue,
+                let Some(event) = from_answerer(&uuid, r) else { continue };
+                robot_done = matches!(event, FromAnswerer::Done | FromAnswerer::Error(_));
+                // A caller that left has nothing more to hear.
+                let _ = end.answers.send(event).await;
+            }
+            from_caller = end.updates.recv(), if !caller_done => {
+                let Some(update) = from_caller else {
+                    caller_done = true;
+                    continue;
                 };
-                let last = matches!(event, FromAnswerer::Done | FromAnswerer::Error(_));
-                if end.answers.send(event).await.is_err() || last {
+                caller_done = matches!(update, FromCaller::Done | FromCaller::Error(_));
+                if tx.send(request(to_answerer(update))).await.is_err() {
                     return;
                 }
             }
-            from_caller = end.updates.recv(), if updates_open => {
-                let stage = match from_caller {
-                    Some(FromCaller::Candidate(c)) => answer_request::Stage::Update(AnswerRequestUpdateStage { candidate: Some(c) }),
-                    Some(FromCaller::Done) => answer_request::Stage::Done(AnswerRequestDoneStage {}),
-                    Some(FromCaller::Error(e)) => answer_request::Stage::Error(AnswerRequestErrorStage {
-                        status: Some(axle_proto::google::rpc::Status { code: tonic::Code::Unknown as i32, message: e, details: Vec::new() }),
-                    }),
-                    // The caller has said all it will; the robot may still answer.
-                    None => {
-                        updates_open = false;
-                        continue;
-                    }
-                };
-                if tx.send(request(stage)).await.is_err() {
-                    return;
-                }
-            }
-            // The caller left: the robot's own deadline ends its side.
-            () = end.answers.closed() => return,
+            () = &mut lifetime => return,
         }
+    }
+}
+
+/// How long a relay may outlive the offer's deadline: the caller's last
+/// candidates arrive within seconds of the answer.
+const RELAY_GRACE: Duration = Duration::from_secs(20);
+
+fn from_answerer(uuid: &str, r: AnswerResponse) -> Option<FromAnswerer> {
+    Some(match r.stage? {
+        _ if r.uuid != uuid => FromAnswerer::Error("the robot answered another call".into()),
+        answer_response::Stage::Init(i) => FromAnswerer::Init(i.sdp),
+        answer_response::Stage::Update(u) => FromAnswerer::Candidate(u.candidate?),
+        answer_response::Stage::Done(_) => FromAnswerer::Done,
+        answer_response::Stage::Error(e) => {
+            FromAnswerer::Error(e.status.map(|s| s.message).unwrap_or_default())
+        }
+    })
+}
+
+fn to_answerer(update: FromCaller) -> answer_request::Stage {
+    match update {
+        FromCaller::Candidate(c) => {
+            answer_request::Stage::Update(AnswerRequestUpdateStage { candidate: Some(c) })
+        }
+        FromCaller::Done => answer_request::Stage::Done(AnswerRequestDoneStage {}),
+        FromCaller::Error(message) => answer_request::Stage::Error(AnswerRequestErrorStage {
+            status: Some(axle_proto::google::rpc::Status {
+                code: tonic::Code::Unknown as i32,
+                message,
+                details: Vec::new(),
+            }),
+        }),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rendezvous::MemoryQueue;
     use axle_proto::webrtc::signaling_service_client::SignalingServiceClient;
-    use axle_proto::webrtc::signaling_service_server::SignalingServiceServer;
     use axle_proto::webrtc::{
         AnswerResponseDoneStage, AnswerResponseInitStage, AnswerResponseUpdateStage, IceCandidate,
     };
     use tonic::transport::Channel;
 
-    async fn rendezvous() -> Channel {
+    const CONFIG: &str = r#"{
+        "network": {"bind_address": "127.0.0.1:0"},
+        "auth": {"handlers": [{"type": "api-key", "config": {"driver": "k3y"}}]},
+        "hosts": {
+            "rover": {"secret": "s3cret", "api_keys": ["driver"]},
+            "arm": {"secret": "4rm", "api_keys": ["driver"]}
+        },
+        "turn": {"urls": ["turn:127.0.0.1:3478?transport=udp"], "secret": "t", "ttl": "1m"}
+    }"#;
+
+    /// A rendezvous on a free port, and a token for the caller and the robot.
+    async fn rendezvous() -> (Channel, String, String) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let service = Rendezvous::new(Arc::new(MemoryQueue::default()), Vec::new());
-        tokio::spawn(
-            tonic::transport::Server::builder()
-                .add_service(SignalingServiceServer::new(service))
-                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-        );
-        tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+        let config = crate::rendezvous::RendezvousConfig::parse(CONFIG).unwrap();
+        tokio::spawn(async move {
+            crate::rendezvous::serve(&config, listener, std::future::pending()).await
+        });
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
             .unwrap()
             .connect()
             .await
-            .unwrap()
+            .unwrap();
+        let caller = token(&channel, "driver", "api-key", "k3y").await.unwrap();
+        let robot = token(&channel, "rover", crate::rendezvous::ROBOT_SECRET, "s3cret")
+            .await
+            .unwrap();
+        (channel, caller, robot)
     }
 
-    fn to<T>(host: &str, message: T) -> Request<T> {
+    async fn token(
+        channel: &Channel,
+        entity: &str,
+        kind: &str,
+        secret: &str,
+    ) -> Result<String, Status> {
+        let mut auth =
+            axle_proto::rpc::auth_service_client::AuthServiceClient::new(channel.clone());
+        let req = axle_proto::rpc::AuthenticateRequest {
+            entity: entity.into(),
+            credentials: Some(axle_proto::rpc::Credentials {
+                r#type: kind.into(),
+                payload: secret.into(),
+            }),
+        };
+        Ok(auth.authenticate(req).await?.into_inner().access_token)
+    }
+
+    fn to<T>(host: &str, token: &str, message: T) -> Request<T> {
         let mut req = Request::new(message);
         req.metadata_mut().insert("rpc-host", host.parse().unwrap());
+        req.metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
         req
     }
 
@@ -350,13 +437,18 @@ mod tests {
 
     #[tokio::test]
     async fn a_call_reaches_the_robot_registered_for_its_host_and_back() {
-        let mut client = SignalingServiceClient::new(rendezvous().await);
+        let (channel, caller_token, robot_token) = rendezvous().await;
+        let mut client = SignalingServiceClient::new(channel);
+        let (c, r) = (caller_token.as_str(), robot_token.as_str());
         let offer = |sdp: &str| CallRequest {
             sdp: sdp.into(),
             disable_trickle: false,
         };
         // No robot for the host: NOT_FOUND at once.
-        let offline = client.call(to("rover", offer("o"))).await.unwrap_err();
+        let offline = client
+            .call(to("rover:443", c, offer("o")))
+            .await
+            .unwrap_err();
         assert_eq!(offline.code(), tonic::Code::NotFound);
         assert!(
             offline.message().contains("appears to be offline"),
@@ -367,13 +459,13 @@ mod tests {
         let (robot_tx, robot_rx) = mpsc::channel(8);
         let mut robot = client
             .clone()
-            .answer(to("rover", ReceiverStream::new(robot_rx)))
+            .answer(to("rover", r, ReceiverStream::new(robot_rx)))
             .await
             .unwrap()
             .into_inner();
         tokio::time::sleep(Duration::from_millis(50)).await;
         let mut caller = client
-            .call(to("rover", offer("the offer")))
+            .call(to("rover:443", c, offer("the offer")))
             .await
             .unwrap()
             .into_inner();
@@ -423,7 +515,7 @@ mod tests {
                 uuid: uuid.clone(),
                 update: Some(update),
             };
-            client.call_update(to("rover", req)).await.unwrap();
+            client.call_update(to("rover", c, req)).await.unwrap();
         }
         let got = robot.message().await.unwrap().unwrap();
         assert!(
@@ -446,6 +538,85 @@ mod tests {
             uuid,
             update: Some(call_update_request::Update::Done(true)),
         };
-        client.call_update(to("rover", late)).await.unwrap();
+        client.call_update(to("rover", c, late)).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn strangers_are_refused_and_a_flood_for_one_host_spares_the_others() {
+        let (channel, c, r) = rendezvous().await;
+        let refused = token(&channel, "rover", crate::rendezvous::ROBOT_SECRET, "guess").await;
+        assert_eq!(refused.unwrap_err().code(), tonic::Code::Unauthenticated);
+        let refused = token(&channel, "driver", "api-key", "guess").await;
+        assert_eq!(refused.unwrap_err().code(), tonic::Code::Unauthenticated);
+        let mut client = SignalingServiceClient::new(channel.clone());
+        let offer = || CallRequest {
+            sdp: "o".into(),
+            disable_trickle: false,
+        };
+        let status = client
+            .call(to("rover", "forged", offer()))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        let status = client.call(to("ghost", &c, offer())).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::NotFound);
+        // A robot's token calls nothing, and answers for its own host only.
+        let status = client.call(to("rover", &r, offer())).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::PermissionDenied);
+        let (_keep, idle) = mpsc::channel::<AnswerResponse>(1);
+        let status = client
+            .answer(to("arm", &r, ReceiverStream::new(idle)))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::PermissionDenied);
+
+        // Each side gets TURN credentials of its own.
+        let config = client
+            .optional_web_rtc_config(to("rover", &c, OptionalWebRtcConfigRequest {}))
+            .await
+            .unwrap()
+            .into_inner()
+            .config
+            .unwrap();
+        assert!(
+            config.additional_ice_servers[0]
+                .username
+                .ends_with(":driver")
+        );
+
+        // Both robots online; "rover" never answers and is flooded.
+        let arm = token(&channel, "arm", crate::rendezvous::ROBOT_SECRET, "4rm")
+            .await
+            .unwrap();
+        let mut streams = Vec::new();
+        for (host, t) in [("rover", &r), ("arm", &arm)] {
+            let (tx, rx) = mpsc::channel::<AnswerResponse>(8);
+            let stream = client
+                .answer(to(host, t, ReceiverStream::new(rx)))
+                .await
+                .unwrap();
+            streams.push((tx, stream.into_inner()));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut flood = Vec::new();
+        let mut busy = 0;
+        for _ in 0..(crate::rendezvous::queue::MAX_WAITING + 8) {
+            match client.call(to("rover", &c, offer())).await {
+                Ok(stream) => flood.push(stream),
+                Err(s) if s.code() == tonic::Code::Unavailable => busy += 1,
+                Err(s) => panic!("unexpected {s}"),
+            }
+        }
+        assert!(busy >= 7, "the flood was bounded: {busy} refused");
+        let started = Instant::now();
+        let _arm_call = client.call(to("arm", &c, offer())).await.unwrap();
+        let (_, arm_stream) = &mut streams[1];
+        let init = arm_stream.message().await.unwrap().unwrap();
+        assert!(matches!(init.stage, Some(answer_request::Stage::Init(_))));
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

@@ -40,6 +40,22 @@ use webrtc::peer_connection::sdp::sdp_type::RTCSdpType;
 /// Peers one part answers at once; more calls get `RESOURCE_EXHAUSTED`.
 pub const MAX_PEERS: usize = 64;
 
+/// One offer to answer, from a local `Call` or a rendezvous.
+pub struct Incoming {
+    /// The call's id.
+    pub uuid: String,
+    /// The caller's offer, as signaled (base64 of JSON).
+    pub offer: String,
+    /// Who the caller is: its sessions are owned by it.
+    pub caller: Owner,
+    /// Where the caller is, for logs.
+    pub peer: String,
+    /// ICE servers beside this part's own (a rendezvous's TURN).
+    pub ice_servers: Vec<IceServer>,
+    /// The caller was authenticated by a rendezvous, not by this part's keys.
+    pub vouched: bool,
+}
+
 /// Answers WebRTC calls.
 pub struct Signaling {
     api: API,
@@ -89,22 +105,28 @@ impl Signaling {
         Ok(())
     }
 
-    /// Builds the peer for call `uuid`'s `offer`, sends the answer on `tx`,
-    /// and starts gathering; each candidate follows on `tx`, then `Done`.
-    /// The same for a local `Call` and, later, an offer relayed by a
-    /// rendezvous.
+    /// Builds the peer for `call`, sends the answer on `tx`, and starts
+    /// gathering; each candidate follows on `tx`, then `Done`. The same for
+    /// a local `Call` and an offer relayed by a rendezvous.
     pub async fn answer_offer(
         &self,
-        uuid: String,
-        offer: &str,
-        (owner, peer): (Owner, String),
+        call: Incoming,
         tx: mpsc::Sender<FromAnswerer>,
     ) -> Result<(), Status> {
-        let offer = sdp::decode(offer, RTCSdpType::Offer)
+        let offer = sdp::decode(&call.offer, RTCSdpType::Offer)
             .map_err(|e| Status::invalid_argument(format!("malformed offer: {e}")))?;
-        let servers = webrtc_config(&self.ice_servers).additional_ice_servers;
+        let servers: Vec<_> = self
+            .ice_servers
+            .iter()
+            .chain(&call.ice_servers)
+            .cloned()
+            .collect();
         let config = RTCConfiguration {
-            ice_servers: servers.into_iter().map(sdp::ice_server_from_wire).collect(),
+            ice_servers: webrtc_config(&servers)
+                .additional_ice_servers
+                .into_iter()
+                .map(sdp::ice_server_from_wire)
+                .collect(),
             ..Default::default()
         };
         let pc = Arc::new(
@@ -113,18 +135,42 @@ impl Signaling {
                 .await
                 .map_err(unavailable)?,
         );
-        let actor = PeerActor::new(uuid.clone(), peer.clone(), pc.clone(), self.peers.clone());
+        let uuid = call.uuid;
+        let actor = PeerActor::new(
+            uuid.clone(),
+            call.peer.clone(),
+            pc.clone(),
+            self.peers.clone(),
+        );
         let addr = PeerActor::start_in_arbiter(&self.arbiter, |_| actor);
         self.peers.insert(uuid.clone(), addr.clone());
         let peer = WebRtcPeer {
-            peer: format!("webrtc:{peer}").into(),
+            peer: format!("webrtc:{}", call.peer).into(),
             call: uuid.into(),
         };
-        let result = self.negotiate(&pc, &addr, offer, owner, peer, tx).await;
+        // A rendezvous vouches for its callers with keys of its own.
+        let auth = if call.vouched {
+            None
+        } else {
+            self.auth.clone()
+        };
+        let result = self
+            .negotiate(&pc, &addr, offer, (call.caller, auth), peer, tx)
+            .await;
         if result.is_err() {
             addr.do_send(super::peer::Close("negotiation failed"));
         }
         result
+    }
+
+    /// The peers this part answers, by call uuid.
+    pub fn peers(&self) -> &Peers {
+        &self.peers
+    }
+
+    /// Whether this part takes no more peers.
+    pub fn is_full(&self) -> bool {
+        self.peers.len() >= MAX_PEERS
     }
 
     async fn negotiate(
@@ -132,19 +178,12 @@ impl Signaling {
         pc: &Arc<RTCPeerConnection>,
         addr: &Addr<PeerActor>,
         offer: webrtc::peer_connection::sdp::session_description::RTCSessionDescription,
-        owner: Owner,
+        (owner, auth): (Owner, Option<Arc<Authenticator>>),
         peer: WebRtcPeer,
         tx: mpsc::Sender<FromAnswerer>,
     ) -> Result<(), Status> {
         let dc = engine::data_channels(pc).await.map_err(unavailable)?;
-        let server = ChannelServer::new(
-            dc.clone(),
-            self.service.clone(),
-            owner,
-            self.auth.clone(),
-            peer,
-        )
-        .await;
+        let server = ChannelServer::new(dc.clone(), self.service.clone(), owner, auth, peer).await;
         addr.do_send(Serve(server.clone()));
         watch(pc, &dc, addr, &server);
         pc.set_remote_description(offer)
@@ -279,17 +318,24 @@ impl SignalingService for Signaling {
                 "disable_trickle is not supported: axle trickles its candidates",
             ));
         }
-        if self.peers.len() >= MAX_PEERS {
+        if self.is_full() {
             warn!(peers = MAX_PEERS, "WebRTC call refused: too many peers");
             return Err(Status::resource_exhausted(format!(
                 "this robot serves at most {MAX_PEERS} WebRTC peers; connect directly"
             )));
         }
-        let caller = (Owner::of(req.extensions()), peer_of(req.extensions()));
-        let peer = caller.1.clone();
+        let peer = peer_of(req.extensions());
         let uuid = uuid::Uuid::new_v4().to_string();
+        let call = Incoming {
+            uuid: uuid.clone(),
+            caller: Owner::of(req.extensions()),
+            peer: peer.clone(),
+            offer: req.into_inner().sdp,
+            ice_servers: Vec::new(),
+            vouched: false,
+        };
         let (tx, rx) = mpsc::channel(16);
-        let answered = self.answer_offer(uuid.clone(), &req.get_ref().sdp, caller, tx);
+        let answered = self.answer_offer(call, tx);
         if let Err(status) = answered.await {
             warn!(peer, error = %status.message(), "WebRTC call refused");
             return Err(status);

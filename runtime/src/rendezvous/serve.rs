@@ -1,0 +1,77 @@
+//! Serving a rendezvous (`axle signal`): `AuthService` and
+//! `SignalingService` on one listener, h2c or TLS, every call but
+//! Authenticate behind a token.
+//!
+//! HTTP/2 keepalives find a robot whose uplink died within
+//! [`KEEPALIVE`] × 2, so its workers stop counting as online and callers
+//! get NOT_FOUND (and fall back) instead of waiting for a dead answerer.
+
+use super::admission::{Admission, RendezvousAuth};
+use super::config::RendezvousConfig;
+use super::queue::MemoryQueue;
+use super::server::Rendezvous;
+use crate::auth::{AuthLayer, Gate};
+use crate::grpc::malformed::MalformedLayer;
+use axle_proto::rpc::auth_service_server::AuthServiceServer;
+use axle_proto::webrtc::signaling_service_server::SignalingServiceServer;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tracing::{info, warn};
+
+/// How often an idle connection is pinged, and how long a ping may take.
+pub const KEEPALIVE: Duration = Duration::from_secs(5);
+
+/// Serves `config`'s rendezvous on `listener` until `shutdown` resolves.
+pub async fn serve(
+    config: &RendezvousConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let admission = Arc::new(
+        Admission::new(config).map_err(|_| "cannot draw a random token-signing key from the OS")?,
+    );
+    let signaling = Rendezvous::new(
+        Arc::new(MemoryQueue::default()),
+        admission.clone(),
+        config.ice_servers.clone(),
+        config.turn.clone(),
+    );
+    let mut server = Server::builder()
+        .http2_keepalive_interval(Some(KEEPALIVE))
+        .http2_keepalive_timeout(Some(KEEPALIVE));
+    if let Some(files) = &config.tls {
+        let tls = crate::grpc::load_tls(files)?;
+        server = server
+            .tls_config(tls)
+            .map_err(|e| format!("cannot use the TLS certificate: {e}"))?;
+    } else {
+        warn!(
+            "the rendezvous is not encrypted: keys, secrets and tokens cross the network in the clear; set network.tls_cert_file and network.tls_key_file"
+        );
+    }
+    let gate = Gate::Tokens(admission.authenticator());
+    let incoming = TcpListenerStream::new(listener).map(|s| {
+        if let Ok(s) = &s {
+            let _ = s.set_nodelay(true);
+        }
+        s
+    });
+    info!(
+        hosts = ?config.hosts.keys().collect::<Vec<_>>(),
+        turn = config.turn.is_some(),
+        "rendezvous listening"
+    );
+    server
+        .layer(MalformedLayer)
+        .layer(AuthLayer(gate))
+        .add_service(AuthServiceServer::new(RendezvousAuth(admission)))
+        .add_service(SignalingServiceServer::new(signaling))
+        .serve_with_incoming_shutdown(incoming, shutdown)
+        .await
+        .map_err(|e| format!("the rendezvous stopped: {e}"))
+}
