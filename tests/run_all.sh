@@ -8,11 +8,13 @@ cd "$(dirname "$0")/.."
 VENV=target/venv
 PY_DEPS=(viam-sdk==0.85.1 pytest==8.3.4)
 
-# The WebRTC tests make network namespaces: `unshare` (util-linux) and `ip`
-# (iproute2). Debian images have both; install them where they are missing.
-if ! command -v ip >/dev/null || ! command -v unshare >/dev/null; then
-  echo "== apt-get install iproute2 util-linux"
-  apt-get update -qq && apt-get install -y -qq iproute2 util-linux
+# The WebRTC and routes tests make network namespaces (`unshare` from
+# util-linux, `ip` from iproute2), NAT them with nftables, and relay through
+# coturn. Install what is missing.
+if ! command -v ip >/dev/null || ! command -v unshare >/dev/null \
+   || ! command -v nft >/dev/null || ! command -v turnserver >/dev/null; then
+  echo "== apt-get install iproute2 util-linux nftables coturn"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 util-linux nftables coturn
 fi
 
 echo "== cargo build"
@@ -29,10 +31,14 @@ fi
 
 echo "== acceptance tests (real axle, real viam-sdk)"
 AXLE_BIN="$PWD/target/debug/axle" "$VENV/bin/python" -m pytest -q tests/python \
-  --ignore=tests/python/test_webrtc.py "$@"
+  --ignore=tests/python/test_webrtc.py --ignore=tests/python/test_routes.py "$@"
 
 # WebRTC clients look up public STUN hosts and multicast mDNS queries: these
 # tests run in a network namespace of their own, where nothing leaves.
 echo "== WebRTC tests (in a network namespace)"
 tests/netns.sh cargo test -p axle-runtime --test webrtc
 AXLE_BIN="$PWD/target/debug/axle" tests/netns.sh "$VENV/bin/python" -m pytest -q tests/python/test_webrtc.py "$@"
+
+# A small internet of namespaces: LAN, NAT routers, a rendezvous, coturn.
+echo "== routes tests (a robot behind NAT, a rendezvous, TURN)"
+AXLE_BIN="$PWD/target/debug/axle" tests/netns.sh "$VENV/bin/python" -m pytest -q tests/python/test_routes.py "$@"

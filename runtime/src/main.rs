@@ -102,8 +102,6 @@ fn rendezvous(path: &Path) -> ExitCode {
         let listener = TcpListener::bind(&config.bind_address)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.bind_address))?;
-        let local = listener.local_addr().map_err(|e| e.to_string())?;
-        info!(address = %local, "rendezvous starting");
         let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
         let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
         let stop = async move {

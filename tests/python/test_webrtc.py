@@ -66,9 +66,9 @@ def rover(**network):
 class WebRtcClient:
     """A client process dialing with WebRTC on; its rust-utils log is kept."""
 
-    def __init__(self, workdir, address, api_key=None, env=None, wrap=(), timeout=10):
+    def __init__(self, workdir, address, api_key=None, env=None, wrap=(), timeout=10, flags=()):
         self.log_path = workdir / f"client-{time.monotonic_ns()}.log"
-        cmd = [*wrap, sys.executable, str(CLIENT), address, "--timeout", str(timeout)]
+        cmd = [*wrap, sys.executable, str(CLIENT), address, "--timeout", str(timeout), *flags]
         cmd += ["--api-key", *api_key] if api_key else []
         env = {**os.environ, "RUST_LOG": "viam_rust_utils=debug", **(env or {})}
         with open(self.log_path, "w") as log:

@@ -55,6 +55,7 @@ pub async fn serve(
         );
     }
     let gate = Gate::Tokens(admission.authenticator());
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
     let incoming = TcpListenerStream::new(listener).map(|s| {
         if let Ok(s) = &s {
             let _ = s.set_nodelay(true);
@@ -62,6 +63,7 @@ pub async fn serve(
         s
     });
     info!(
+        %address,
         hosts = ?config.hosts.keys().collect::<Vec<_>>(),
         turn = config.turn.is_some(),
         "rendezvous listening"

@@ -228,7 +228,7 @@ impl<Q: CallQueue> SignalingService for Rendezvous<Q> {
             let end = tokio::select! {
                 end = registration.next() => end,
                 () = beat(&tx, heartbeats) => None,
-                _ = inbound.message() => None,
+                () = until_closed(&mut inbound) => None,
             };
             if let Some(end) = end {
                 info!(hosts = ?hosts, call = %end.offer.uuid, "offer handed to a robot");
@@ -249,6 +249,14 @@ impl<Q: CallQueue> SignalingService for Rendezvous<Q> {
         Ok(Response::new(OptionalWebRtcConfigResponse {
             config: Some(self.config(entity(&owner))),
         }))
+    }
+}
+
+/// Waits until a waiting worker's stream ends; anything it sends before
+/// its offer has no call to belong to, and is dropped.
+async fn until_closed(inbound: &mut Streaming<AnswerResponse>) {
+    while let Ok(Some(r)) = inbound.message().await {
+        debug!(call = %r.uuid, "a robot spoke before it had an offer; ignored");
     }
 }
 
