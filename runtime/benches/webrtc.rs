@@ -28,7 +28,7 @@ const ROBOT: &str = r#"{"network": {"mdns": false},
 
 fn main() {
     if std::env::var("AXLE_NETNS").as_deref() != Ok("1") {
-        return in_netns();
+        return bench_support::in_netns();
     }
     let cleanup = bench_dir("webrtc");
     let dir = cleanup.0.clone();
@@ -37,25 +37,6 @@ fn main() {
     rt.block_on(dials(&address));
     rt.block_on(latency(&address));
     python(&address);
-}
-
-/// Runs this bench again inside `unshare --net`, with loopback up.
-fn in_netns() {
-    let exe = std::env::current_exe().expect("own path");
-    let status = std::process::Command::new("unshare")
-        .args([
-            "--net",
-            "--",
-            "bash",
-            "-c",
-            "ip link set lo up && AXLE_NETNS=1 exec \"$@\"",
-            "netns",
-        ])
-        .arg(exe)
-        .args(std::env::args().skip(1))
-        .status()
-        .expect("unshare (needs root)");
-    std::process::exit(status.code().unwrap_or(1));
 }
 
 fn options(webrtc: bool) -> Options {

@@ -318,6 +318,12 @@ def test_bad_input_is_refused_clearly_and_a_flood_spares_other_hosts(online, cli
         while "refused this part's secret" not in impostor.log_text():
             assert time.monotonic() < deadline, impostor.log_text()[-3000:]
             time.sleep(0.05)
+        # GetMachineStatus says why the link is down.
+        local = clients("127.0.0.1:8081", api_key=KEY, wrap=world.net.wrap("robot"), flags=["--insecure"])
+        assert local.ready.startswith("ready"), local.ready
+        status = local.send("status")
+        assert "signaling/rover.axle=STATE_UNHEALTHY:" in status and "refused this part's secret" in status, status
+        assert local.send("close") == "closed"
     finally:
         impostor.signal_and_wait()
     assert re.search(r"authentication refused.*entity=rover.axle", world.rendezvous.log_text())

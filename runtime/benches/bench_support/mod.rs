@@ -181,3 +181,23 @@ pub fn percentile(v: &[f64], p: f64) -> f64 {
     let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
     v[rank.clamp(1, v.len()) - 1]
 }
+
+/// Runs this bench again inside `unshare --net`, with loopback up: benches
+/// whose clients look up public STUN hosts must not reach any.
+pub fn in_netns() {
+    let exe = std::env::current_exe().expect("own path");
+    let status = std::process::Command::new("unshare")
+        .args([
+            "--net",
+            "--",
+            "bash",
+            "-c",
+            "ip link set lo up && AXLE_NETNS=1 exec \"$@\"",
+            "netns",
+        ])
+        .arg(exe)
+        .args(std::env::args().skip(1))
+        .status()
+        .expect("unshare (needs root)");
+    std::process::exit(status.code().unwrap_or(1));
+}

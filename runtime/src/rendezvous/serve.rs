@@ -32,6 +32,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
+    let open_files = raise_open_file_limit();
     let admission = Arc::new(
         Admission::new(config).map_err(|_| "cannot draw a random token-signing key from the OS")?,
     );
@@ -66,6 +67,7 @@ pub async fn serve(
         %address,
         hosts = ?config.hosts.keys().collect::<Vec<_>>(),
         turn = config.turn.is_some(),
+        open_files,
         "rendezvous listening"
     );
     server
@@ -76,4 +78,18 @@ pub async fn serve(
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
         .map_err(|e| format!("the rendezvous stopped: {e}"))
+}
+
+/// Raises this process's open-file limit to its hard limit: every robot
+/// holds a connection open, and the usual soft limit (1024) would cap a
+/// rendezvous below a thousand robots. Answers the limit in force.
+fn raise_open_file_limit() -> u64 {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return 0;
+    };
+    if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+        return hard;
+    }
+    soft
 }

@@ -144,15 +144,27 @@ impl RobotClient {
                     None => None,
                 };
             let direct = Authorized::new(Transport::Direct(channel), token);
-            let channel = match options.webrtc && unix_path(address).is_none() {
+            let (channel, webrtc_failed) = match options.webrtc && unix_path(address).is_none() {
                 true => over_webrtc(direct, address, options.dial_timeout).await,
-                false => direct,
+                false => (direct, None),
             };
             let client = Self {
                 channel: SessionChannel::new(channel, options.disable_sessions),
             };
             match client.resource_names().await {
                 Ok(_) => Ok(client),
+                // A rendezvous signals for robots but serves none itself.
+                Err(status)
+                    if status.code() == tonic::Code::Unimplemented && webrtc_failed.is_some() =>
+                {
+                    Err(ClientError::Connect {
+                        address: address.into(),
+                        reason: format!(
+                            "WebRTC failed ({}), and the address serves no robot directly (a rendezvous?)",
+                            webrtc_failed.unwrap_or_default()
+                        ),
+                    })
+                }
                 Err(status) => Err(ClientError::Connect {
                     address: address.into(),
                     reason: format!("the robot did not answer: {status}"),
@@ -214,29 +226,37 @@ impl RobotClient {
 }
 
 /// The same client over WebRTC, signaled on `direct`; `direct` itself if
-/// the robot does not answer over WebRTC.
+/// the robot does not answer over WebRTC, and why.
 #[cfg(feature = "webrtc")]
-async fn over_webrtc(direct: Authorized, address: &str, timeout: Duration) -> Authorized {
+async fn over_webrtc(
+    direct: Authorized,
+    address: &str,
+    timeout: Duration,
+) -> (Authorized, Option<String>) {
     let host = address.split("://").last().unwrap_or(address);
     match crate::webrtc::dial(direct.clone(), host, timeout).await {
         Ok(channel) => {
             tracing::debug!(address, "calls go over WebRTC");
-            direct.over(Transport::WebRtc(channel))
+            (direct.over(Transport::WebRtc(channel)), None)
         }
         Err(e) => {
             tracing::warn!(address, error = %e, "WebRTC failed; calling directly");
-            direct
+            (direct, Some(e.to_string()))
         }
     }
 }
 
 #[cfg(not(feature = "webrtc"))]
-async fn over_webrtc(direct: Authorized, address: &str, _: Duration) -> Authorized {
+async fn over_webrtc(
+    direct: Authorized,
+    address: &str,
+    _: Duration,
+) -> (Authorized, Option<String>) {
     tracing::warn!(
         address,
         "built without the webrtc feature; calling directly"
     );
-    direct
+    (direct, Some("built without the webrtc feature".into()))
 }
 
 /// Trades `key` for an access token; answers the `authorization` value.

@@ -3,12 +3,13 @@ disabled), in its own process, so a test can read its rust-utils log
 (stderr) and kill or freeze it.
 
     webrtc_client.py ADDRESS [--api-key ID SECRET] [--timeout S]
-                     [--insecure] [--force-relay] [--reconnect]
+                     [--insecure] [--force-relay] [--reconnect] [--direct]
 
 Without --api-key it dials `DialOptions(insecure=True)`; with it, the docs'
 snippet: TLS verified against SSL_CERT_FILE (or h2c with --insecure), and
 the key. --force-relay makes ICE use TURN relays only; --reconnect keeps
-the SDK's own connection checks and reconnection (off otherwise).
+the SDK's own connection checks and reconnection (off otherwise); --direct
+dials plain gRPC, WebRTC disabled.
 
 Prints ">> ready SECONDS" once connected (or ">> failed ERROR"), then runs
 one command per stdin line and prints one ">> " line for each (rust-utils
@@ -60,6 +61,7 @@ def options(api_key, timeout, flags):
                            auth_entity=api_key[0] if api_key else None)
         opts = RobotClient.Options(dial_options=dial)
     opts.dial_options.force_relay = "--force-relay" in flags
+    opts.dial_options.disable_webrtc = "--direct" in flags
     if "--reconnect" not in flags:
         # The default connection checks would mix into what the tests measure.
         opts.check_connection_interval = 0
