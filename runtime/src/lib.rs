@@ -1,6 +1,7 @@
 //! axle's runtime: config, registry, builder, resource actors, modules and
 //! the gRPC API.
 
+pub mod apis;
 pub mod auth;
 pub mod builder;
 pub mod config;

@@ -163,11 +163,25 @@ pub enum LookupError {
     },
 }
 
+/// Where a resource call goes ([`Robot::target`]).
+pub enum Target {
+    /// To the module or sub-part that serves it.
+    Proxied(ProxyHandle),
+    /// To axle's own services (built in, or not serving: they say why).
+    Own,
+    /// Nowhere: the name is a resource of this other API.
+    OtherApi(Api),
+    /// Nowhere: no resource has the name.
+    Missing,
+}
+
 /// The robot's resources. The builder adds them one by one, in dependency
 /// order, while the robot already serves modules on the parent socket.
 #[derive(Default)]
 pub struct Robot {
     table: RwLock<Table>,
+    /// Which API each gRPC service serves, for routing calls of any API.
+    pub services: crate::apis::Services,
 }
 
 #[derive(Default)]
@@ -375,13 +389,17 @@ impl Robot {
         "input controller"
     );
 
-    /// The modular resource `name` of API `subtype`, if there is one.
-    pub fn proxied(&self, subtype: &str, name: &str) -> Option<ProxyHandle> {
+    /// Where a call of `api` naming `name` goes: a proxied resource of that
+    /// API, axle's own services, or nowhere.
+    pub fn target(&self, api: &Api, name: &str) -> Target {
         let table = self.read();
-        let entry = table.get(name)?;
-        match &entry.state {
-            ResourceState::Proxied(h) if entry.api.as_ref()?.subtype == subtype => Some(h.clone()),
-            _ => None,
+        let Some(entry) = table.get(name) else {
+            return Target::Missing;
+        };
+        match (&entry.state, entry.api.as_ref()) {
+            (ResourceState::Proxied(h), Some(a)) if a == api => Target::Proxied(h.clone()),
+            (_, Some(a)) if a != api => Target::OtherApi(a.clone()),
+            _ => Target::Own,
         }
     }
 

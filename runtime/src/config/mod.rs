@@ -239,15 +239,20 @@ impl RobotConfig {
                 ));
             }
         };
-        let components = match root.get("components") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| parse_component(i, v))
-                .collect(),
-            Some(_) => return Err(shape("components", "expected a list of components")),
-        };
+        // Services (`"api": "rdk:service:vision"`) are resources built and
+        // served as components are; they come after them in build order.
+        let mut components = Vec::new();
+        for field in ["components", "services"] {
+            match root.get(field) {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(items)) => {
+                    components.extend(items.iter().enumerate().map(|(i, v)| parse_component(i, v)))
+                }
+                Some(_) => {
+                    return Err(shape(field, &format!("expected a list of {field}")));
+                }
+            }
+        }
         let modules = match root.get("modules") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(items)) => items

@@ -23,6 +23,104 @@ pub async fn read_unary(body: Body) -> Result<Bytes, Status> {
     }
 }
 
+/// A request's first gRPC message, read ahead of its service, and whatever
+/// of the body follows it (a client stream's next messages). Unary
+/// requests end with their one message: `rest` is `None`.
+pub struct Opened {
+    /// The bytes read: the first message whole (5-byte header included),
+    /// and anything after it that came in the same frames.
+    pub first: Bytes,
+    /// The body's remainder, if it has not ended.
+    pub rest: Option<Body>,
+}
+
+impl Opened {
+    /// A whole request read ahead of its service.
+    pub fn whole(bytes: Bytes) -> Self {
+        Self {
+            first: bytes,
+            rest: None,
+        }
+    }
+
+    /// The request's body again, as it came.
+    pub fn into_body(self) -> Body {
+        let first = http_body_util::Full::new(self.first).map_err(|never| match never {});
+        match self.rest {
+            None => Body::new(first),
+            Some(rest) => Body::new(Chained {
+                first: Some(first),
+                rest,
+            }),
+        }
+    }
+}
+
+/// The bytes read ahead, then the rest of the body.
+struct Chained<F> {
+    first: Option<F>,
+    rest: Body,
+}
+
+impl<F> http_body::Body for Chained<F>
+where
+    F: http_body::Body<Data = Bytes, Error = Status> + Unpin,
+{
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Status>>> {
+        if let Some(first) = self.first.as_mut() {
+            match std::task::ready!(std::pin::Pin::new(first).poll_frame(cx)) {
+                Some(frame) => return std::task::Poll::Ready(Some(frame)),
+                None => self.first = None,
+            }
+        }
+        std::pin::Pin::new(&mut self.rest).poll_frame(cx)
+    }
+}
+
+/// Reads a request's body up to the end of its first gRPC message, so
+/// the resource it names is known; the rest stays a stream.
+pub async fn read_first(mut body: Body) -> Result<Opened, Status> {
+    use http_body::Body as _;
+    let mut buf = bytes::BytesMut::new();
+    loop {
+        let whole = buf.len() >= 5 && {
+            let len = u32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize;
+            buf.len() >= 5 + len
+        };
+        if whole || buf.len() > MAX_REQUEST {
+            let rest = (!body.is_end_stream()).then_some(body);
+            return Ok(Opened {
+                first: buf.freeze(),
+                rest,
+            });
+        }
+        match body.frame().await {
+            None => {
+                return Ok(Opened {
+                    first: buf.freeze(),
+                    rest: None,
+                });
+            }
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    buf.extend_from_slice(&data);
+                }
+            }
+            Some(Err(e)) => {
+                return Err(Status::invalid_argument(format!(
+                    "cannot read the request: {e}"
+                )));
+            }
+        }
+    }
+}
+
 /// Any resource request, seen only for its `name`.
 #[derive(Clone, PartialEq, Message)]
 struct Named {
@@ -53,23 +151,26 @@ pub fn resource_subtype(path: &str) -> Option<&'static str> {
 }
 
 /// The same gRPC-framed request naming the resource `name` instead: field
-/// 1 is appended, and protobuf readers keep the last value of a field, so
-/// the rest of the message is passed on untouched. `None` for compressed or
+/// 1 is appended to the first message, and protobuf readers keep the last
+/// value of a field, so the rest of it is passed on untouched, as are any
+/// bytes after it (a stream's next messages). `None` for compressed or
 /// malformed frames.
 pub fn with_name(framed: &Bytes, name: &str) -> Option<Bytes> {
     let (&compressed, rest) = framed.split_first()?;
     let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
     let message = rest.get(4..4 + len)?;
+    let after = rest.get(4 + len..)?;
     if compressed != 0 {
         return None;
     }
     let field = Named { name: name.into() }.encode_to_vec();
     let total = u32::try_from(message.len() + field.len()).ok()?;
-    let mut out = Vec::with_capacity(5 + total as usize);
+    let mut out = Vec::with_capacity(5 + total as usize + after.len());
     out.push(0);
     out.extend_from_slice(&total.to_be_bytes());
     out.extend_from_slice(message);
     out.extend_from_slice(&field);
+    out.extend_from_slice(after);
     Some(out.into())
 }
 

@@ -4,7 +4,6 @@ use crate::grpc::Served;
 use crate::modules::Directory;
 use crate::modules::directory::ModuleState;
 use crate::reconfigure::ConfigState;
-use crate::registry::SERVED_APIS;
 use crate::robot::{ResourceState, Robot};
 use crate::sessions::supervisor::{Heartbeat, ListSessions, StartSession};
 use crate::sessions::{Owner, SessionSupervisor, conduit_of, peer_of, supervisor_gone};
@@ -156,14 +155,14 @@ impl RobotService for RobotApi {
         &self,
         _: Request<ResourceRpcSubtypesRequest>,
     ) -> Reply<ResourceRpcSubtypesResponse> {
-        let resource_rpc_subtypes = SERVED_APIS
-            .iter()
-            .map(|(subtype, service)| ResourceRpcSubtype {
-                subtype: Some(proto_name(
-                    Some(&axle_sdk_module::Api::rdk_component(subtype)),
-                    "",
-                )),
-                proto_service: (*service).into(),
+        let resource_rpc_subtypes = self
+            .robot
+            .services
+            .all()
+            .into_iter()
+            .map(|(api, proto_service)| ResourceRpcSubtype {
+                subtype: Some(proto_name(Some(&api), "")),
+                proto_service,
             })
             .collect();
         Ok(Response::new(ResourceRpcSubtypesResponse {

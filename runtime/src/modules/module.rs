@@ -360,6 +360,8 @@ struct Launched {
 struct Ready {
     route: Connection,
     handlers: Vec<(Api, Model)>,
+    /// The gRPC service of each API the module serves.
+    services: Vec<(Api, String)>,
 }
 
 /// The module's process exited and was reaped.
@@ -382,6 +384,10 @@ impl Handler<Launched> for ModuleActor {
             Err(e) => return self.failed(e, ctx),
         };
         info!(module = %self.name, took_ms = msg.took.as_secs_f64() * 1e3, models = ready.handlers.len(), "module ready");
+        let who = format!("module {:?}", self.name);
+        for (api, service) in &ready.services {
+            self.robot.services.learn(service, api, &who);
+        }
         self.phase = Phase::Ready;
         self.up_since = Some(Instant::now());
         self.route = Some(ready.route.clone());
@@ -763,15 +769,16 @@ async fn ready(socket: PathBuf, parent: PathBuf, timeout: Duration) -> Result<Re
 
 fn handlers(route: Connection, r: ReadyResponse) -> Result<Ready, String> {
     let mut handlers = Vec::new();
+    let mut services = Vec::new();
     for h in r.handlermap.map(|m| m.handlers).unwrap_or_default() {
-        let Some(subtype) = h.subtype.and_then(|s| s.subtype) else {
-            continue;
-        };
+        let Some(rpc) = h.subtype else { continue };
+        let Some(subtype) = rpc.subtype else { continue };
         let api = Api {
             namespace: subtype.namespace,
             kind: subtype.r#type,
             subtype: subtype.subtype,
         };
+        services.push((api.clone(), rpc.proto_service));
         for m in h.models {
             let model = m
                 .parse::<Model>()
@@ -779,7 +786,11 @@ fn handlers(route: Connection, r: ReadyResponse) -> Result<Ready, String> {
             handlers.push((api.clone(), model));
         }
     }
-    Ok(Ready { route, handlers })
+    Ok(Ready {
+        route,
+        handlers,
+        services,
+    })
 }
 
 async fn connect(socket: &std::path::Path) -> Result<Channel, tonic::transport::Error> {

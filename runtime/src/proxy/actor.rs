@@ -12,7 +12,7 @@
 //! DEADLINE_EXCEEDED.
 
 use super::forwarder::Forwarder;
-use crate::grpc::named::with_name;
+use crate::grpc::named::{Opened, with_name};
 use crate::resources::Stoppable;
 use crate::resources::actor::Stop;
 use crate::sessions::layer::SID_HEADER;
@@ -24,7 +24,6 @@ use axle_sdk_module::client::{SessionChannel, error_chain};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use http::{Request, Response};
-use http_body_util::Full;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tonic::Status;
@@ -217,11 +216,11 @@ impl ProxyHandle {
         &self.via
     }
 
-    /// Forwards one call of the resource's API, whose body has been read
-    /// whole, to where the resource is served.
+    /// Forwards one call of the resource's API, whose first message has
+    /// been read, to where the resource is served.
     pub fn forward(
         &self,
-        req: Request<Bytes>,
+        req: Request<Opened>,
     ) -> impl Future<Output = Result<Response<Body>, Status>> + Send + 'static {
         let link = self.link.read().unwrap_or_else(|e| e.into_inner()).clone();
         let method = req
@@ -276,22 +275,23 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// it under its own name for the resource and without the caller's
 /// `viam-sid` and token, which mean nothing there: this part's client adds
 /// its own token, and its own session on a monitored call.
-async fn send(route: Route, req: Request<Bytes>, there: &str) -> Result<Response<Body>, BoxError> {
+async fn send(route: Route, req: Request<Opened>, there: &str) -> Result<Response<Body>, BoxError> {
     let (mut channel, forwarder) = match route {
         Route::Module { forwarder, .. } => return forwarder.call(req).await,
         Route::Part { channel, forwarder } => (channel, forwarder),
     };
-    let (mut parts, body) = req.into_parts();
-    let body = with_name(&body, there).ok_or("the request is not a plain gRPC message")?;
+    let (mut parts, Opened { first, rest }) = req.into_parts();
+    let first = with_name(&first, there).ok_or("the request is not a plain gRPC message")?;
     parts.headers.remove(SID_HEADER);
     parts.headers.remove(http::header::AUTHORIZATION);
     // The body grew: a length a previous hop added no longer holds.
     parts.headers.remove(http::header::CONTENT_LENGTH);
+    let body = Opened { first, rest };
     if let Some(forwarder) =
         forwarder.filter(|_| !axle_proto::is_safety_monitored(parts.uri.path()))
     {
         return forwarder.call(Request::from_parts(parts, body)).await;
     }
-    let req = Request::from_parts(parts, Body::new(Full::new(body)));
+    let req = Request::from_parts(parts, body.into_body());
     channel.ready().await?.call(req).await
 }

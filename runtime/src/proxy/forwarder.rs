@@ -7,10 +7,16 @@
 //! flushes, so the request leaves in one write; the answer streams back as it
 //! comes. A connection found closed before a request is sent is made again
 //! once, so a restarted server is reached without anyone's help.
+//!
+//! A client stream's later messages (a request body that had not ended when
+//! its first message was read) follow as they come, within HTTP/2 flow
+//! control.
 
+use crate::grpc::named::Opened;
 use bytes::Bytes;
 use http::{Request, Response, Uri};
 use http_body::Frame;
+use http_body_util::BodyExt;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
@@ -48,8 +54,9 @@ impl Forwarder {
         self
     }
 
-    /// Sends one call, whose body has been read whole, and returns the answer.
-    pub async fn call(&self, req: Request<Bytes>) -> Result<Response<Body>, BoxError> {
+    /// Sends one call, whose first message has been read, and returns the
+    /// answer.
+    pub async fn call(&self, req: Request<Opened>) -> Result<Response<Body>, BoxError> {
         let current = self.send.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let mut send = match current {
             Some(send) => send.ready().await.ok(),
@@ -76,9 +83,14 @@ impl Forwarder {
             parts.uri = Uri::try_from(format!("http://axle{path}"))?;
         }
         let head = Request::from_parts(parts, ());
-        let (response, mut stream) = send.send_request(head, body.is_empty())?;
-        if !body.is_empty() {
-            stream.send_data(body, true)?;
+        let Opened { first, rest } = body;
+        let ends = rest.is_none();
+        let (response, mut stream) = send.send_request(head, first.is_empty() && ends)?;
+        if !first.is_empty() {
+            stream.send_data(first, ends)?;
+        }
+        if let Some(rest) = rest {
+            tokio::spawn(pump(rest, stream));
         }
         let response = response.await?;
         Ok(response.map(|recv| {
@@ -88,6 +100,39 @@ impl Forwarder {
             })
         }))
     }
+}
+
+/// Sends the rest of a client stream as it comes, no faster than the far
+/// side takes it; a failed body resets the stream.
+async fn pump(mut body: Body, mut stream: h2::SendStream<Bytes>) {
+    while let Some(frame) = body.frame().await {
+        let frame = match frame {
+            Ok(f) => f,
+            Err(_) => return stream.send_reset(h2::Reason::CANCEL),
+        };
+        let frame = match frame.into_data() {
+            Ok(mut data) => {
+                while !data.is_empty() {
+                    stream.reserve_capacity(data.len());
+                    let granted = std::future::poll_fn(|cx| stream.poll_capacity(cx)).await;
+                    let Some(Ok(n)) = granted else { return };
+                    if stream
+                        .send_data(data.split_to(n.min(data.len())), false)
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                continue;
+            }
+            Err(frame) => frame,
+        };
+        if let Ok(trailers) = frame.into_trailers() {
+            let _ = stream.send_trailers(trailers);
+            return;
+        }
+    }
+    let _ = stream.send_data(Bytes::new(), true);
 }
 
 async fn handshake(address: &str) -> Result<Sender, BoxError> {

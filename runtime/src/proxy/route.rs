@@ -1,15 +1,23 @@
-//! The module router: a tower layer that sends each call for a modular
-//! resource to that resource's proxy actor, and every other call on to
-//! axle's own services.
+//! The router: a tower layer that sends each call for a resource served
+//! elsewhere (by a module or a sub-part) to that resource's proxy, and every
+//! other call on to axle's own services.
+//!
+//! A call's service names its API (`crate::apis::Services`, which knows
+//! the APIs modules and sub-parts serve, `.proto` or not); its first message
+//! names the resource. Client streams keep streaming: only the first message
+//! is read here. A name that belongs to a resource of another API, or to no
+//! resource of an API only others serve, is NOT_FOUND here, with why.
 
-use super::ProxyHandle;
-use crate::grpc::named::{read_unary, resource_name, resource_subtype};
-use crate::robot::Robot;
+use crate::apis::service_of;
+use crate::grpc::named::{Opened, read_first, resource_name};
+use crate::registry::SERVED_APIS;
+use crate::robot::{Robot, Target};
+use axle_sdk_module::Api;
 use futures::future::{BoxFuture, Either};
 use http::{Request, Response};
-use http_body_util::Full;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use tonic::Status;
 use tonic::body::Body;
 use tower::{Layer, Service};
 
@@ -59,41 +67,49 @@ where
     }
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
-        // Robots without modular resources pay one counter read, no more.
-        let subtype = resource_subtype(req.uri().path());
-        let Some(subtype) = subtype.filter(|_| self.robot.has_proxied()) else {
+        // Robots without proxied resources pay one counter read, no more.
+        let api = service_of(req.uri().path())
+            .filter(|_| self.robot.has_proxied())
+            .and_then(|service| self.robot.services.api_of(service));
+        let Some(api) = api else {
             return Either::Left(self.inner.call(req));
         };
         let clone = self.inner.clone();
         let ready = std::mem::replace(&mut self.inner, clone);
         let robot = self.robot.clone();
-        Either::Right(Box::pin(route(ready, robot, subtype, req)))
+        Either::Right(Box::pin(route(ready, robot, api, req)))
     }
 }
 
 async fn route<S>(
     mut inner: S,
     robot: Arc<Robot>,
-    subtype: &'static str,
+    api: Api,
     req: Request<Body>,
 ) -> Result<Response<Body>, S::Error>
 where
     S: Service<Request<Body>, Response = Response<Body>>,
 {
     let (parts, body) = req.into_parts();
-    let bytes = match read_unary(body).await {
-        Ok(bytes) => bytes,
+    let opened = match read_first(body).await {
+        Ok(opened) => opened,
         Err(status) => return Ok(status.into_http()),
     };
-    let target: Option<ProxyHandle> =
-        resource_name(&bytes).and_then(|n| robot.proxied(subtype, &n));
-    match target {
-        Some(proxy) => {
-            let req = Request::from_parts(parts, bytes);
+    let name = resource_name(&opened.first).unwrap_or_default();
+    let own = api.namespace == "rdk" && SERVED_APIS.iter().any(|(s, _)| *s == api.subtype);
+    match robot.target(&api, &name) {
+        Target::Proxied(proxy) => {
+            let req = Request::from_parts(parts, opened);
             Ok(proxy.forward(req).await.unwrap_or_else(|s| s.into_http()))
         }
-        None => {
-            let req = Request::from_parts(parts, Body::new(Full::new(bytes)));
+        Target::OtherApi(other) => {
+            Ok(Status::not_found(format!("{name:?} is a {other}, not a {api}")).into_http())
+        }
+        Target::Missing if !own => {
+            Ok(Status::not_found(format!("no {api} named {name:?}")).into_http())
+        }
+        Target::Own | Target::Missing => {
+            let req = Request::from_parts(parts, Opened::into_body(opened));
             inner.call(req).await
         }
     }

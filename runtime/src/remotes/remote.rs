@@ -15,7 +15,6 @@
 use crate::config::RemoteConfig;
 use crate::proxy::forwarder::Forwarder;
 use crate::proxy::{Link, Proxied, ProxyActor, ProxyHandle, Route};
-use crate::registry::SERVED_APIS;
 use crate::robot::{ResourceEntry, ResourceState, Robot};
 use actix::prelude::*;
 use axle_proto::common::ResourceName;
@@ -78,6 +77,7 @@ impl RemoteActor {
         });
         let webrtc = self.config.webrtc;
         let addr = ctx.address();
+        let (robot, via) = (self.robot.clone(), self.via.to_string());
         actix::spawn(async move {
             let options = Options {
                 dial_timeout: DIAL_TIMEOUT,
@@ -93,6 +93,25 @@ impl RemoteActor {
                     .resource_names()
                     .await
                     .map_err(|s| format!("ResourceNames failed: {}", s.message()))?;
+                // Which service each of its APIs is served by, so calls of
+                // any API, even one axle has no .proto for, are forwarded.
+                let subtypes = client
+                    .robot()
+                    .resource_rpc_subtypes(axle_proto::robot::ResourceRpcSubtypesRequest {})
+                    .await
+                    .map_err(|s| format!("ResourceRPCSubtypes failed: {}", s.message()))?
+                    .into_inner()
+                    .resource_rpc_subtypes;
+                for rpc in subtypes {
+                    if let Some(n) = rpc.subtype {
+                        let api = Api {
+                            namespace: n.namespace,
+                            kind: n.r#type,
+                            subtype: n.subtype,
+                        };
+                        robot.services.learn(&rpc.proto_service, &api, &via);
+                    }
+                }
                 // Over WebRTC every call takes the peer connection.
                 let forwarder = match client.is_webrtc() {
                     true => None,
@@ -123,10 +142,8 @@ impl RemoteActor {
         };
         let mut seen = Vec::new();
         for rn in names {
-            if !SERVED_APIS
-                .iter()
-                .any(|(subtype, _)| *subtype == rn.subtype)
-            {
+            // Its own sub-parts' links and the like are not resources here.
+            if rn.r#type != "component" && rn.r#type != "service" {
                 continue;
             }
             let api = Api {

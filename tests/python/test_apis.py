@@ -1,0 +1,82 @@
+"""Every Viam API: resources of APIs axle has no service of its own for (a
+camera, a sensor, a vision service) are served by an unmodified viam-sdk
+module, through axle and through a main part, streams and big messages
+included.
+"""
+
+import pytest
+from grpclib import GRPCError, Status
+from viam.components.camera import Camera
+from viam.components.sensor import Sensor
+from viam.proto.component.camera import CameraServiceStub, GetImagesRequest
+from viam.services.vision import VisionClient
+
+from conftest import connect, run
+from test_modules import module, script
+
+import pathlib
+import sys
+
+PY_THINGS = pathlib.Path(__file__).parent / "modules" / "py_things.py"
+MIB = 1024 * 1024
+
+
+def things(tmp_path, image_bytes=1000):
+    path = script(tmp_path, "py-things", f'#!/bin/sh\nexec {sys.executable} {PY_THINGS} "$@"\n')
+    return {
+        "modules": [module("py-things", path)],
+        "components": [
+            {"name": "cam", "api": "rdk:component:camera", "model": "acme:test:pycamera",
+             "attributes": {"image_bytes": image_bytes}},
+            {"name": "thermo", "api": "rdk:component:sensor", "model": "acme:test:pysensor"},
+        ],
+        "services": [{"name": "detector", "api": "rdk:service:vision", "model": "acme:test:pyvision"}],
+    }
+
+
+def pattern(n):
+    return bytes(i % 251 for i in range(n))
+
+
+async def use_everything(address, prefix="", image_bytes=1000):
+    robot = await connect(address)
+    try:
+        names = {(r.subtype, r.name) for r in robot.resource_names}
+        assert {("camera", f"{prefix}cam"), ("sensor", f"{prefix}thermo"), ("vision", f"{prefix}detector")} <= names
+        images, _ = await Camera.from_robot(robot, f"{prefix}cam").get_images()
+        assert images[0].data == pattern(image_bytes)
+        readings = await Sensor.from_robot(robot, f"{prefix}thermo").get_readings()
+        assert readings["temperature"] == 21.5
+        vision = VisionClient.from_robot(robot, f"{prefix}detector")
+        detections = await vision.get_detections_from_camera(f"{prefix}cam")
+        assert detections[0].class_name == "widget"
+        big = {"blob": "x" * 100_000, "n": [1, 2, 3]}
+        assert (await Camera.from_robot(robot, f"{prefix}cam").do_command(big))["echo"] == big
+        assert (await vision.do_command({"hi": 1}))["echo"] == {"hi": 1}
+        subtypes = {s.proto_service for s in (await robot._client.ResourceRPCSubtypes(
+            __import__("viam.proto.robot", fromlist=["x"]).ResourceRPCSubtypesRequest())).resource_rpc_subtypes}
+        assert "viam.component.camera.v1.CameraService" in subtypes
+        assert "viam.service.vision.v1.VisionService" in subtypes
+        status = await robot.get_machine_status()
+        assert f"{prefix}cam" in {r.name.name for r in status.resources}
+        # A name that is a resource of another API: NOT_FOUND, saying so.
+        with pytest.raises(GRPCError) as e:
+            await CameraServiceStub(robot._channel).GetImages(GetImagesRequest(name=f"{prefix}thermo"))
+        assert e.value.status == Status.NOT_FOUND
+        assert "rdk:component:sensor, not a rdk:component:camera" in e.value.message
+        with pytest.raises(GRPCError) as e:
+            await CameraServiceStub(robot._channel).GetImages(GetImagesRequest(name="ghost"))
+        assert e.value.status == Status.NOT_FOUND
+    finally:
+        await robot.close()
+
+
+def test_a_python_module_serves_a_camera_a_sensor_and_a_vision_service(start_axle, tmp_path):
+    axle = start_axle(things(tmp_path, image_bytes=3 * MIB))
+    run(use_everything(axle.address, image_bytes=3 * MIB))
+
+
+def test_a_sub_parts_module_resources_are_served_by_the_main_part(start_axle, tmp_path):
+    sub = start_axle(things(tmp_path, image_bytes=3 * MIB))
+    main = start_axle({"remotes": [{"name": "sub", "address": sub.address}]})
+    run(use_everything(main.address, prefix="sub:", image_bytes=3 * MIB))
