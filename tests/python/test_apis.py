@@ -4,6 +4,8 @@ module, through axle and through a main part, streams and big messages
 included.
 """
 
+import asyncio
+
 import pytest
 from grpclib import GRPCError, Status
 from viam.components.camera import Camera
@@ -18,6 +20,7 @@ import pathlib
 import sys
 
 PY_THINGS = pathlib.Path(__file__).parent / "modules" / "py_things.py"
+PY_WIDGET = pathlib.Path(__file__).parent / "modules" / "py_widget.py"
 MIB = 1024 * 1024
 
 
@@ -80,3 +83,52 @@ def test_a_sub_parts_module_resources_are_served_by_the_main_part(start_axle, tm
     sub = start_axle(things(tmp_path, image_bytes=3 * MIB))
     main = start_axle({"remotes": [{"name": "sub", "address": sub.address}]})
     run(use_everything(main.address, prefix="sub:", image_bytes=3 * MIB))
+
+
+def widget_robot(tmp_path):
+    path = script(tmp_path, "py-widget", f'#!/bin/sh\nexec {sys.executable} {PY_WIDGET} "$@"\n')
+    return {
+        "modules": [module("py-widget", path)],
+        "components": [{"name": "w1", "api": "acme:component:widget", "model": "acme:test:widget"}],
+    }
+
+
+async def use_widget(address, name):
+    from grpclib.client import Channel
+    import widget_api as w
+
+    host, port = address.rsplit(":", 1)
+    channel = Channel(host, int(port))
+    try:
+        t = w.types
+        spun = await w.call(channel, "Spin")(t["SpinRequest"](name=name, turns=21))
+        assert spun.turns == 42
+        counted = await w.call(channel, "Count")(t["CountRequest"](name=name, n=5))
+        assert [c.i for c in counted] == [0, 1, 2, 3, 4]
+        # A client stream whose messages come one by one, after the first.
+        async with w.call(channel, "Sum").open() as stream:
+            for x in range(1, 11):
+                await stream.send_message(t["SumRequest"](name=name, x=x))
+                await asyncio.sleep(0.01)
+            await stream.end()
+            summed = await stream.recv_message()
+        assert (summed.total, summed.messages) == (55, 10)
+        # Both ways: each answer comes before the next request is sent.
+        async with w.call(channel, "Echo").open() as stream:
+            for turns in range(3):
+                await stream.send_message(t["SpinRequest"](name=name, turns=turns))
+                echoed = await asyncio.wait_for(stream.recv_message(), 5)
+                assert echoed.turns == turns
+            await stream.end()
+        with pytest.raises(GRPCError) as e:
+            await w.call(channel, "Spin")(t["SpinRequest"](name="ghost"))
+        assert e.value.status == Status.NOT_FOUND
+    finally:
+        channel.close()
+
+
+def test_an_api_axle_has_no_proto_for_is_forwarded_with_streams_both_ways(start_axle, tmp_path):
+    axle = start_axle(widget_robot(tmp_path))
+    run(use_widget(axle.address, "w1"))
+    main = start_axle({"remotes": [{"name": "sub", "address": axle.address}]})
+    run(use_widget(main.address, "sub:w1"))
