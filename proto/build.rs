@@ -53,9 +53,8 @@ fn collect_protos(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
 /// on one line, which keeps this scan exact; a unit test pins its result.
 ///
 /// The session layer reads the resource name from field 1 of a monitored
-/// request without knowing its type, and buffers the request whole, so the
-/// build fails if a monitored rpc streams or its request lacks
-/// `string name = 1;`.
+/// request (the first message of a stream) without knowing its type, so the
+/// build fails if a monitored rpc's request lacks `string name = 1;`.
 fn write_monitored_table(protos: &[PathBuf]) -> io::Result<()> {
     let mut methods = Vec::new();
     for path in protos {
@@ -70,13 +69,10 @@ fn write_monitored_table(protos: &[PathBuf]) -> io::Result<()> {
             } else if let Some(rest) = line.strip_prefix("rpc ") {
                 let name = rest.split('(').next().unwrap_or_default().trim();
                 if line.contains(MONITORED_OPTION) {
-                    if line.contains("stream ") {
-                        return Err(io::Error::other(format!(
-                            "{}: monitored rpc {name} streams; the session layer buffers monitored requests whole",
-                            path.display()
-                        )));
-                    }
                     let request = rest.split(['(', ')']).nth(1).unwrap_or_default().trim();
+                    // A streamed monitored call names its resource in its
+                    // first message, which the session layer reads ahead.
+                    let request = request.trim_start_matches("stream ").trim();
                     if !has_name_field_one(&text, request) {
                         return Err(io::Error::other(format!(
                             "{}: monitored rpc {name} takes {request}, which lacks `string name = 1;`",

@@ -43,6 +43,36 @@ pub mod viam {
                 tonic::include_proto!("viam.component.inputcontroller.v1");
             }
         }
+        pub mod arm {
+            pub mod v1 {
+                tonic::include_proto!("viam.component.arm.v1");
+            }
+        }
+        pub mod button {
+            pub mod v1 {
+                tonic::include_proto!("viam.component.button.v1");
+            }
+        }
+        pub mod gantry {
+            pub mod v1 {
+                tonic::include_proto!("viam.component.gantry.v1");
+            }
+        }
+        pub mod gripper {
+            pub mod v1 {
+                tonic::include_proto!("viam.component.gripper.v1");
+            }
+        }
+        pub mod servo {
+            pub mod v1 {
+                tonic::include_proto!("viam.component.servo.v1");
+            }
+        }
+        pub mod switch {
+            pub mod v1 {
+                tonic::include_proto!("viam.component.switch.v1");
+            }
+        }
     }
 }
 
@@ -93,15 +123,28 @@ mod tests {
 
     #[test]
     fn monitored_methods_match_upstream() {
+        // Upstream's monitored methods of the eight APIs that have any
+        // (arm, base, button, gantry, gripper, motor, servo, switch).
         let expected = [
+            "/viam.component.arm.v1.ArmService/MoveThroughJointPositions",
+            "/viam.component.arm.v1.ArmService/MoveThroughJointPositionsStreamed",
+            "/viam.component.arm.v1.ArmService/MoveToJointPositions",
+            "/viam.component.arm.v1.ArmService/MoveToPosition",
             "/viam.component.base.v1.BaseService/MoveStraight",
             "/viam.component.base.v1.BaseService/SetPower",
             "/viam.component.base.v1.BaseService/SetVelocity",
             "/viam.component.base.v1.BaseService/Spin",
+            "/viam.component.button.v1.ButtonService/Push",
+            "/viam.component.gantry.v1.GantryService/MoveToPosition",
+            "/viam.component.gripper.v1.GripperService/GoToInputs",
+            "/viam.component.gripper.v1.GripperService/Grab",
+            "/viam.component.gripper.v1.GripperService/Open",
             "/viam.component.motor.v1.MotorService/GoFor",
             "/viam.component.motor.v1.MotorService/GoTo",
             "/viam.component.motor.v1.MotorService/SetPower",
             "/viam.component.motor.v1.MotorService/SetRPM",
+            "/viam.component.servo.v1.ServoService/Move",
+            "/viam.component.switch.v1.SwitchService/SetPosition",
         ];
         assert_eq!(SAFETY_MONITORED_METHODS, expected);
         assert!(is_safety_monitored(

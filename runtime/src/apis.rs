@@ -54,6 +54,26 @@ impl Services {
     }
 }
 
+/// The Viam component APIs whose resources move, and so have a `Stop`
+/// (`/<service>/Stop`, request `{name = 1, extra = 99}`): what sessions,
+/// StopAll and shutdown stop, whoever serves them.
+pub const ACTUATORS: &[&str] = &["arm", "base", "gantry", "gripper", "motor", "servo"];
+
+/// Whether resources of `api` move and can be stopped.
+pub fn is_actuator(api: &Api) -> bool {
+    api.namespace == "rdk" && api.kind == "component" && ACTUATORS.contains(&api.subtype.as_str())
+}
+
+impl Services {
+    /// The service that serves `api`, if axle knows it.
+    pub fn service_of(&self, api: &Api) -> Option<String> {
+        self.all()
+            .into_iter()
+            .find(|(a, _)| a == api)
+            .map(|(_, s)| s)
+    }
+}
+
 /// The service a gRPC path calls: `/pkg.Service/Method` → `pkg.Service`.
 pub fn service_of(path: &str) -> Option<&str> {
     let mut parts = path.strip_prefix('/')?.split('/');

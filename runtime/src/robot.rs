@@ -408,11 +408,11 @@ impl Robot {
         self.read().modular > 0
     }
 
-    /// The actuator `name` of API `subtype` (e.g. "motor"), if it is serving.
-    pub fn actuator(&self, subtype: &str, name: &str) -> Option<Stoppable> {
+    /// The actuator `name` of `api`, if it is serving.
+    pub fn actuator(&self, api: &Api, name: &str) -> Option<Stoppable> {
         let table = self.read();
         let entry = table.get(name)?;
-        if entry.api.as_ref()?.subtype != subtype {
+        if entry.api.as_ref()? != api {
             return None;
         }
         entry.stoppable()

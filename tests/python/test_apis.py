@@ -132,3 +132,52 @@ def test_an_api_axle_has_no_proto_for_is_forwarded_with_streams_both_ways(start_
     run(use_widget(axle.address, "w1"))
     main = start_axle({"remotes": [{"name": "sub", "address": axle.address}]})
     run(use_widget(main.address, "sub:w1"))
+
+
+def test_a_killed_client_has_a_modular_arm_and_a_remote_gripper_stopped(start_axle, tmp_path):
+    from test_sessions import Client
+    from viam.components.arm import Arm
+    from viam.components.gripper import Gripper
+    import signal as sig
+    import time
+
+    def moving_parts(tmp):
+        robot = things(tmp)
+        robot["components"] += [
+            {"name": "arm", "api": "rdk:component:arm", "model": "acme:test:pyarm"},
+            {"name": "gripper", "api": "rdk:component:gripper", "model": "acme:test:pygripper"},
+        ]
+        robot["network"] = {"sessions": {"heartbeat_window": "500ms"}}
+        return robot
+
+    sub_dir = tmp_path / "sub"
+    sub_dir.mkdir()
+    sub = start_axle(moving_parts(sub_dir))
+    main = start_axle({**moving_parts(tmp_path), "remotes": [{"name": "sub", "address": sub.address}]})
+    client = Client("python", main.address)
+    assert client.send("arm arm") == "ok"
+    assert client.send("grab sub:gripper") == "ok"
+
+    async def watch():
+        robot = await connect(main.address)
+        arm, gripper = Arm.from_robot(robot, "arm"), Gripper.from_robot(robot, "sub:gripper")
+        assert await arm.is_moving() and await gripper.is_moving()
+        client.signal(sig.SIGKILL)
+        killed = time.monotonic()
+        while await arm.is_moving() or await gripper.is_moving():
+            assert time.monotonic() - killed < 5, "not stopped"
+            await asyncio.sleep(0.01)
+        took = time.monotonic() - killed
+        assert took <= 0.6, f"stopped {took:.3f} s after the client died (window 500 ms)"
+        assert (await arm.do_command({}))["stops"] >= 1
+        assert (await gripper.do_command({}))["stops"] >= 1
+        # StopAll reaches every actuator of every API, wherever it is served.
+        await arm.move_to_joint_positions(__import__("viam.components.arm", fromlist=["x"]).JointPositions(values=[1]))
+        await gripper.grab()
+        await robot.stop_all()
+        assert not await arm.is_moving() and not await gripper.is_moving()
+        await robot.close()
+        return took
+
+    took = run(watch())
+    print(f"\nmodular arm and remote gripper stopped {took * 1000:.0f} ms after the client was killed")

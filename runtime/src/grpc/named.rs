@@ -2,26 +2,14 @@
 //! the module router both need the resource's name, which every resource
 //! request carries as field 1 (`name`, or `controller` for input controllers).
 
-use crate::registry::SERVED_APIS;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use prost::Message;
 use tonic::Status;
 use tonic::body::Body;
 
 /// The largest request read ahead of its service (tonic's own decode limit).
 const MAX_REQUEST: usize = 4 * 1024 * 1024;
-
-/// Reads a unary request's body whole. Resource requests are one small
-/// message, so this costs nothing the service would not pay anyway.
-pub async fn read_unary(body: Body) -> Result<Bytes, Status> {
-    match Limited::new(body, MAX_REQUEST).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) => Err(Status::invalid_argument(format!(
-            "cannot read the request: {e}"
-        ))),
-    }
-}
 
 /// A request's first gRPC message, read ahead of its service, and whatever
 /// of the body follows it (a client stream's next messages). Unary
@@ -141,15 +129,6 @@ pub fn resource_name(framed: &Bytes) -> Option<String> {
     Named::decode(message).ok().map(|n| n.name)
 }
 
-/// The API subtype ("motor") whose service `path` calls, if axle serves it.
-pub fn resource_subtype(path: &str) -> Option<&'static str> {
-    let service = path.trim_start_matches('/').split('/').next()?;
-    SERVED_APIS
-        .iter()
-        .find(|(_, s)| *s == service)
-        .map(|(subtype, _)| *subtype)
-}
-
 /// The same gRPC-framed request naming the resource `name` instead: field
 /// 1 is appended to the first message, and protobuf readers keep the last
 /// value of a field, so the rest of it is passed on untouched, as are any
@@ -216,24 +195,6 @@ mod tests {
             None
         );
         assert_eq!(resource_name(&framed(&[0xff, 0xff, 0xff])), None);
-    }
-
-    #[test]
-    fn only_resource_services_have_a_subtype() {
-        assert_eq!(
-            resource_subtype("/viam.component.motor.v1.MotorService/GetPosition"),
-            Some("motor")
-        );
-        assert_eq!(
-            resource_subtype(
-                "/viam.component.inputcontroller.v1.InputControllerService/StreamEvents"
-            ),
-            Some("input_controller")
-        );
-        assert_eq!(
-            resource_subtype("/viam.robot.v1.RobotService/ResourceNames"),
-            None
-        );
     }
 
     #[test]

@@ -538,6 +538,9 @@ impl ModuleActor {
             name: config.name.clone(),
             there: config.name.clone(),
             via: format!("module {:?}", self.name).into(),
+            stop_service: crate::apis::is_actuator(&config.api)
+                .then(|| self.robot.services.service_of(&config.api))
+                .flatten(),
         };
         ProxyHandle::start(ProxyActor::new(
             who,

@@ -17,8 +17,6 @@ use crate::resources::Stoppable;
 use crate::resources::actor::Stop;
 use crate::sessions::layer::SID_HEADER;
 use actix::prelude::*;
-use axle_proto::base::base_service_client::BaseServiceClient;
-use axle_proto::motor::motor_service_client::MotorServiceClient;
 use axle_sdk_module::ResourceError;
 use axle_sdk_module::client::{SessionChannel, error_chain};
 use bytes::Bytes;
@@ -83,13 +81,16 @@ pub struct Proxied {
     pub there: String,
     /// Who serves it, for messages: `module "diff-drive"`, `part "sub"`.
     pub via: Arc<str>,
+    /// The gRPC service of its API, if it is an actuator: where its Stop
+    /// goes.
+    pub stop_service: Option<String>,
 }
 
 /// The proxy for one resource served elsewhere.
 pub struct ProxyActor {
     name: Arc<str>,
     there: Arc<str>,
-    subtype: Arc<str>,
+    stop_service: Option<Arc<str>>,
     via: Arc<str>,
     /// How to reach the resource; handles read it to forward without a
     /// trip through the mailbox.
@@ -103,7 +104,7 @@ impl ProxyActor {
         Self {
             name: format!("{}/{}", who.api, who.name).into(),
             there: who.there.into(),
-            subtype: who.api.subtype.as_str().into(),
+            stop_service: who.stop_service.map(Into::into),
             via: who.via,
             link: Arc::new(RwLock::new(link)),
             call_timeout,
@@ -141,9 +142,12 @@ impl Handler<Stop> for ProxyActor {
             }
         };
         let (name, there, via) = (self.name.clone(), self.there.to_string(), self.via.clone());
+        let Some(service) = self.stop_service.clone() else {
+            return Box::pin(async { Ok(()) });
+        };
         let call = match route {
-            Route::Module { channel, .. } => typed_stop(channel, &self.subtype, there),
-            Route::Part { channel, .. } => typed_stop(channel, &self.subtype, there),
+            Route::Module { channel, .. } => raw_stop(channel, service, there),
+            Route::Part { channel, .. } => raw_stop(channel, service, there),
         };
         let timeout = self.call_timeout;
         Box::pin(async move {
@@ -163,8 +167,21 @@ impl Handler<Stop> for ProxyActor {
     }
 }
 
-/// A typed Stop for resource `name` of API `subtype`, on any channel.
-fn typed_stop<T>(channel: T, subtype: &str, name: String) -> BoxFuture<'static, Result<(), Status>>
+/// A Stop request of any actuator API: every one is `{name = 1, extra =
+/// 99}`, and every Stop answer is empty.
+#[derive(Clone, PartialEq, prost::Message)]
+struct AnyStop {
+    #[prost(string, tag = "1")]
+    name: String,
+}
+
+/// `/<service>/Stop` for resource `name`, on any channel, without that
+/// API's generated client.
+fn raw_stop<T>(
+    channel: T,
+    service: Arc<str>,
+    name: String,
+) -> BoxFuture<'static, Result<(), Status>>
 where
     T: tonic::client::GrpcService<Body> + Send + 'static,
     T::Error: Into<tonic::codegen::StdError>,
@@ -172,17 +189,18 @@ where
     <T::ResponseBody as http_body::Body>::Error: Into<tonic::codegen::StdError> + Send,
     T::Future: Send,
 {
-    match subtype {
-        "motor" => Box::pin(async move {
-            let req = axle_proto::motor::StopRequest { name, extra: None };
-            MotorServiceClient::new(channel).stop(req).await.map(drop)
-        }),
-        "base" => Box::pin(async move {
-            let req = axle_proto::base::StopRequest { name, extra: None };
-            BaseServiceClient::new(channel).stop(req).await.map(drop)
-        }),
-        _ => Box::pin(async { Ok(()) }),
-    }
+    Box::pin(async move {
+        let mut grpc = tonic::client::Grpc::new(channel);
+        grpc.ready()
+            .await
+            .map_err(|e| Status::unavailable(format!("cannot send Stop: {}", e.into())))?;
+        let path = http::uri::PathAndQuery::try_from(format!("/{service}/Stop"))
+            .map_err(|e| Status::internal(format!("bad Stop path: {e}")))?;
+        let codec = tonic_prost::ProstCodec::<AnyStop, AnyStop>::default();
+        grpc.unary(tonic::Request::new(AnyStop { name }), path, codec)
+            .await
+            .map(drop)
+    })
 }
 
 /// A proxied resource as the robot holds it.
@@ -190,7 +208,7 @@ where
 pub struct ProxyHandle {
     name: Arc<str>,
     there: Arc<str>,
-    subtype: Arc<str>,
+    stoppable: bool,
     via: Arc<str>,
     link: Arc<RwLock<Link>>,
     call_timeout: Duration,
@@ -203,7 +221,7 @@ impl ProxyHandle {
         Self {
             name: proxy.name.clone(),
             there: proxy.there.clone(),
-            subtype: proxy.subtype.clone(),
+            stoppable: proxy.stop_service.is_some(),
             via: proxy.via.clone(),
             link: proxy.link.clone(),
             call_timeout: proxy.call_timeout,
@@ -262,7 +280,7 @@ impl ProxyHandle {
 
     /// The resource as an actuator, if its API moves.
     pub fn stoppable(&self) -> Option<Stoppable> {
-        matches!(&*self.subtype, "motor" | "base").then(|| Stoppable {
+        self.stoppable.then(|| Stoppable {
             name: self.name.clone(),
             stopper: self.addr.clone().recipient(),
         })

@@ -167,6 +167,9 @@ impl RemoteActor {
                 continue;
             }
             let who = Proxied {
+                stop_service: crate::apis::is_actuator(&api)
+                    .then(|| self.robot.services.service_of(&api))
+                    .flatten(),
                 api: api.clone(),
                 name: local.clone(),
                 there: rn.name.clone(),

@@ -12,12 +12,12 @@
 
 use super::supervisor::{MonitoredCall, SessionSupervisor};
 use super::{Owner, supervisor_gone};
-use crate::grpc::named::{read_unary, resource_name, resource_subtype};
+use crate::grpc::named::{read_first, resource_name};
 use crate::robot::Robot;
 use actix::Addr;
+use axle_sdk_module::Api;
 use futures::future::{BoxFuture, Either};
 use http::{HeaderValue, Request, Response};
-use http_body_util::Full;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tonic::Status;
@@ -76,39 +76,40 @@ where
     }
 
     fn call(&mut self, req: Request<Body>) -> Self::Future {
-        let Some(subtype) = monitored_subtype(req.uri().path()) else {
+        let Some(api) = monitored_api(&self.layer.robot, req.uri().path()) else {
             return Either::Left(self.inner.call(req));
         };
         // The clone is not ready; the instance that was polled ready serves this call.
         let clone = self.inner.clone();
         let ready = std::mem::replace(&mut self.inner, clone);
-        Either::Right(Box::pin(guard(ready, self.layer.clone(), subtype, req)))
+        Either::Right(Box::pin(guard(ready, self.layer.clone(), api, req)))
     }
 }
 
-/// The API subtype ("motor") a monitored path belongs to; `None` for paths
-/// that are not monitored.
-fn monitored_subtype(path: &str) -> Option<&'static str> {
-    axle_proto::is_safety_monitored(path)
-        .then(|| resource_subtype(path))
-        .flatten()
+/// The API a monitored path belongs to (whoever serves it); `None` for
+/// paths that are not monitored.
+fn monitored_api(robot: &Robot, path: &str) -> Option<Api> {
+    if !axle_proto::is_safety_monitored(path) {
+        return None;
+    }
+    robot.services.api_of(crate::apis::service_of(path)?)
 }
 
 /// Checks the session of one monitored call, then runs it.
 async fn guard<S>(
     mut inner: S,
     layer: SessionLayer,
-    subtype: &'static str,
+    api: Api,
     req: Request<Body>,
 ) -> Result<Response<Body>, S::Error>
 where
     S: Service<Request<Body>, Response = Response<Body>>,
 {
     let (parts, body) = req.into_parts();
-    // Monitored methods are unary (checked at build time): the whole request
-    // is one small message, and reading it first costs nothing extra.
-    let bytes = match read_unary(body).await {
-        Ok(bytes) => bytes,
+    // The first message names the resource; a streamed monitored call
+    // (an arm's streamed trajectory) keeps streaming after it.
+    let opened = match read_first(body).await {
+        Ok(opened) => opened,
         Err(status) => return Ok(status.into_http()),
     };
     let sid = parts
@@ -116,7 +117,7 @@ where
         .get(SID_HEADER)
         // A sid that is not text names no session: it is expired.
         .map(|v| v.to_str().unwrap_or_default().to_owned());
-    let resource = resource_name(&bytes).and_then(|n| layer.robot.actuator(subtype, &n));
+    let resource = resource_name(&opened.first).and_then(|n| layer.robot.actuator(&api, &n));
     let smrn = resource
         .as_ref()
         .and_then(|r| HeaderValue::from_str(&r.name).ok());
@@ -136,7 +137,7 @@ where
             return Ok(with_smrn(status.into_http(), smrn));
         }
     }
-    let req = Request::from_parts(parts, Body::new(Full::new(bytes)));
+    let req = Request::from_parts(parts, opened.into_body());
     Ok(with_smrn(inner.call(req).await?, smrn))
 }
 
@@ -152,22 +153,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_monitored_paths_of_served_apis_are_guarded() {
+    fn only_monitored_paths_of_known_apis_are_guarded() {
+        let robot = Robot::default();
+        let api = |path| monitored_api(&robot, path).map(|a| a.subtype);
         assert_eq!(
-            monitored_subtype("/viam.component.motor.v1.MotorService/SetPower"),
+            api("/viam.component.motor.v1.MotorService/SetPower").as_deref(),
             Some("motor")
         );
         assert_eq!(
-            monitored_subtype("/viam.component.base.v1.BaseService/Spin"),
+            api("/viam.component.base.v1.BaseService/Spin").as_deref(),
             Some("base")
         );
-        assert_eq!(
-            monitored_subtype("/viam.component.motor.v1.MotorService/Stop"),
-            None
-        );
-        assert_eq!(
-            monitored_subtype("/viam.robot.v1.RobotService/StopAll"),
-            None
-        );
+        assert_eq!(api("/viam.component.motor.v1.MotorService/Stop"), None);
+        assert_eq!(api("/viam.robot.v1.RobotService/StopAll"), None);
     }
 }

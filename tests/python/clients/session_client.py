@@ -8,13 +8,19 @@ Prints "ready" once connected, then runs one command per stdin line:
     power NAME P          set_power; prints "ok" or "error STATUS MESSAGE"
     go_for NAME RPM REVS  starts go_for and prints "started" while it runs
     base_power NAME Y Z   a base's set_power (forward Y, spin Z); prints "ok"
+    arm NAME              an arm's move_to_joint_positions; prints "ok"
+    grab NAME             a gripper's grab; prints "ok"
 """
 
 import asyncio
 import sys
 
 from grpclib import GRPCError
+# Imported before connecting: the SDK makes clients at connect time only
+# for the APIs registered (imported) by then.
+from viam.components.arm import Arm, JointPositions
 from viam.components.base import Base, Vector3
+from viam.components.gripper import Gripper
 from viam.components.motor import Motor
 from viam.robot.client import RobotClient
 from viam.rpc.dial import DialOptions
@@ -40,8 +46,14 @@ async def main(address: str, disable_sessions: bool, api_key=None):
     background = set()
     while line := await loop.run_in_executor(None, sys.stdin.readline):
         cmd, name, *args = line.split()
-        motor = Motor.from_robot(robot, name) if cmd != "base_power" else None
-        if cmd == "base_power":
+        motor = Motor.from_robot(robot, name) if cmd in ("power", "go_for") else None
+        if cmd == "arm":
+            await Arm.from_robot(robot, name).move_to_joint_positions(JointPositions(values=[10, 20, 30, 0, 0, 0]))
+            print("ok", flush=True)
+        elif cmd == "grab":
+            await Gripper.from_robot(robot, name).grab()
+            print("ok", flush=True)
+        elif cmd == "base_power":
             base = Base.from_robot(robot, name)
             await base.set_power(Vector3(x=0, y=float(args[0]), z=0), Vector3(x=0, y=0, z=float(args[1])))
             print("ok", flush=True)

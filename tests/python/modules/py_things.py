@@ -1,5 +1,6 @@
 """An unmodified viam-sdk module serving APIs axle has no built-in service
-for: a camera, a sensor and a vision service (EasyResource models).
+for: a camera, a sensor, a vision service, an arm and a gripper
+(EasyResource models).
 
 - `acme:test:pycamera`: GetImages answers one image of `image_bytes` bytes
   (attribute; default 1000) whose byte i is i % 251, so a test can check it
@@ -7,12 +8,18 @@ for: a camera, a sensor and a vision service (EasyResource models).
 - `acme:test:pysensor`: Readings `{"temperature": 21.5, "calls": n}`.
 - `acme:test:pyvision`: one detection of a "widget" on any camera.
 
-Each answers DoCommand with what it was sent, under "echo".
+- `acme:test:pyarm`: MoveToJointPositions starts a 60 s motion; Stop ends it.
+- `acme:test:pygripper`: Grab starts a 60 s squeeze; Stop ends it.
+
+Each answers DoCommand with what it was sent, under "echo"; the arm and the
+gripper also with how many times they were stopped, under "stops".
 """
 
 import asyncio
 
+from viam.components.arm import Arm, JointPositions, KinematicsFileFormat
 from viam.components.camera import Camera
+from viam.components.gripper import Gripper
 from viam.components.sensor import Sensor
 from viam.media.video import CameraMimeType, NamedImage
 from viam.module.module import Module
@@ -89,6 +96,89 @@ class PyVision(Echo, Vision, EasyResource):
 
     async def get_properties(self, *, extra=None, timeout=None):
         return Vision.Properties(detections_supported=True)
+
+
+class Moves(Echo):
+    """A motion that runs until Stop (or 60 s)."""
+
+    moving_until = 0.0
+    stops = 0
+
+    def start(self):
+        self.moving_until = asyncio.get_running_loop().time() + 60
+
+    async def stop(self, *, extra=None, timeout=None, **kwargs):
+        self.moving_until = 0.0
+        self.stops += 1
+
+    async def is_moving(self):
+        return asyncio.get_running_loop().time() < self.moving_until
+
+    async def do_command(self, command, *, timeout=None, **kwargs):
+        return {"echo": command, "stops": self.stops}
+
+
+class PyArm(Moves, Arm, EasyResource):
+    MODEL = "acme:test:pyarm"
+    joints = [0.0] * 6
+
+    async def get_end_position(self, *, extra=None, timeout=None, **kwargs):
+        from viam.proto.common import Pose
+        return Pose(x=1, y=2, z=3)
+
+    async def move_to_position(self, pose, *, extra=None, timeout=None, **kwargs):
+        self.start()
+
+    async def move_to_joint_positions(self, positions, *, extra=None, timeout=None, **kwargs):
+        self.joints = list(positions.values)
+        self.start()
+
+    async def move_through_joint_positions(self, positions, *, options=None, extra=None, timeout=None, **kwargs):
+        self.start()
+
+    async def get_joint_positions(self, *, extra=None, timeout=None, **kwargs):
+        return JointPositions(values=self.joints)
+
+    async def get_kinematics(self, *, extra=None, timeout=None, **kwargs):
+        return KinematicsFileFormat.KINEMATICS_FILE_FORMAT_SVA, b"{}"
+
+    async def get_3d_models(self, *, extra=None, timeout=None, **kwargs):
+        return {}
+
+    async def move_through_joint_positions_streamed(self, *args, **kwargs):
+        raise NotImplementedError("move_through_joint_positions_streamed")
+
+    async def set_manual_mode(self, *args, **kwargs):
+        raise NotImplementedError("set_manual_mode")
+
+    async def get_manual_mode(self, *, extra=None, timeout=None, **kwargs):
+        return False
+
+    async def get_properties(self, *, extra=None, timeout=None, **kwargs):
+        return Arm.Properties()
+
+
+class PyGripper(Moves, Gripper, EasyResource):
+    MODEL = "acme:test:pygripper"
+
+    async def open(self, *, extra=None, timeout=None, **kwargs):
+        self.start()
+
+    async def grab(self, *, extra=None, timeout=None, **kwargs):
+        self.start()
+        return True
+
+    async def is_holding_something(self, *, extra=None, **kwargs):
+        return Gripper.HoldingStatus(is_holding_something=False)
+
+    async def get_current_inputs(self, *, extra=None, timeout=None, **kwargs):
+        return [0.0]
+
+    async def go_to_inputs(self, inputs, *, extra=None, timeout=None, **kwargs):
+        self.start()
+
+    async def get_kinematics(self, *, extra=None, timeout=None, **kwargs):
+        return KinematicsFileFormat.KINEMATICS_FILE_FORMAT_SVA, b"{}"
 
 
 if __name__ == "__main__":
