@@ -28,9 +28,12 @@ fn main() -> io::Result<()> {
     let wkt = protoc_bin_vendored::include_path().map_err(io::Error::other)?;
     let mut config = prost_build::Config::new();
     config.protoc_executable(protoc);
+    let out = PathBuf::from(std::env::var("OUT_DIR").map_err(io::Error::other)?);
     tonic_prost_build::configure()
         .build_server(true)
         .build_client(true)
+        // For server reflection: every service, with its method options.
+        .file_descriptor_set_path(out.join("axle_descriptor.bin"))
         .compile_with_config(config, &protos, &[root.clone(), wkt])?;
 
     write_monitored_table(&protos)

@@ -117,6 +117,11 @@ pub fn is_safety_monitored(path: &str) -> bool {
     SAFETY_MONITORED_METHODS.binary_search(&path).is_ok()
 }
 
+/// Every file of our protos as a `FileDescriptorSet` (options included),
+/// for server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/axle_descriptor.bin"));
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +150,8 @@ mod tests {
             "/viam.component.motor.v1.MotorService/SetRPM",
             "/viam.component.servo.v1.ServoService/Move",
             "/viam.component.switch.v1.SwitchService/SetPosition",
+            // Upstream's test API marks its streamed echo too.
+            "/viam.component.testecho.v1.TestEchoService/EchoMultiple",
         ];
         assert_eq!(SAFETY_MONITORED_METHODS, expected);
         assert!(is_safety_monitored(

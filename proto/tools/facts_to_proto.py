@@ -128,14 +128,25 @@ def proto_text(module):
     return "\n".join(lines).rstrip() + "\n"
 
 
+def module_path(api):
+    """`component.arm` → viam.gen.component.arm.v1.arm_pb2 (whatever the
+    file is called); `common` → viam.gen.common.v1.common_pb2;
+    `app.data` → viam.gen.app.data.v1.data_pb2."""
+    import glob
+    import os
+
+    package = importlib.import_module("viam.gen." + api + ".v1")
+    files = [f for f in glob.glob(os.path.join(package.__path__[0], "*_pb2.py"))]
+    if len(files) != 1:
+        raise SystemExit(f"{api}: expected one *_pb2.py, found {files}")
+    return f"viam.gen.{api}.v1.{os.path.basename(files[0])[:-3]}"
+
+
 def main():
     for api in sys.argv[1:]:
         # `component.arm` → viam.gen.component.arm.v1.arm_pb2; `common` →
         # viam.gen.common.v1.common_pb2.
-        package = api if "." in api else f"{api}.{api}"
-        kind, name = package.split(".")
-        path = f"viam.gen.{kind}.{name}.v1.{name}_pb2" if kind != name else f"viam.gen.{kind}.v1.{name}_pb2"
-        module = importlib.import_module(path)
+        module = importlib.import_module(module_path(api))
         target = ROOT / "viam" / module.DESCRIPTOR.name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(proto_text(module))

@@ -181,3 +181,58 @@ def test_a_killed_client_has_a_modular_arm_and_a_remote_gripper_stopped(start_ax
 
     took = run(watch())
     print(f"\nmodular arm and remote gripper stopped {took * 1000:.0f} ms after the client was killed")
+
+
+def test_reflection_lists_every_service_with_the_monitored_methods_marked(rover):
+    from google.protobuf import descriptor_pb2
+    from grpclib.client import Channel
+    from grpclib.reflection.v1.reflection_grpc import ServerReflectionStub
+    from grpclib.reflection.v1.reflection_pb2 import ServerReflectionRequest
+    from viam.gen.common.v1 import common_pb2
+
+    # Upstream's monitored methods, as the Python SDK's own descriptors say.
+    import importlib
+    import pkgutil
+    import viam.gen.component as components
+    upstream = set()
+    for m in pkgutil.iter_modules(components.__path__):
+        package = importlib.import_module(f"viam.gen.component.{m.name}.v1")
+        for f in pathlib.Path(package.__path__[0]).glob("*_pb2.py"):
+            module = importlib.import_module(f"viam.gen.component.{m.name}.v1.{f.stem}")
+            for s in module.DESCRIPTOR.services_by_name.values():
+                for method in s.methods:
+                    if method.GetOptions().Extensions[common_pb2.safety_heartbeat_monitored]:
+                        upstream.add(f"{s.full_name}/{method.name}")
+    assert len(upstream) >= 18
+
+    async def go():
+        host, port = rover.address.rsplit(":", 1)
+        channel = Channel(host, int(port))
+        stub = ServerReflectionStub(channel)
+        try:
+            async with stub.ServerReflectionInfo.open() as stream:
+                await stream.send_message(ServerReflectionRequest(list_services=""))
+                listed = [s.name for s in (await stream.recv_message()).list_services_response.service]
+                marked = set()
+                for service in listed:
+                    await stream.send_message(ServerReflectionRequest(file_containing_symbol=service))
+                    reply = await stream.recv_message()
+                    for raw in reply.file_descriptor_response.file_descriptor_proto:
+                        f = descriptor_pb2.FileDescriptorProto.FromString(raw)
+                        for s in f.service:
+                            for method in s.method:
+                                if method.options.Extensions[common_pb2.safety_heartbeat_monitored]:
+                                    marked.add(f"{f.package}.{s.name}/{method.name}")
+                await stream.end()
+            return listed, marked
+        finally:
+            channel.close()
+
+    listed, marked = run(go())
+    for service in ["viam.robot.v1.RobotService", "viam.component.motor.v1.MotorService",
+                    "viam.component.camera.v1.CameraService", "viam.component.arm.v1.ArmService",
+                    "viam.service.vision.v1.VisionService", "grpc.reflection.v1.ServerReflection"]:
+        assert service in listed, listed
+    assert "viam.app.data.v1.DataService" not in listed
+    assert upstream <= marked, upstream - marked
+    print(f"\n{len(listed)} services listed; {len(marked)} monitored methods marked")

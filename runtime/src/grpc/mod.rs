@@ -4,6 +4,7 @@
 
 pub mod malformed;
 pub mod named;
+mod reflection;
 mod robot;
 mod server;
 

@@ -111,6 +111,9 @@ fn router(
     if let (Some(signaling), false) = (&s.signaling, matches!(gate, Gate::Modules)) {
         routes = routes.add_service(SignalingServiceServer::from_arc(signaling.clone()));
     }
+    if !matches!(gate, Gate::Modules) {
+        routes = routes.add_service(super::reflection::service(s.auth.is_some())?);
+    }
     Ok(server.layer(layers(s, gate)).add_routes(routes))
 }
 
