@@ -21,6 +21,11 @@ pub mod viam {
         pub mod v1 {
             tonic::include_proto!("viam.app.v1");
         }
+        pub mod data {
+            pub mod v1 {
+                tonic::include_proto!("viam.app.data.v1");
+            }
+        }
     }
     pub mod module {
         pub mod v1 {
@@ -46,6 +51,11 @@ pub mod viam {
         pub mod arm {
             pub mod v1 {
                 tonic::include_proto!("viam.component.arm.v1");
+            }
+        }
+        pub mod camera {
+            pub mod v1 {
+                tonic::include_proto!("viam.component.camera.v1");
             }
         }
         pub mod button {
@@ -103,6 +113,7 @@ pub use proto::rpc::webrtc::v1 as webrtc;
 pub use viam::app::v1 as app;
 pub use viam::common::v1 as common;
 pub use viam::component::base::v1 as base;
+pub use viam::component::camera::v1 as camera;
 pub use viam::component::inputcontroller::v1 as inputcontroller;
 pub use viam::component::motor::v1 as motor;
 pub use viam::module::v1 as module;

@@ -141,15 +141,29 @@ async fn handshake(address: &str) -> Result<Sender, BoxError> {
         .or_else(|| address.strip_prefix("unix:"))
         .or_else(|| address.starts_with('/').then_some(address));
     let send = match unix {
-        Some(path) => spawn(h2::client::handshake(UnixStream::connect(path).await?).await?),
+        Some(path) => spawn(
+            builder()
+                .handshake(UnixStream::connect(path).await?)
+                .await?,
+        ),
         None => {
             let host = address.strip_prefix("http://").unwrap_or(address);
             let tcp = TcpStream::connect(host).await?;
             tcp.set_nodelay(true)?;
-            spawn(h2::client::handshake(tcp).await?)
+            spawn(builder().handshake(tcp).await?)
         }
     };
     Ok(send)
+}
+
+/// HTTP/2 settings for forwarding: windows large enough that a camera's
+/// multi-MiB image streams without a window update every 64 KiB (the
+/// default), which cost a round trip each.
+fn builder() -> h2::client::Builder {
+    let mut b = h2::client::Builder::new();
+    b.initial_window_size(2 << 20)
+        .initial_connection_window_size(8 << 20);
+    b
 }
 
 /// Drives a new connection in the background; it ends when the peer goes.
