@@ -127,15 +127,15 @@ fn module_socket(log: &Path) -> PathBuf {
     let text = std::fs::read_to_string(log).expect("log");
     let pid = text
         .lines()
-        .filter_map(|l| l.split("module started module=py-things pid=").nth(1))
-        .last()
+        .rev()
+        .find_map(|l| l.split("module started module=py-things pid=").nth(1))
         .and_then(|p| p.split_whitespace().next())
         .expect("module pid in the log");
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).expect("cmdline");
     let last = cmdline
         .split(|b| *b == 0)
-        .filter(|a| !a.is_empty())
-        .last()
+        .rev()
+        .find(|a| !a.is_empty())
         .expect("an argument");
     PathBuf::from(String::from_utf8_lossy(last).into_owned())
 }
