@@ -236,3 +236,29 @@ def test_reflection_lists_every_service_with_the_monitored_methods_marked(rover)
     assert "viam.app.data.v1.DataService" not in listed
     assert upstream <= marked, upstream - marked
     print(f"\n{len(listed)} services listed; {len(marked)} monitored methods marked")
+
+
+def test_new_apis_are_built_in_dependency_order_and_edited_live(start_axle, tmp_path):
+    from test_reconfigure import wait_revision, write
+
+    config = things(tmp_path, image_bytes=1000)
+    # The detector needs the camera, declared after the sensor: built after it.
+    config["services"][0]["depends_on"] = ["cam"]
+    config["components"].insert(0, config["components"].pop())
+    axle = start_axle(config)
+    log = axle.log_text()
+    assert log.index("resource ready resource=cam") < log.index("resource ready resource=detector")
+
+    async def scenario():
+        robot = await connect(axle.address)
+        cam = Camera.from_robot(robot, "cam")
+        assert len((await cam.get_images())[0][0].data) == 1000
+        # An attribute edit reaches the module's camera in place.
+        config["components"][1]["attributes"]["image_bytes"] = 2000
+        await wait_revision(robot, write(axle.config_path, config))
+        images, _ = await cam.get_images()
+        assert images[0].data == pattern(2000)
+        await robot.close()
+
+    run(scenario())
+    assert "resource reconfigured in place resource=cam" in axle.log_text()
