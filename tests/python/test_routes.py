@@ -86,14 +86,19 @@ class World:
     def __init__(self, workdir):
         self.workdir = workdir
         self.net = Internet(workdir)
-        self.net.start_coturn(TURN_SECRET)
-        self.rendezvous = self.start_rendezvous()
-        # AXLE_ROBOT_LOG=debug (say) for a closer look at the robot's side.
-        level = os.environ.get("AXLE_ROBOT_LOG", "info")
-        self.robot = Axle(workdir, robot_config(), args=("--log-level", level), bind=None,
-                          wrap=self.net.wrap("robot"))
-        self.wait_registered(after=0, limit=15)
-        self.part = Axle(workdir, PART, bind=None, wrap=self.net.wrap("part"))
+        try:
+            self.net.start_coturn(TURN_SECRET)
+            self.rendezvous = self.start_rendezvous()
+            # AXLE_ROBOT_LOG=debug (say) for a closer look at the robot's side.
+            level = os.environ.get("AXLE_ROBOT_LOG", "info")
+            self.robot = Axle(workdir, robot_config(), args=("--log-level", level), bind=None,
+                              wrap=self.net.wrap("robot"))
+            self.wait_registered(after=0, limit=15)
+            self.part = Axle(workdir, PART, bind=None, wrap=self.net.wrap("part"))
+        except BaseException:
+            # Half a world is torn down too: no process or namespace left.
+            self.close()
+            raise
 
     def start_rendezvous(self):
         return Axle(self.workdir, RENDEZVOUS, args=("signal",), bind=None, wrap=self.net.wrap("inet"))
