@@ -41,7 +41,8 @@ fn main() {
     if std::env::var("AXLE_NETNS").as_deref() != Ok("1") {
         return bench_support::in_netns();
     }
-    raise_open_file_limit();
+    // A thousand simulated robots hold a thousand connections here too.
+    axle_runtime::rendezvous::serve::raise_open_file_limit();
     let cleanup = bench_dir("routes");
     let dir = cleanup.0.clone();
     let config = dir.join("rendezvous.json");
@@ -323,13 +324,6 @@ async fn calls(channel: &Channel, token: &str, robots: usize) -> Vec<f64> {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     samples
-}
-
-fn raise_open_file_limit() {
-    use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    if let Ok((_, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
-        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
-    }
 }
 
 /// The Python client's figures in the namespace internet, if the test

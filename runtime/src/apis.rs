@@ -18,11 +18,26 @@ pub struct Services {
     learned: RwLock<BTreeMap<String, Api>>,
 }
 
+/// The API of `service` if axle serves it itself.
+fn own_api(service: &str) -> Option<Api> {
+    SERVED_APIS
+        .iter()
+        .find(|(_, s)| *s == service)
+        .map(|(subtype, _)| Api::rdk_component(subtype))
+}
+
+/// Whether axle's own services serve `api`.
+pub fn is_own(api: &Api) -> bool {
+    api.namespace == "rdk"
+        && api.kind == "component"
+        && SERVED_APIS.iter().any(|(s, _)| *s == api.subtype)
+}
+
 impl Services {
     /// The API that `service` serves, if axle knows.
     pub fn api_of(&self, service: &str) -> Option<Api> {
-        if let Some((subtype, _)) = SERVED_APIS.iter().find(|(_, s)| *s == service) {
-            return Some(Api::rdk_component(subtype));
+        if let Some(api) = own_api(service) {
+            return Some(api);
         }
         let learned = self.learned.read().unwrap_or_else(|e| e.into_inner());
         learned.get(service).cloned()
@@ -30,7 +45,7 @@ impl Services {
 
     /// Records that `service` serves `api`, as `who` says.
     pub fn learn(&self, service: &str, api: &Api, who: &str) {
-        if service.is_empty() || SERVED_APIS.iter().any(|(_, s)| *s == service) {
+        if service.is_empty() || own_api(service).is_some() {
             return;
         }
         let mut learned = self.learned.write().unwrap_or_else(|e| e.into_inner());
@@ -52,6 +67,18 @@ impl Services {
         own.chain(learned.iter().map(|(s, a)| (a.clone(), s.clone())))
             .collect()
     }
+
+    /// Where a Stop for a resource of `api` goes: its service, if `api`
+    /// is an actuator's and axle knows the service.
+    pub fn stop_service(&self, api: &Api) -> Option<String> {
+        if !is_actuator(api) {
+            return None;
+        }
+        self.all()
+            .into_iter()
+            .find(|(a, _)| a == api)
+            .map(|(_, s)| s)
+    }
 }
 
 /// The Viam component APIs whose resources move, and so have a `Stop`
@@ -60,18 +87,8 @@ impl Services {
 pub const ACTUATORS: &[&str] = &["arm", "base", "gantry", "gripper", "motor", "servo"];
 
 /// Whether resources of `api` move and can be stopped.
-pub fn is_actuator(api: &Api) -> bool {
+fn is_actuator(api: &Api) -> bool {
     api.namespace == "rdk" && api.kind == "component" && ACTUATORS.contains(&api.subtype.as_str())
-}
-
-impl Services {
-    /// The service that serves `api`, if axle knows it.
-    pub fn service_of(&self, api: &Api) -> Option<String> {
-        self.all()
-            .into_iter()
-            .find(|(a, _)| a == api)
-            .map(|(_, s)| s)
-    }
 }
 
 /// The service a gRPC path calls: `/pkg.Service/Method` → `pkg.Service`.

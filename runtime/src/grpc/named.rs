@@ -23,21 +23,14 @@ pub struct Opened {
 }
 
 impl Opened {
-    /// A whole request read ahead of its service.
-    pub fn whole(bytes: Bytes) -> Self {
-        Self {
-            first: bytes,
-            rest: None,
-        }
-    }
-
     /// The request's body again, as it came.
     pub fn into_body(self) -> Body {
-        let first = http_body_util::Full::new(self.first).map_err(|never| match never {});
         match self.rest {
-            None => Body::new(first),
+            None => {
+                Body::new(http_body_util::Full::new(self.first).map_err(|never| match never {}))
+            }
             Some(rest) => Body::new(Chained {
-                first: Some(first),
+                first: Some(self.first),
                 rest,
             }),
         }
@@ -45,15 +38,12 @@ impl Opened {
 }
 
 /// The bytes read ahead, then the rest of the body.
-struct Chained<F> {
-    first: Option<F>,
+struct Chained {
+    first: Option<Bytes>,
     rest: Body,
 }
 
-impl<F> http_body::Body for Chained<F>
-where
-    F: http_body::Body<Data = Bytes, Error = Status> + Unpin,
-{
+impl http_body::Body for Chained {
     type Data = Bytes;
     type Error = Status;
 
@@ -61,11 +51,8 @@ where
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Status>>> {
-        if let Some(first) = self.first.as_mut() {
-            match std::task::ready!(std::pin::Pin::new(first).poll_frame(cx)) {
-                Some(frame) => return std::task::Poll::Ready(Some(frame)),
-                None => self.first = None,
-            }
+        if let Some(first) = self.first.take() {
+            return std::task::Poll::Ready(Some(Ok(http_body::Frame::data(first))));
         }
         std::pin::Pin::new(&mut self.rest).poll_frame(cx)
     }
@@ -77,11 +64,7 @@ pub async fn read_first(mut body: Body) -> Result<Opened, Status> {
     use http_body::Body as _;
     let mut buf = bytes::BytesMut::new();
     loop {
-        let whole = buf.len() >= 5 && {
-            let len = u32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize;
-            buf.len() >= 5 + len
-        };
-        if whole || buf.len() > MAX_REQUEST {
+        if split_first(&buf).is_some() || buf.len() > MAX_REQUEST {
             let rest = (!body.is_end_stream()).then_some(body);
             return Ok(Opened {
                 first: buf.freeze(),
@@ -120,13 +103,24 @@ struct Named {
 /// big-endian length), then the protobuf message. Compressed or malformed
 /// requests name nothing here; the handler reports them.
 pub fn resource_name(framed: &Bytes) -> Option<String> {
+    let (message, _) = uncompressed(framed)?;
+    Named::decode(message).ok().map(|n| n.name)
+}
+
+/// The first gRPC message of `framed` (the 5-byte header stripped), and
+/// the bytes after it; `None` until the message is whole.
+fn split_first(framed: &[u8]) -> Option<(bool, &[u8], &[u8])> {
     let (&compressed, rest) = framed.split_first()?;
     let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-    let message = rest.get(4..4 + len)?;
-    if compressed != 0 {
-        return None;
+    Some((compressed != 0, rest.get(4..4 + len)?, rest.get(4 + len..)?))
+}
+
+/// As [`split_first`], for an uncompressed message only.
+fn uncompressed(framed: &[u8]) -> Option<(&[u8], &[u8])> {
+    match split_first(framed)? {
+        (false, message, after) => Some((message, after)),
+        (true, ..) => None,
     }
-    Named::decode(message).ok().map(|n| n.name)
 }
 
 /// The same gRPC-framed request naming the resource `name` instead: field
@@ -135,13 +129,7 @@ pub fn resource_name(framed: &Bytes) -> Option<String> {
 /// bytes after it (a stream's next messages). `None` for compressed or
 /// malformed frames.
 pub fn with_name(framed: &Bytes, name: &str) -> Option<Bytes> {
-    let (&compressed, rest) = framed.split_first()?;
-    let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-    let message = rest.get(4..4 + len)?;
-    let after = rest.get(4 + len..)?;
-    if compressed != 0 {
-        return None;
-    }
+    let (message, after) = uncompressed(framed)?;
     let field = Named { name: name.into() }.encode_to_vec();
     let total = u32::try_from(message.len() + field.len()).ok()?;
     let mut out = Vec::with_capacity(5 + total as usize + after.len());

@@ -538,9 +538,7 @@ impl ModuleActor {
             name: config.name.clone(),
             there: config.name.clone(),
             via: format!("module {:?}", self.name).into(),
-            stop_service: crate::apis::is_actuator(&config.api)
-                .then(|| self.robot.services.service_of(&config.api))
-                .flatten(),
+            stop_service: self.robot.services.stop_service(&config.api),
         };
         ProxyHandle::start(ProxyActor::new(
             who,

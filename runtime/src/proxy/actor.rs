@@ -132,6 +132,10 @@ impl Handler<Stop> for ProxyActor {
     type Result = ResponseFuture<Result<(), ResourceError>>;
 
     fn handle(&mut self, stop: Stop, _: &mut Context<Self>) -> Self::Result {
+        // Only actuators' proxies are handed Stop; anything else has none.
+        let Some(service) = self.stop_service.clone() else {
+            return Box::pin(async { Ok(()) });
+        };
         let link = self.link.read().unwrap_or_else(|e| e.into_inner()).clone();
         let route = match link {
             Link::Up(route) => route,
@@ -142,9 +146,6 @@ impl Handler<Stop> for ProxyActor {
             }
         };
         let (name, there, via) = (self.name.clone(), self.there.to_string(), self.via.clone());
-        let Some(service) = self.stop_service.clone() else {
-            return Box::pin(async { Ok(()) });
-        };
         let call = match route {
             Route::Module { channel, .. } => raw_stop(channel, service, there),
             Route::Part { channel, .. } => raw_stop(channel, service, there),

@@ -8,9 +8,8 @@
 //! is read here. A name that belongs to a resource of another API, or to no
 //! resource of an API only others serve, is NOT_FOUND here, with why.
 
-use crate::apis::service_of;
+use crate::apis::{is_own, service_of};
 use crate::grpc::named::{Opened, read_first, resource_name};
-use crate::registry::SERVED_APIS;
 use crate::robot::{Robot, Target};
 use axle_sdk_module::Api;
 use futures::future::{BoxFuture, Either};
@@ -96,7 +95,6 @@ where
         Err(status) => return Ok(status.into_http()),
     };
     let name = resource_name(&opened.first).unwrap_or_default();
-    let own = api.namespace == "rdk" && SERVED_APIS.iter().any(|(s, _)| *s == api.subtype);
     match robot.target(&api, &name) {
         Target::Proxied(proxy) => {
             let req = Request::from_parts(parts, opened);
@@ -105,7 +103,7 @@ where
         Target::OtherApi(other) => {
             Ok(Status::not_found(format!("{name:?} is a {other}, not a {api}")).into_http())
         }
-        Target::Missing if !own => {
+        Target::Missing if !is_own(&api) => {
             Ok(Status::not_found(format!("no {api} named {name:?}")).into_http())
         }
         Target::Own | Target::Missing => {

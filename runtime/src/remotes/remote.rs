@@ -167,9 +167,7 @@ impl RemoteActor {
                 continue;
             }
             let who = Proxied {
-                stop_service: crate::apis::is_actuator(&api)
-                    .then(|| self.robot.services.service_of(&api))
-                    .flatten(),
+                stop_service: self.robot.services.stop_service(&api),
                 api: api.clone(),
                 name: local.clone(),
                 there: rn.name.clone(),

@@ -83,7 +83,7 @@ pub async fn serve(
 /// Raises this process's open-file limit to its hard limit: every robot
 /// holds a connection open, and the usual soft limit (1024) would cap a
 /// rendezvous below a thousand robots. Answers the limit in force.
-fn raise_open_file_limit() -> u64 {
+pub fn raise_open_file_limit() -> u64 {
     use nix::sys::resource::{Resource, getrlimit, setrlimit};
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
         return 0;
