@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=target/venv
-PY_DEPS=(viam-sdk==0.85.1 pytest==8.3.4)
+# Pillow decodes the fake cameras' frames in the tests.
+PY_DEPS=(viam-sdk==0.85.1 pytest==8.3.4 pillow==11.3.0)
 
 # The WebRTC and routes tests make network namespaces (`unshare` from
 # util-linux, `ip` from iproute2), NAT them with nftables, and relay through
@@ -24,7 +25,15 @@ echo "== cargo test"
 cargo test --workspace
 
 echo "== python venv ($VENV)"
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/pip" freeze 2>/dev/null | grep -qx "viam-sdk==0.85.1"; then
+missing() {
+  local frozen
+  frozen=$("$VENV/bin/pip" freeze 2>/dev/null) || return 0
+  for dep in "${PY_DEPS[@]}"; do
+    grep -qix "$dep" <<<"$frozen" || return 0
+  done
+  return 1
+}
+if [ ! -x "$VENV/bin/python" ] || missing; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_DEPS[@]}"
 fi

@@ -32,6 +32,13 @@ pub mod viam {
             tonic::include_proto!("viam.module.v1");
         }
     }
+    pub mod service {
+        pub mod generic {
+            pub mod v1 {
+                tonic::include_proto!("viam.service.generic.v1");
+            }
+        }
+    }
     pub mod component {
         pub mod motor {
             pub mod v1 {
@@ -81,6 +88,31 @@ pub mod viam {
         pub mod switch {
             pub mod v1 {
                 tonic::include_proto!("viam.component.switch.v1");
+            }
+        }
+        pub mod encoder {
+            pub mod v1 {
+                tonic::include_proto!("viam.component.encoder.v1");
+            }
+        }
+        pub mod sensor {
+            pub mod v1 {
+                tonic::include_proto!("viam.component.sensor.v1");
+            }
+        }
+        pub mod movementsensor {
+            pub mod v1 {
+                tonic::include_proto!("viam.component.movementsensor.v1");
+            }
+        }
+        pub mod powersensor {
+            pub mod v1 {
+                tonic::include_proto!("viam.component.powersensor.v1");
+            }
+        }
+        pub mod generic {
+            pub mod v1 {
+                tonic::include_proto!("viam.component.generic.v1");
             }
         }
     }

@@ -5,8 +5,8 @@
 //! has never seen (`acme:component:widget`), is routed by its service name
 //! and the resource name in its first message.
 
-use crate::registry::SERVED_APIS;
 use axle_sdk_module::Api;
+use axle_sdk_module::grpc::SERVED_APIS;
 use std::collections::BTreeMap;
 use std::sync::RwLock;
 use tracing::{debug, warn};
@@ -18,19 +18,26 @@ pub struct Services {
     learned: RwLock<BTreeMap<String, Api>>,
 }
 
+/// axle's own APIs, with their services.
+fn own() -> impl Iterator<Item = (Api, &'static str)> {
+    SERVED_APIS.iter().map(|(kind, subtype, service)| {
+        let api = Api {
+            namespace: "rdk".into(),
+            kind: (*kind).into(),
+            subtype: (*subtype).into(),
+        };
+        (api, *service)
+    })
+}
+
 /// The API of `service` if axle serves it itself.
 fn own_api(service: &str) -> Option<Api> {
-    SERVED_APIS
-        .iter()
-        .find(|(_, s)| *s == service)
-        .map(|(subtype, _)| Api::rdk_component(subtype))
+    own().find(|(_, s)| *s == service).map(|(api, _)| api)
 }
 
 /// Whether axle's own services serve `api`.
 pub fn is_own(api: &Api) -> bool {
-    api.namespace == "rdk"
-        && api.kind == "component"
-        && SERVED_APIS.iter().any(|(s, _)| *s == api.subtype)
+    own().any(|(a, _)| a == *api)
 }
 
 impl Services {
@@ -60,9 +67,7 @@ impl Services {
 
     /// Every (API, service) axle serves or forwards: its own first.
     pub fn all(&self) -> Vec<(Api, String)> {
-        let own = SERVED_APIS
-            .iter()
-            .map(|(subtype, service)| (Api::rdk_component(subtype), (*service).to_owned()));
+        let own = own().map(|(api, service)| (api, service.to_owned()));
         let learned = self.learned.read().unwrap_or_else(|e| e.into_inner());
         own.chain(learned.iter().map(|(s, a)| (a.clone(), s.clone())))
             .collect()

@@ -354,7 +354,7 @@ mod tests {
         let robot = Robot::default();
         build_config(&cfg, &Registry::builtin(), &Modules::default(), &robot).await;
         assert_eq!(robot.entries().len(), 2);
-        assert!(robot.motor("m").is_ok());
+        assert!(robot.find::<crate::resources::kind::Motor>("m").is_ok());
     }
 
     #[test]

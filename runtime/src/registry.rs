@@ -2,13 +2,15 @@
 //! and remote parts will register theirs the same way, and the actors do not
 //! change.
 
-use axle_sdk_module::fake::{FakeBase, FakeInputController, FakeMotor};
 pub use axle_sdk_module::host::Built;
 use axle_sdk_module::{Api, AttributeError, Attributes, Model};
 use std::collections::BTreeMap;
 
 /// Builds a driver from a component's name and attributes.
 pub type Constructor = fn(&str, &Attributes) -> Result<Built, AttributeError>;
+
+/// Judges from a component's attributes whether its driver blocks.
+pub type Blocking = fn(&Attributes) -> bool;
 
 /// How to build one model.
 #[derive(Clone, Copy)]
@@ -18,12 +20,17 @@ pub struct Registration {
     /// Whether a component's driver blocks (serial bus, file I/O), judged from
     /// its attributes. A blocking driver's actor gets its own thread, so it
     /// cannot stall gRPC I/O, sessions or other actors.
-    pub blocking: fn(&Attributes) -> bool,
+    pub blocking: Blocking,
 }
 
 /// For models whose drivers never block.
 pub fn never_blocks(_: &Attributes) -> bool {
     false
+}
+
+/// For models whose drivers always do work that takes a while.
+pub fn always_blocks(_: &Attributes) -> bool {
+    true
 }
 
 /// The models this process can build.
@@ -32,45 +39,51 @@ pub struct Registry {
     models: BTreeMap<(Api, Model), Registration>,
 }
 
-/// The APIs axle serves, with the gRPC service of each.
-pub const SERVED_APIS: &[(&str, &str)] = &[
-    ("motor", "viam.component.motor.v1.MotorService"),
-    ("base", "viam.component.base.v1.BaseService"),
-    (
-        "input_controller",
-        "viam.component.inputcontroller.v1.InputControllerService",
-    ),
-];
-
 impl Registry {
-    /// The built-in models.
+    /// The built-in models: a fake of every API axle serves.
     pub fn builtin() -> Self {
+        use axle_sdk_module::fake::*;
         let mut r = Self::default();
         let fake = Model::builtin("fake");
-        r.register(
-            Api::rdk_component("motor"),
-            fake.clone(),
-            Registration {
-                build: FakeMotor::build,
-                blocking: FakeMotor::blocks,
-            },
-        );
-        r.register(
-            Api::rdk_component("base"),
-            fake.clone(),
-            Registration {
-                build: FakeBase::build,
-                blocking: never_blocks,
-            },
-        );
-        r.register(
-            Api::rdk_component("input_controller"),
-            fake,
-            Registration {
-                build: FakeInputController::build,
-                blocking: never_blocks,
-            },
-        );
+        let component = |subtype: &str| Api::rdk_component(subtype);
+        let fakes: [(Api, Constructor, Blocking); 16] = [
+            (component("motor"), FakeMotor::build, FakeMotor::blocks),
+            (component("base"), FakeBase::build, never_blocks),
+            (
+                component("input_controller"),
+                FakeInputController::build,
+                never_blocks,
+            ),
+            (component("servo"), FakeServo::build, never_blocks),
+            (component("gripper"), FakeGripper::build, never_blocks),
+            (component("arm"), FakeArm::build, never_blocks),
+            (component("gantry"), FakeGantry::build, never_blocks),
+            (component("encoder"), FakeEncoder::build, never_blocks),
+            (component("sensor"), FakeSensor::build, never_blocks),
+            (
+                component("movement_sensor"),
+                FakeMovementSensor::build,
+                never_blocks,
+            ),
+            (
+                component("power_sensor"),
+                FakePowerSensor::build,
+                never_blocks,
+            ),
+            // Encoding a frame takes milliseconds of CPU: a thread of its own.
+            (component("camera"), FakeCamera::build, always_blocks),
+            (component("button"), FakeButton::build, never_blocks),
+            (component("switch"), FakeSwitch::build, never_blocks),
+            (component("generic"), FakeGeneric::build, never_blocks),
+            (
+                Api::rdk_service("generic"),
+                FakeGeneric::build_service,
+                never_blocks,
+            ),
+        ];
+        for (api, build, blocking) in fakes {
+            r.register(api, fake.clone(), Registration { build, blocking });
+        }
         r
     }
 

@@ -3,7 +3,7 @@
 
 use crate::config::ComponentConfig;
 use crate::proxy::ProxyHandle;
-use crate::resources::{BaseHandle, InputControllerHandle, MotorHandle, ResourceHandle, Stoppable};
+use crate::resources::{Kind, ResourceHandle, Stoppable};
 use actix::ArbiterHandle;
 use axle_sdk_module::grpc::Resources;
 use axle_sdk_module::{Api, Model, ResourceError};
@@ -136,7 +136,7 @@ pub enum LookupError {
     #[error("no {api} named {name:?}")]
     NotFound {
         /// The API asked for.
-        api: &'static str,
+        api: String,
         /// The name asked for.
         name: String,
     },
@@ -144,7 +144,7 @@ pub enum LookupError {
     #[error("{api} {name:?} is configured but not running: {error}")]
     Failed {
         /// The API asked for.
-        api: &'static str,
+        api: String,
         /// The name asked for.
         name: String,
         /// Its build error.
@@ -155,7 +155,7 @@ pub enum LookupError {
     #[error("{api} {name:?} is served by {via}, but this request could not be routed to it")]
     Unrouted {
         /// The API asked for.
-        api: &'static str,
+        api: String,
         /// The name asked for.
         name: String,
         /// Who serves it: `module "m"`, `part "sub"`.
@@ -232,38 +232,6 @@ impl Table {
         }
         gone
     }
-}
-
-/// A lookup per API: the ready handle, or why there is none.
-macro_rules! typed_lookup {
-    ($fn:ident, $variant:ident, $handle:ty, $subtype:literal, $label:literal) => {
-        /// The named resource, if it is ready, built in and of this API.
-        pub fn $fn(&self, name: &str) -> Result<$handle, LookupError> {
-            let table = self.read();
-            let not_found = || LookupError::NotFound {
-                api: $label,
-                name: name.into(),
-            };
-            let entry = table.get(name).ok_or_else(not_found)?;
-            if entry.api.as_ref().is_none_or(|a| a.subtype != $subtype) {
-                return Err(not_found());
-            }
-            match &entry.state {
-                ResourceState::Ready(ResourceHandle::$variant(h)) => Ok(h.clone()),
-                ResourceState::Failed(error) => Err(LookupError::Failed {
-                    api: $label,
-                    name: name.into(),
-                    error: error.clone(),
-                }),
-                ResourceState::Proxied(h) => Err(LookupError::Unrouted {
-                    api: $label,
-                    name: name.into(),
-                    via: h.via().to_string(),
-                }),
-                ResourceState::Ready(_) => Err(not_found()),
-            }
-        }
-    };
 }
 
 impl Robot {
@@ -379,15 +347,32 @@ impl Robot {
             .collect()
     }
 
-    typed_lookup!(motor, Motor, MotorHandle, "motor", "motor");
-    typed_lookup!(base, Base, BaseHandle, "base", "base");
-    typed_lookup!(
-        input_controller,
-        InputController,
-        InputControllerHandle,
-        "input_controller",
-        "input controller"
-    );
+    /// The named resource, if it is ready, built in and of API `K`.
+    pub fn find<K: Kind>(&self, name: &str) -> Result<K::Handle, LookupError> {
+        let table = self.read();
+        let api = K::SUBTYPE.replace('_', " ");
+        let not_found = || LookupError::NotFound {
+            api: api.clone(),
+            name: name.into(),
+        };
+        let entry = table.get(name).ok_or_else(not_found)?;
+        if entry.api.as_ref() != Some(&K::api()) {
+            return Err(not_found());
+        }
+        match &entry.state {
+            ResourceState::Ready(h) => h.get::<K>().ok_or_else(not_found),
+            ResourceState::Failed(error) => Err(LookupError::Failed {
+                api,
+                name: name.into(),
+                error: error.clone(),
+            }),
+            ResourceState::Proxied(h) => Err(LookupError::Unrouted {
+                api,
+                name: name.into(),
+                via: h.via().to_string(),
+            }),
+        }
+    }
 
     /// Where a call of `api` naming `name` goes: a proxied resource of that
     /// API, axle's own services, or nowhere.
@@ -465,14 +450,8 @@ impl Robot {
 }
 
 impl Resources for Robot {
-    fn motor(&self, name: &str) -> Result<MotorHandle, Status> {
-        Ok(Robot::motor(self, name)?)
-    }
-    fn base(&self, name: &str) -> Result<BaseHandle, Status> {
-        Ok(Robot::base(self, name)?)
-    }
-    fn input_controller(&self, name: &str) -> Result<InputControllerHandle, Status> {
-        Ok(Robot::input_controller(self, name)?)
+    fn find<K: Kind>(&self, name: &str) -> Result<K::Handle, Status> {
+        Ok(Robot::find::<K>(self, name)?)
     }
 }
 

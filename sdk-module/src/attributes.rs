@@ -60,6 +60,57 @@ impl Attributes {
         }
     }
 
+    /// A boolean, or `default` when absent.
+    pub fn boolean(&self, field: &str, default: bool) -> Result<bool, AttributeError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(default),
+            Some(v) => v
+                .as_bool()
+                .ok_or_else(|| Self::bad(field, "true or false", v)),
+        }
+    }
+
+    /// A string, or `default` when absent.
+    pub fn string(&self, field: &str, default: &str) -> Result<String, AttributeError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(default.into()),
+            Some(v) => v
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| Self::bad(field, "a string", v)),
+        }
+    }
+
+    /// A JSON object, if present.
+    pub fn object(&self, field: &str) -> Result<Option<Document>, AttributeError> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(o)) => Ok(Some(o.clone())),
+            Some(v) => Err(Self::bad(field, "an object", v)),
+        }
+    }
+
+    /// A list of numbers greater than zero, or `default` when absent.
+    pub fn positive_numbers(
+        &self,
+        field: &str,
+        default: &[f64],
+    ) -> Result<Vec<f64>, AttributeError> {
+        let bad = |v: &Value| Self::bad(field, "a non-empty list of numbers greater than 0", v);
+        match self.0.get(field) {
+            None | Some(Value::Null) => Ok(default.to_vec()),
+            Some(v @ Value::Array(items)) if !items.is_empty() => items
+                .iter()
+                .map(|n| {
+                    n.as_f64()
+                        .filter(|n| n.is_finite() && *n > 0.0)
+                        .ok_or_else(|| bad(v))
+                })
+                .collect(),
+            Some(v) => Err(bad(v)),
+        }
+    }
+
     /// A list of strings, if present.
     pub fn strings(&self, field: &str) -> Result<Option<Vec<String>>, AttributeError> {
         match self.0.get(field) {

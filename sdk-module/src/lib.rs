@@ -1,12 +1,13 @@
 //! The crate for everyone who implements or drives axle resources.
 //!
-//! A *model* is a driver for one API: it implements [`Motor`], [`Base`] or
-//! [`InputController`]. The same implementation runs built into `axle` or in a
+//! A *model* is a driver for one API: it implements [`Motor`], [`Base`],
+//! [`Camera`], [`Arm`] or another API's trait. The same implementation runs built into `axle` or in a
 //! module process, unchanged. Drivers are plain synchronous objects: the
 //! runtime wraps each in an actor that serialises calls to it, runs long
 //! motions as cancellable timers (see [`Motion`]) and delivers `Stop` even while
 //! a motion is in flight.
 
+mod api;
 mod attributes;
 mod base;
 pub mod client;
@@ -27,6 +28,11 @@ pub mod webrtc;
 /// The generated Viam API types and gRPC clients and servers.
 pub use axle_proto as proto;
 
+pub use api::{
+    Arm, Button, Camera, CameraProperties, Encoder, EncoderPosition, Gantry, Generic, GeoPoint,
+    Gripper, Image, MovementSensor, MovementSensorProperties, Orientation, Pose, PositionType,
+    PowerSensor, Sensor, Servo, Switch,
+};
 pub use attributes::{AttributeError, Attributes};
 pub use base::{Base, BaseProperties, Vector3};
 pub use error::ResourceError;

@@ -79,6 +79,17 @@ impl Api {
     }
 }
 
+impl Api {
+    /// A service API of the `rdk` namespace.
+    pub fn rdk_service(subtype: &str) -> Self {
+        Self {
+            namespace: "rdk".into(),
+            kind: "service".into(),
+            subtype: subtype.into(),
+        }
+    }
+}
+
 impl FromStr for Api {
     type Err = NameError;
     fn from_str(s: &str) -> Result<Self, NameError> {

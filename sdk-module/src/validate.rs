@@ -58,6 +58,15 @@ pub fn finite_vector(what: &str, v: Vector3) -> Result<Vector3, ResourceError> {
     each_component(what, v, finite)
 }
 
+/// A list of finite numbers; the error names the element, e.g.
+/// `positions[2]`.
+pub fn finite_all(what: &str, values: Vec<f64>) -> Result<Vec<f64>, ResourceError> {
+    for (i, v) in values.iter().enumerate() {
+        finite(&format!("{what}[{i}]"), *v)?;
+    }
+    Ok(values)
+}
+
 fn each_component(
     what: &str,
     v: Vector3,

@@ -4,7 +4,7 @@
 //! compares against the built-in.
 
 use axle_sdk_module::fake::FakeMotor;
-use axle_sdk_module::host::Built;
+use axle_sdk_module::host::kind;
 use axle_sdk_module::module::{Dependencies, Module, ResourceConfig};
 use axle_sdk_module::{AttributeError, Motor, ResourceError};
 use std::process::ExitCode;
@@ -14,12 +14,9 @@ fn validate(c: &ResourceConfig) -> Result<Vec<String>, AttributeError> {
 }
 
 fn build(c: &ResourceConfig, _: &Dependencies) -> Result<Box<dyn Motor>, ResourceError> {
-    match FakeMotor::build(&c.name, &c.attributes)? {
-        Built::Motor(m) => Ok(m),
-        _ => Err(ResourceError::Internal(
-            "the fake motor built something else".into(),
-        )),
-    }
+    FakeMotor::build(&c.name, &c.attributes)?
+        .into_driver::<kind::Motor>()
+        .ok_or_else(|| ResourceError::Internal("the fake motor built something else".into()))
 }
 
 fn main() -> ExitCode {

@@ -15,13 +15,9 @@ use crate::robot::Robot;
 use crate::sessions::{SessionLayer, SessionSupervisor};
 use crate::webrtc::{CallService, LinkStatus, Signaling};
 use actix::Addr;
-use axle_proto::base::base_service_server::BaseServiceServer;
-use axle_proto::inputcontroller::input_controller_service_server::InputControllerServiceServer;
-use axle_proto::motor::motor_service_server::MotorServiceServer;
 use axle_proto::robot::robot_service_server::RobotServiceServer;
 use axle_proto::rpc::auth_service_server::AuthServiceServer;
 use axle_proto::webrtc::signaling_service_server::SignalingServiceServer;
-use axle_sdk_module::grpc::{BaseApi, InputControllerApi, MotorApi};
 use futures::future::join_all;
 use std::future::Future;
 use std::path::PathBuf;
@@ -84,12 +80,8 @@ fn layers(s: &Served, gate: &Gate) -> Layers {
 
 /// Axle's own services; with `signaling`, WebRTC calls are answered too.
 fn routes(s: &Served) -> Routes {
-    Routes::new(RobotServiceServer::new(RobotApi::new(s)))
-        .add_service(MotorServiceServer::new(MotorApi(s.robot.clone())))
-        .add_service(BaseServiceServer::new(BaseApi(s.robot.clone())))
-        .add_service(InputControllerServiceServer::new(InputControllerApi(
-            s.robot.clone(),
-        )))
+    let robot = Routes::new(RobotServiceServer::new(RobotApi::new(s)));
+    axle_sdk_module::grpc::add_services(robot, s.robot.clone())
 }
 
 fn router(

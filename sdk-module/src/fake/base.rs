@@ -1,7 +1,7 @@
 //! A simulated base that keeps an odometry pose from the motions it is given.
 
 use super::{do_commands, doc};
-use crate::host::Built;
+use crate::host::{Built, kind};
 use crate::{
     Actuator, AttributeError, Attributes, Base, BaseProperties, Document, Motion, Resource,
     ResourceError, Vector3,
@@ -62,7 +62,7 @@ impl FakeBase {
     pub fn build(_name: &str, attrs: &Attributes) -> Result<Built, AttributeError> {
         let width = attrs.positive_number("width_mm", 600.0)?;
         let wheel = attrs.positive_number("wheel_circumference_mm", 300.0)?;
-        Ok(Built::Base(Box::new(Self::new(
+        Ok(Built::new::<kind::Base>(Box::new(Self::new(
             width / 1000.0,
             wheel / 1000.0,
         ))))

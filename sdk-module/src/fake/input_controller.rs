@@ -2,7 +2,7 @@
 //! and its events are the ones clients trigger.
 
 use super::{do_commands, doc};
-use crate::host::Built;
+use crate::host::{Built, kind};
 use crate::input::CONTROLS;
 use crate::{
     AttributeError, Attributes, Document, Event, EventSink, InputController, Resource,
@@ -34,7 +34,9 @@ impl FakeInputController {
                 ),
             });
         }
-        Ok(Built::InputController(Box::new(Self::new(controls))))
+        Ok(Built::new::<kind::InputController>(Box::new(Self::new(
+            controls,
+        ))))
     }
 
     /// A controller whose controls have just connected.

@@ -1,7 +1,7 @@
 //! A simulated motor whose position integrates power × max_rpm over time.
 
 use super::{do_commands, doc};
-use crate::host::Built;
+use crate::host::{Built, kind};
 use crate::{
     Actuator, AttributeError, Attributes, Document, Motion, Motor, MotorProperties, Resource,
     ResourceError,
@@ -48,7 +48,7 @@ impl FakeMotor {
         let stop_delay_ms = attrs.positive_number("stop_delay_ms", 0.0)?;
         let mut motor = Self::new(name, max_rpm);
         motor.stop_delay = Duration::from_secs_f64(stop_delay_ms.min(3_600_000.0) / 1000.0);
-        Ok(Built::Motor(Box::new(motor)))
+        Ok(Built::new::<kind::Motor>(Box::new(motor)))
     }
 
     /// A motor whose Stop blocks gets its own thread, as any blocking driver must.

@@ -1,6 +1,7 @@
 //! Between protobuf's well-known types and the SDK's plain Rust types.
 
-use crate::{Document, Vector3};
+use crate::{Document, GeoPoint, Orientation, Pose, Vector3};
+use axle_proto::common;
 use prost_types::{ListValue, Struct, Timestamp, Value, value::Kind};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -81,6 +82,65 @@ pub fn vector(v: Option<axle_proto::common::Vector3>) -> Vector3 {
         z: v.z,
     })
     .unwrap_or_default()
+}
+
+/// A Vector3 as protobuf.
+pub fn to_vector(v: Vector3) -> common::Vector3 {
+    common::Vector3 {
+        x: v.x,
+        y: v.y,
+        z: v.z,
+    }
+}
+
+/// A protobuf Pose (absent is the origin).
+pub fn pose(p: Option<common::Pose>) -> Pose {
+    p.map(|p| Pose {
+        x: p.x,
+        y: p.y,
+        z: p.z,
+        o_x: p.o_x,
+        o_y: p.o_y,
+        o_z: p.o_z,
+        theta: p.theta,
+    })
+    .unwrap_or_default()
+}
+
+/// A Pose as protobuf.
+pub fn to_pose(p: Pose) -> common::Pose {
+    common::Pose {
+        x: p.x,
+        y: p.y,
+        z: p.z,
+        o_x: p.o_x,
+        o_y: p.o_y,
+        o_z: p.o_z,
+        theta: p.theta,
+    }
+}
+
+/// An Orientation as protobuf.
+pub fn to_orientation(o: Orientation) -> common::Orientation {
+    common::Orientation {
+        o_x: o.o_x,
+        o_y: o.o_y,
+        o_z: o.o_z,
+        theta: o.theta,
+    }
+}
+
+/// A GeoPoint as protobuf.
+pub fn to_geo_point(p: GeoPoint) -> common::GeoPoint {
+    common::GeoPoint {
+        latitude: p.latitude,
+        longitude: p.longitude,
+    }
+}
+
+/// Readings as the `map<string, Value>` of GetReadings.
+pub fn readings(doc: Document) -> std::collections::HashMap<String, Value> {
+    to_struct(doc).fields.into_iter().collect()
 }
 
 #[cfg(test)]

@@ -7,39 +7,12 @@
 //! that changes motion) cancels the timer, stops the driver and ends the
 //! waiting caller with ABORTED, all within one message.
 
-use crate::{Actuator, Base, InputController, Motion, Motor, Resource, ResourceError};
+pub use super::kind::Kind;
+use crate::{Actuator, Motion, ResourceError};
 use actix::prelude::*;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 use tracing::{debug, error, info, warn};
-
-/// An API, as a type: names the driver trait its actors own.
-///
-/// Actors are parameterised by these marker types rather than by `dyn Motor`
-/// directly: a trait object carries a lifetime, and rustc cannot prove
-/// `Send` for async handlers that hold `&Handle<dyn Motor>` once it erases
-/// that lifetime. A marker type has none to erase.
-pub trait Kind: 'static {
-    /// The driver trait object, e.g. `dyn Motor`.
-    type Driver: ?Sized + Resource;
-}
-
-/// `rdk:component:motor`.
-pub enum MotorApi {}
-/// `rdk:component:base`.
-pub enum BaseApi {}
-/// `rdk:component:input_controller`.
-pub enum InputControllerApi {}
-
-impl Kind for MotorApi {
-    type Driver = dyn Motor;
-}
-impl Kind for BaseApi {
-    type Driver = dyn Base;
-}
-impl Kind for InputControllerApi {
-    type Driver = dyn InputController;
-}
 
 /// Work to do on a driver inside its actor.
 pub type DriverFn<K, R> =

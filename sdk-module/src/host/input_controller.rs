@@ -2,7 +2,7 @@
 //! filter a StreamEvents subscriber applies.
 
 use super::Handle;
-use super::actor::InputControllerApi;
+use super::kind::InputController as InputControllerApi;
 use crate::input::ALL_EVENTS;
 use crate::{Event, EventSink, InputController, ResourceError};
 use std::collections::HashMap;

@@ -9,13 +9,16 @@ pub mod actor;
 mod base;
 pub mod caller;
 mod input_controller;
+pub mod kind;
 mod motor;
 
 pub use input_controller::{InputControllerHandle, StreamFilter};
 
-use crate::{Actuator, Document, Motion, Resource, ResourceError};
+use crate::{Actuator, Api, Document, Motion, Resource, ResourceError};
 use actix::prelude::*;
-use actor::{Abandon, BaseApi, Call, Kind, MotorApi, Move, ResourceActor, Stop};
+use actor::{Abandon, Call, Move, ResourceActor, Stop};
+pub use kind::Kind;
+use std::any::Any;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,9 +39,9 @@ impl<K: Kind> Clone for Handle<K> {
 }
 
 /// A motor actor's handle.
-pub type MotorHandle = Handle<MotorApi>;
+pub type MotorHandle = Handle<kind::Motor>;
 /// A base actor's handle.
-pub type BaseHandle = Handle<BaseApi>;
+pub type BaseHandle = Handle<kind::Base>;
 
 fn gone(name: &str) -> ResourceError {
     ResourceError::Unavailable(format!("resource {name} is not running"))
@@ -198,24 +201,71 @@ impl Stoppable {
 }
 
 /// A driver fresh from its constructor, tagged with its API.
-pub enum Built {
-    /// A motor driver.
-    Motor(Box<dyn crate::Motor>),
-    /// A base driver.
-    Base(Box<dyn crate::Base>),
-    /// An input controller driver.
-    InputController(Box<dyn crate::InputController>),
+pub struct Built {
+    api: Api,
+    driver: Box<dyn Startable>,
 }
 
-/// A running resource of any API.
+/// A driver that knows its API, so it can start its own actor.
+trait Startable: Send {
+    fn start(self: Box<Self>, name: Arc<str>, arbiter: Option<&ArbiterHandle>) -> ResourceHandle;
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+}
+
+struct Typed<K: Kind>(Box<K::Driver>);
+
+impl<K: Kind> Startable for Typed<K>
+where
+    Box<K::Driver>: Send,
+{
+    fn start(self: Box<Self>, name: Arc<str>, arbiter: Option<&ArbiterHandle>) -> ResourceHandle {
+        let handle = K::start(name, self.0, arbiter);
+        ResourceHandle {
+            api: K::api(),
+            stoppable: K::stoppable(&handle),
+            handle: Arc::new(handle),
+        }
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        Box::new(self.0)
+    }
+}
+
+impl Built {
+    /// A driver of API `K`.
+    pub fn new<K: Kind>(driver: Box<K::Driver>) -> Self
+    where
+        Box<K::Driver>: Send,
+    {
+        Self {
+            api: K::api(),
+            driver: Box::new(Typed::<K>(driver)),
+        }
+    }
+
+    /// The driver's API.
+    pub fn api(&self) -> &Api {
+        &self.api
+    }
+
+    /// The driver, if it is of API `K`: for a module that serves a
+    /// built-in model.
+    pub fn into_driver<K: Kind>(self) -> Option<Box<K::Driver>> {
+        self.driver
+            .into_any()
+            .downcast::<Box<K::Driver>>()
+            .ok()
+            .map(|d| *d)
+    }
+}
+
+/// A running resource of any API: its typed handle, behind its API.
 #[derive(Clone)]
-pub enum ResourceHandle {
-    /// `rdk:component:motor`.
-    Motor(MotorHandle),
-    /// `rdk:component:base`.
-    Base(BaseHandle),
-    /// `rdk:component:input_controller`.
-    InputController(InputControllerHandle),
+pub struct ResourceHandle {
+    api: Api,
+    handle: Arc<dyn Any + Send + Sync>,
+    stoppable: Option<Stoppable>,
 }
 
 impl ResourceHandle {
@@ -223,23 +273,21 @@ impl ResourceHandle {
     /// name), on `arbiter` if given (for drivers that block), else on the
     /// current one.
     pub fn start(name: Arc<str>, driver: Built, arbiter: Option<&ArbiterHandle>) -> Self {
-        match (driver, arbiter) {
-            (Built::Motor(d), None) => Self::Motor(Handle::start(name, d)),
-            (Built::Motor(d), Some(a)) => Self::Motor(Handle::start_on(name, d, a)),
-            (Built::Base(d), None) => Self::Base(Handle::start(name, d)),
-            (Built::Base(d), Some(a)) => Self::Base(Handle::start_on(name, d, a)),
-            (Built::InputController(d), a) => {
-                Self::InputController(InputControllerHandle::start_on(name, d, a))
-            }
-        }
+        driver.driver.start(name, arbiter)
+    }
+
+    /// The resource's API.
+    pub fn api(&self) -> &Api {
+        &self.api
+    }
+
+    /// The typed handle, if the resource is of API `K`.
+    pub fn get<K: Kind>(&self) -> Option<K::Handle> {
+        self.handle.downcast_ref::<K::Handle>().cloned()
     }
 
     /// The resource as an actuator, if it moves.
     pub fn stoppable(&self) -> Option<Stoppable> {
-        match self {
-            Self::Motor(h) => Some(h.stoppable()),
-            Self::Base(h) => Some(h.stoppable()),
-            Self::InputController(_) => None,
-        }
+        self.stoppable.clone()
     }
 }

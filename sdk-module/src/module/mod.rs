@@ -23,7 +23,7 @@ mod service;
 
 pub use dependencies::{CALL_TIMEOUT, Dependencies};
 
-use crate::host::Built;
+use crate::host::{Built, Kind, kind};
 use crate::{Api, AttributeError, Attributes, Base, InputController, Model, Motor, ResourceError};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,28 +49,29 @@ pub type Validate = fn(&ResourceConfig) -> Result<Vec<String>, AttributeError>;
 /// Builds a driver of API `D` from its config and dependencies.
 pub type Construct<D> = fn(&ResourceConfig, &Dependencies) -> Result<Box<D>, ResourceError>;
 
-#[derive(Clone, Copy)]
-enum Constructor {
-    Motor(Construct<dyn Motor>),
-    Base(Construct<dyn Base>),
-    InputController(Construct<dyn InputController>),
+/// A model's constructor, its driver tagged with its API.
+#[derive(Clone)]
+struct Constructor {
+    api: Api,
+    build: std::sync::Arc<BuildFn>,
 }
 
+type BuildFn = dyn Fn(&ResourceConfig, &Dependencies) -> Result<Built, ResourceError> + Send + Sync;
+
 impl Constructor {
+    fn new<K: Kind>(construct: Construct<K::Driver>) -> Self {
+        Self {
+            api: K::api(),
+            build: std::sync::Arc::new(move |c, d| Ok(Built::new::<K>(construct(c, d)?))),
+        }
+    }
+
     fn api(&self) -> Api {
-        Api::rdk_component(match self {
-            Self::Motor(_) => "motor",
-            Self::Base(_) => "base",
-            Self::InputController(_) => "input_controller",
-        })
+        self.api.clone()
     }
 
     fn build(&self, c: &ResourceConfig, d: &Dependencies) -> Result<Built, ResourceError> {
-        Ok(match self {
-            Self::Motor(f) => Built::Motor(f(c, d)?),
-            Self::Base(f) => Built::Base(f(c, d)?),
-            Self::InputController(f) => Built::InputController(f(c, d)?),
-        })
+        (self.build)(c, d)
     }
 }
 
@@ -100,14 +101,25 @@ impl Module {
         Self::default()
     }
 
-    /// Serves motor model `model` (`namespace:family:name`).
+    /// Serves model `model` (`namespace:family:name`) of API `K`, e.g.
+    /// `Module::new().serve::<kind::Camera>("acme:cams:usb", validate, build)`.
+    pub fn serve<K: Kind>(
+        self,
+        model: &str,
+        validate: Validate,
+        construct: Construct<K::Driver>,
+    ) -> Self {
+        self.add(model, validate, Constructor::new::<K>(construct))
+    }
+
+    /// Serves motor model `model`.
     pub fn motor(self, model: &str, validate: Validate, construct: Construct<dyn Motor>) -> Self {
-        self.add(model, validate, Constructor::Motor(construct))
+        self.serve::<kind::Motor>(model, validate, construct)
     }
 
     /// Serves base model `model`.
     pub fn base(self, model: &str, validate: Validate, construct: Construct<dyn Base>) -> Self {
-        self.add(model, validate, Constructor::Base(construct))
+        self.serve::<kind::Base>(model, validate, construct)
     }
 
     /// Serves input controller model `model`.
@@ -117,7 +129,7 @@ impl Module {
         validate: Validate,
         construct: Construct<dyn InputController>,
     ) -> Self {
-        self.add(model, validate, Constructor::InputController(construct))
+        self.serve::<kind::InputController>(model, validate, construct)
     }
 
     fn add(mut self, model: &str, validate: Validate, construct: Constructor) -> Self {

@@ -5,18 +5,15 @@ use super::dependencies::Dependencies;
 use super::logs::LogSink;
 use super::{Registration, ResourceConfig};
 use crate::client::{Options, RobotClient, SID_HEADER};
+use crate::grpc::Resources;
 use crate::grpc::convert::from_struct;
-use crate::grpc::{BaseApi, InputControllerApi, MotorApi, Resources};
-use crate::host::{BaseHandle, InputControllerHandle, MotorHandle, ResourceHandle, caller};
+use crate::host::{Kind, ResourceHandle, caller};
 use crate::{Api, Attributes, Model, validate_name};
 use actix::Arbiter;
 use axle_proto::app::ComponentConfig;
-use axle_proto::base::base_service_server::BaseServiceServer;
 use axle_proto::common::ResourceName;
-use axle_proto::inputcontroller::input_controller_service_server::InputControllerServiceServer;
 use axle_proto::module::module_service_server::{ModuleService, ModuleServiceServer};
 use axle_proto::module::*;
-use axle_proto::motor::motor_service_server::MotorServiceServer;
 use axle_proto::robot::ResourceRpcSubtype;
 use futures::future::BoxFuture;
 use http::{Request, Response};
@@ -62,14 +59,13 @@ pub(super) async fn serve(
         io: tokio::runtime::Handle::current(),
     };
     info!(socket = %socket.display(), "module serving");
+    let routes = crate::grpc::add_services(
+        tonic::service::Routes::new(ModuleServiceServer::new(module)),
+        table.clone(),
+    );
     let served = Server::builder()
         .layer(CallerLayer)
-        .add_service(ModuleServiceServer::new(module))
-        .add_service(MotorServiceServer::new(MotorApi(table.clone())))
-        .add_service(BaseServiceServer::new(BaseApi(table.clone())))
-        .add_service(InputControllerServiceServer::new(InputControllerApi(
-            table.clone(),
-        )))
+        .add_routes(routes)
         .serve_with_incoming_shutdown(UnixListenerStream::new(listener), async move {
             tokio::select! {
                 _ = term.recv() => {}
@@ -107,10 +103,10 @@ impl Table {
         table.keys().cloned().collect()
     }
 
-    fn insert(&self, name: String, hosted: Hosted) -> Result<(), Hosted> {
+    fn insert(&self, name: String, hosted: Hosted) -> Result<(), Box<Hosted>> {
         let mut table = self.0.write().unwrap_or_else(|e| e.into_inner());
         if table.contains_key(&name) {
-            return Err(hosted);
+            return Err(Box::new(hosted));
         }
         table.insert(name, hosted);
         Ok(())
@@ -142,25 +138,10 @@ impl Table {
 }
 
 impl Resources for Table {
-    fn motor(&self, name: &str) -> Result<MotorHandle, Status> {
-        match self.get(name) {
-            Some(ResourceHandle::Motor(h)) => Ok(h),
-            _ => Err(Self::missing(name, "motor")),
-        }
-    }
-
-    fn base(&self, name: &str) -> Result<BaseHandle, Status> {
-        match self.get(name) {
-            Some(ResourceHandle::Base(h)) => Ok(h),
-            _ => Err(Self::missing(name, "base")),
-        }
-    }
-
-    fn input_controller(&self, name: &str) -> Result<InputControllerHandle, Status> {
-        match self.get(name) {
-            Some(ResourceHandle::InputController(h)) => Ok(h),
-            _ => Err(Self::missing(name, "input controller")),
-        }
+    fn find<K: Kind>(&self, name: &str) -> Result<K::Handle, Status> {
+        self.get(name)
+            .and_then(|h| h.get::<K>())
+            .ok_or_else(|| Self::missing(name, &K::SUBTYPE.replace('_', " ")))
     }
 }
 
@@ -230,7 +211,7 @@ impl ModuleApi {
         })?;
         let parent = self.parent.lock().await.clone();
         let deps = Dependencies::new(parent, dependencies, self.io.clone());
-        let (construct, blocking) = (registration.construct, registration.blocking);
+        let (construct, blocking) = (registration.construct.clone(), registration.blocking);
         let c = config.clone();
         // A constructor may call its dependencies, which wait on this runtime.
         let built = tokio::task::spawn_blocking(move || construct.build(&c, &deps))
