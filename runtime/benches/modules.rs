@@ -3,7 +3,7 @@
 //! 1. GetPosition on a motor served by a module (client -> axle -> module ->
 //!    back) against the same call on a built-in motor, over axle's Unix
 //!    socket. Both motors run the same driver (`FakeMotor`): the module is
-//!    `modules/fake-motor`. Calls alternate in rounds so noise hits both.
+//!    `modules/fakes`. Calls alternate in rounds so noise hits both.
 //! 2. Module start-up: from spawning the module to its Ready answer, as
 //!    axle logs it.
 //! 3. Crash to serving again: `kill -9` the module, then call GetPosition
@@ -30,7 +30,7 @@ fn main() {
     let cleanup = bench_dir("modules");
     let dir = cleanup.0.clone();
     let config = format!(
-        r#"{{"modules": [{{"name": "fake-motor", "executable_path": "{}"}}],
+        r#"{{"modules": [{{"name": "fakes", "executable_path": "{}"}}],
                 "components": [
                   {{"name": "builtin", "api": "rdk:component:motor", "model": "fake"}},
                   {{"name": "modular", "api": "rdk:component:motor", "model": "axle:fake:motor"}}]}}"#,

@@ -1,7 +1,7 @@
 //! Reconfigure benchmark: how long an edit of the config file takes to be
 //! served, against restarting axle to apply the same edit.
 //!
-//! The robot: 20 fake motors, and a module (`fake-motor`) serving one more.
+//! The robot: 20 fake motors, and a module (`fakes`) serving one more.
 //! Each sample changes `max_rpm` of one built-in motor:
 //! - live: the file is replaced (write + rename, as editors do), and the
 //!   time until GetMachineStatus reports the new revision is measured. It

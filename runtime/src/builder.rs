@@ -130,23 +130,29 @@ pub async fn build(
     }
 }
 
-/// Adds to a modular component's `depends_on` what its module's
-/// ValidateConfig says it needs. Built-in components are left as they are.
+/// Adds to a component's `depends_on` what it uses without saying so: for
+/// a modular one, what its module's ValidateConfig names; for a built-in
+/// one, what its model reads from its attributes.
 pub async fn add_implicit_dependencies(
     c: &mut ComponentConfig,
     registry: &Registry,
     modules: &Modules,
 ) -> Result<(), ComponentError> {
-    if registry.lookup(&c.api, &c.model).is_some() || !modules.serves(&c.api, &c.model) {
-        return Ok(());
-    }
-    let implicit = modules.validate(c).await.map_err(|e| {
-        error(
-            c,
-            "attributes",
-            format!("the module refused the config: {e}"),
-        )
-    })?;
+    let implicit = match registry.lookup(&c.api, &c.model) {
+        Some(reg) => match reg.uses {
+            Some(uses) => (uses.names)(&c.attributes)
+                .map_err(|e| error(c, &format!("attributes.{}", e.field), e.problem))?,
+            None => return Ok(()),
+        },
+        None if modules.serves(&c.api, &c.model) => modules.validate(c).await.map_err(|e| {
+            error(
+                c,
+                "attributes",
+                format!("the module refused the config: {e}"),
+            )
+        })?,
+        None => return Ok(()),
+    };
     for d in implicit {
         if !c.depends_on.contains(&d) {
             c.depends_on.push(d);
@@ -172,7 +178,7 @@ async fn start(
     robot: &Robot,
 ) -> Result<(ResourceState, Option<ArbiterHandle>), ComponentError> {
     if let Some(reg) = registry.lookup(&c.api, &c.model) {
-        return start_builtin(c, reg).map(|(h, thread)| (ResourceState::Ready(h), thread));
+        return start_builtin(c, reg, robot).map(|(h, thread)| (ResourceState::Ready(h), thread));
     }
     if modules.serves(&c.api, &c.model) {
         let dependencies = robot
@@ -214,9 +220,29 @@ async fn start(
 fn start_builtin(
     c: &ComponentConfig,
     reg: Registration,
+    robot: &Robot,
 ) -> Result<(ResourceHandle, Option<ArbiterHandle>), ComponentError> {
-    let built = (reg.build)(&c.name, &c.attributes)
-        .map_err(|e| error(c, &format!("attributes.{}", e.field), e.problem))?;
+    let built = match reg.uses {
+        None => (reg.build)(&c.name, &c.attributes),
+        Some(uses) => {
+            let names = (uses.names)(&c.attributes)
+                .map_err(|e| error(c, &format!("attributes.{}", e.field), e.problem))?;
+            let used = names
+                .iter()
+                .map(|n| {
+                    robot.ready_handle(n).ok_or_else(|| {
+                        error(
+                            c,
+                            "attributes",
+                            format!("{n:?} is not a built-in resource serving here"),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            (uses.build)(&c.name, &c.attributes, used)
+        }
+    }
+    .map_err(|e| error(c, &format!("attributes.{}", e.field), e.problem))?;
     let full: Arc<str> = c.full_name().into();
     let thread = (reg.blocking)(&c.attributes).then(|| Arbiter::new().handle());
     let handle = ResourceHandle::start(full, built, thread.as_ref());

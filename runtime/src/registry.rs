@@ -2,12 +2,28 @@
 //! and remote parts will register theirs the same way, and the actors do not
 //! change.
 
-pub use axle_sdk_module::host::Built;
+pub use axle_sdk_module::host::{Built, ResourceHandle};
 use axle_sdk_module::{Api, AttributeError, Attributes, Model};
 use std::collections::BTreeMap;
 
 /// Builds a driver from a component's name and attributes.
 pub type Constructor = fn(&str, &Attributes) -> Result<Built, AttributeError>;
+
+/// Builds a driver that uses other built-in resources: given their
+/// handles, in the order [`Uses::names`] named them.
+pub type UsingConstructor =
+    fn(&str, &Attributes, Vec<ResourceHandle>) -> Result<Built, AttributeError>;
+
+/// A model whose drivers use other resources (an encoder on a motor's
+/// shaft): which ones, read from the attributes, and how to build with them.
+/// The builder adds them to the component's dependencies.
+#[derive(Clone, Copy)]
+pub struct Uses {
+    /// The short names of the resources used.
+    pub names: fn(&Attributes) -> Result<Vec<String>, AttributeError>,
+    /// The constructor that takes them.
+    pub build: UsingConstructor,
+}
 
 /// Judges from a component's attributes whether its driver blocks.
 pub type Blocking = fn(&Attributes) -> bool;
@@ -21,6 +37,8 @@ pub struct Registration {
     /// its attributes. A blocking driver's actor gets its own thread, so it
     /// cannot stall gRPC I/O, sessions or other actors.
     pub blocking: Blocking,
+    /// What the model's drivers use, if anything.
+    pub uses: Option<Uses>,
 }
 
 /// For models whose drivers never block.
@@ -58,7 +76,11 @@ impl Registry {
             (component("gripper"), FakeGripper::build, never_blocks),
             (component("arm"), FakeArm::build, never_blocks),
             (component("gantry"), FakeGantry::build, never_blocks),
-            (component("encoder"), FakeEncoder::build, never_blocks),
+            (
+                component("encoder"),
+                FakeEncoder::build,
+                FakeEncoder::blocks,
+            ),
             (component("sensor"), FakeSensor::build, never_blocks),
             (
                 component("movement_sensor"),
@@ -82,7 +104,21 @@ impl Registry {
             ),
         ];
         for (api, build, blocking) in fakes {
-            r.register(api, fake.clone(), Registration { build, blocking });
+            let uses = None;
+            let registration = Registration {
+                build,
+                blocking,
+                uses,
+            };
+            r.register(api, fake.clone(), registration);
+        }
+        let encoder = Api::rdk_component("encoder");
+        if let Some(mut on_a_motor) = r.lookup(&encoder, &fake) {
+            on_a_motor.uses = Some(Uses {
+                names: FakeEncoder::motor,
+                build: FakeEncoder::build_on,
+            });
+            r.register(encoder, fake, on_a_motor);
         }
         r
     }

@@ -347,6 +347,14 @@ impl Robot {
             .collect()
     }
 
+    /// The named resource's handle, if it is built in and ready.
+    pub fn ready_handle(&self, name: &str) -> Option<ResourceHandle> {
+        match &self.read().get(name)?.state {
+            ResourceState::Ready(h) => Some(h.clone()),
+            _ => None,
+        }
+    }
+
     /// The named resource, if it is ready, built in and of API `K`.
     pub fn find<K: Kind>(&self, name: &str) -> Result<K::Handle, LookupError> {
         let table = self.read();

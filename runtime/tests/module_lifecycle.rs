@@ -1,5 +1,5 @@
 //! A module's life at the library level, with a real module process
-//! (`modules/fake-motor`) and a real client on the parent socket: add,
+//! (`modules/fakes`) and a real client on the parent socket: add,
 //! reconfigure, remove, shut down and reap.
 
 use actix::Actor;
@@ -66,7 +66,7 @@ async fn max_rpm(client: &RobotClient) -> f64 {
 
 #[actix::test]
 async fn a_modular_motor_is_added_reconfigured_removed_and_its_module_reaped() {
-    let exe = module_binary("fake-motor", "axle-fake-motor");
+    let exe = module_binary("fakes", "axle-fakes");
     let sockets = SocketDir::create().expect("socket dir");
     let served = Served {
         robot: Arc::new(Robot::default()),

@@ -134,10 +134,12 @@ def test_an_api_axle_has_no_proto_for_is_forwarded_with_streams_both_ways(start_
     run(use_widget(main.address, "sub:w1"))
 
 
-def test_a_killed_client_has_a_modular_arm_and_a_remote_gripper_stopped(start_axle, tmp_path):
+def test_a_killed_client_has_a_modular_arm_a_remote_gripper_and_a_servo_stopped(start_axle, tmp_path):
     from test_sessions import Client
     from viam.components.arm import Arm
+    from viam.components.gantry import Gantry
     from viam.components.gripper import Gripper
+    from viam.components.servo import Servo
     import signal as sig
     import time
 
@@ -153,34 +155,50 @@ def test_a_killed_client_has_a_modular_arm_and_a_remote_gripper_stopped(start_ax
     sub_dir = tmp_path / "sub"
     sub_dir.mkdir()
     sub = start_axle(moving_parts(sub_dir))
-    main = start_axle({**moving_parts(tmp_path), "remotes": [{"name": "sub", "address": sub.address}]})
+    config = moving_parts(tmp_path)
+    config["components"] += [
+        {"name": "servo", "api": "rdk:component:servo", "model": "fake", "attributes": {"degs_per_sec": 10}},
+        {"name": "gantry", "api": "rdk:component:gantry", "model": "fake", "attributes": {"mm_per_sec": 10}},
+    ]
+    main = start_axle({**config, "remotes": [{"name": "sub", "address": sub.address}]})
     client = Client("python", main.address)
     assert client.send("arm arm") == "ok"
     assert client.send("grab sub:gripper") == "ok"
+    assert client.send("servo servo 180") == "started"
 
     async def watch():
         robot = await connect(main.address)
         arm, gripper = Arm.from_robot(robot, "arm"), Gripper.from_robot(robot, "sub:gripper")
-        assert await arm.is_moving() and await gripper.is_moving()
+        servo, gantry = Servo.from_robot(robot, "servo"), Gantry.from_robot(robot, "gantry")
+        parts = (arm, gripper, servo)
+        assert all([await p.is_moving() for p in parts])
         client.signal(sig.SIGKILL)
         killed = time.monotonic()
-        while await arm.is_moving() or await gripper.is_moving():
+        while any([await p.is_moving() for p in parts]):
             assert time.monotonic() - killed < 5, "not stopped"
             await asyncio.sleep(0.01)
         took = time.monotonic() - killed
         assert took <= 0.6, f"stopped {took:.3f} s after the client died (window 500 ms)"
         assert (await arm.do_command({}))["stops"] >= 1
         assert (await gripper.do_command({}))["stops"] >= 1
+        assert 0 < await servo.get_position() < 180, "the servo stopped part way"
         # StopAll reaches every actuator of every API, wherever it is served.
         await arm.move_to_joint_positions(__import__("viam.components.arm", fromlist=["x"]).JointPositions(values=[1]))
         await gripper.grab()
+        moves = [asyncio.create_task(servo.move(180)), asyncio.create_task(gantry.move_to_position([500, 500, 500], []))]
+        await asyncio.sleep(0.2)
+        assert await servo.is_moving() and await gantry.is_moving()
         await robot.stop_all()
-        assert not await arm.is_moving() and not await gripper.is_moving()
+        for m in moves:
+            with pytest.raises(GRPCError) as e:
+                await m
+            assert e.value.status == Status.ABORTED
+        assert not any([await p.is_moving() for p in (*parts, gantry)])
         await robot.close()
         return took
 
     took = run(watch())
-    print(f"\nmodular arm and remote gripper stopped {took * 1000:.0f} ms after the client was killed")
+    print(f"\nmodular arm, remote gripper and built-in servo stopped {took * 1000:.0f} ms after the client was killed")
 
 
 def test_reflection_lists_every_service_with_the_monitored_methods_marked(rover):

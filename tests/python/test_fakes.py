@@ -18,6 +18,7 @@ from viam.proto.component.encoder import PositionType
 from viam.components.gantry import Gantry
 from viam.components.generic import Generic
 from viam.components.gripper import Gripper
+from viam.components.motor import Motor
 from viam.components.movement_sensor import MovementSensor
 from viam.components.power_sensor import PowerSensor
 from viam.components.sensor import Sensor
@@ -36,6 +37,9 @@ FAKES = {
         {"name": "gantry", "api": "rdk:component:gantry", "model": "fake", "attributes": {"mm_per_sec": 1000}},
         {"name": "encoder", "api": "rdk:component:encoder", "model": "fake",
          "attributes": {"ticks_per_second": 1000, "ticks_per_rotation": 100}},
+        {"name": "wheel", "api": "rdk:component:motor", "model": "fake", "attributes": {"max_rpm": 1200}},
+        {"name": "shaft", "api": "rdk:component:encoder", "model": "fake",
+         "attributes": {"motor": "wheel", "ticks_per_rotation": 100}},
         {"name": "thermo", "api": "rdk:component:sensor", "model": "fake",
          "attributes": {"readings": {"temperature_c": 21.5, "ok": True}}},
         {"name": "imu", "api": "rdk:component:movement_sensor", "model": "fake",
@@ -179,6 +183,14 @@ def test_encoder_counts_and_resets(fakes):
         assert (await e.get_position())[0] < ticks
         props = await e.get_properties()
         assert props.ticks_count_supported and props.angle_degrees_supported
+        # An encoder on a motor's shaft counts what the motor turns.
+        shaft, wheel = Encoder.from_robot(robot, "shaft"), Motor.from_robot(robot, "wheel")
+        await wheel.go_for(rpm=1200, revolutions=2)
+        assert (await shaft.get_position())[0] == 200
+        await shaft.reset_position()
+        await wheel.go_for(rpm=1200, revolutions=-0.5)
+        assert (await shaft.get_position())[0] == -50
+        assert (await shaft.get_position(PositionType.POSITION_TYPE_ANGLE_DEGREES))[0] == -180
         await robot.close()
 
     run(go())
@@ -261,6 +273,8 @@ def test_bad_attributes_are_named(start_axle):
         {"name": "c", "api": "rdk:component:camera", "model": "fake", "attributes": {"mime_type": "image/gif"}},
         {"name": "g", "api": "rdk:component:gantry", "model": "fake", "attributes": {"lengths_mm": [100, -1]}},
         {"name": "w", "api": "rdk:component:switch", "model": "fake", "attributes": {"position_count": 2, "labels": ["a"]}},
+        {"name": "e", "api": "rdk:component:encoder", "model": "fake", "attributes": {"motor": "nowhere"}},
+        {"name": "e2", "api": "rdk:component:encoder", "model": "fake", "attributes": {"motor": "s"}},
     ]}
     axle = start_axle(config)
 
@@ -272,6 +286,44 @@ def test_bad_attributes_are_named(start_axle):
         assert "attributes.mime_type" in errors["c"] and "image/gif" in errors["c"]
         assert "attributes.lengths_mm" in errors["g"]
         assert "attributes.labels" in errors["w"]
+        assert "depends_on" in errors["e"] and "nowhere" in errors["e"]
+        assert "s" in errors["e2"] and "failed to build" in errors["e2"]
         await robot.close()
 
     run(go())
+
+
+def test_the_same_drivers_serve_from_a_module_and_through_a_part(start_axle, tmp_path):
+    """The fakes module runs the very drivers axle has built in."""
+    from test_modules import FAKE_MOTOR, module
+
+    sub = start_axle({
+        "modules": [module("fakes", FAKE_MOTOR)],
+        "components": [
+            {"name": "servo", "api": "rdk:component:servo", "model": "axle:fake:servo"},
+            {"name": "cam", "api": "rdk:component:camera", "model": "axle:fake:camera",
+             "attributes": {"width_px": 1280, "height_px": 960, "mime_type": "image/png"}},
+            {"name": "arm", "api": "rdk:component:arm", "model": "axle:fake:arm"},
+            {"name": "imu", "api": "rdk:component:movement_sensor", "model": "axle:fake:movement_sensor"},
+        ],
+    })
+    main = start_axle({"remotes": [{"name": "sub", "address": sub.address}]})
+    from PIL import Image
+
+    async def go(address, prefix):
+        robot = await connect(address)
+        servo = Servo.from_robot(robot, f"{prefix}servo")
+        await servo.move(45)
+        assert await servo.get_position() == 45
+        await invalid(servo.move(200), "angle_deg", "0 to 180")
+        png = (await Camera.from_robot(robot, f"{prefix}cam").get_images())[0][0]
+        assert png.mime_type == "image/png" and Image.open(io.BytesIO(png.data)).size == (1280, 960)
+        arm = Arm.from_robot(robot, f"{prefix}arm")
+        await arm.move_to_position(Pose(x=400, y=-200, z=300))
+        p = await arm.get_end_position()
+        assert (p.x, p.y, p.z) == pytest.approx((400, -200, 300), abs=1e-6)
+        assert (await MovementSensor.from_robot(robot, f"{prefix}imu").get_properties()).position_supported
+        await robot.close()
+
+    run(go(sub.address, ""))
+    run(go(main.address, "sub:"))

@@ -23,7 +23,7 @@ from test_sessions import Client
 
 BIN = pathlib.Path(AXLE).parent
 DIFF_DRIVE = str(BIN / "diff-drive")
-FAKE_MOTOR = str(BIN / "fake-motor")
+FAKE_MOTOR = str(BIN / "fakes")
 PY_MOTOR = pathlib.Path(__file__).parent / "modules" / "py_motor.py"
 
 

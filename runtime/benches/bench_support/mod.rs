@@ -121,13 +121,13 @@ pub fn build_module() -> PathBuf {
     let release = profile_dir.ends_with("release");
     let mut cargo =
         std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cargo.args(["build", "-q", "-p", "axle-fake-motor"]);
+    cargo.args(["build", "-q", "-p", "axle-fakes"]);
     if release {
         cargo.arg("--release");
     }
     let status = cargo.status().expect("run cargo");
-    assert!(status.success(), "cannot build the fake-motor module");
-    profile_dir.join("fake-motor")
+    assert!(status.success(), "cannot build the fakes module");
+    profile_dir.join("fakes")
 }
 
 /// GetPosition of motor `name`: the call every latency bench measures.

@@ -7,9 +7,7 @@
 
 use super::travel::Travel;
 use crate::host::{Built, kind};
-use crate::{
-    Actuator, Arm, AttributeError, Attributes, Document, Motion, Pose, Resource, ResourceError,
-};
+use crate::{Arm, AttributeError, Attributes, Document, Motion, Pose, Resource, ResourceError};
 use serde_json::json;
 
 const JOINTS: [&str; 3] = ["waist", "shoulder", "elbow"];
@@ -149,20 +147,7 @@ impl Resource for FakeArm {
     }
 }
 
-impl Actuator for FakeArm {
-    fn stop(&mut self) -> Result<(), ResourceError> {
-        self.travel.stop();
-        Ok(())
-    }
-
-    fn is_moving(&mut self) -> Result<bool, ResourceError> {
-        Ok(self.travel.is_moving())
-    }
-
-    fn check_motion(&mut self) -> Result<Motion, ResourceError> {
-        Ok(self.travel.check())
-    }
-}
+super::travel::actuator!(FakeArm);
 
 impl Arm for FakeArm {
     fn end_position(&mut self) -> Result<Pose, ResourceError> {

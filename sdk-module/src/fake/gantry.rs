@@ -2,9 +2,7 @@
 
 use super::travel::Travel;
 use crate::host::{Built, kind};
-use crate::{
-    Actuator, AttributeError, Attributes, Document, Gantry, Motion, Resource, ResourceError,
-};
+use crate::{AttributeError, Attributes, Document, Gantry, Motion, Resource, ResourceError};
 use serde_json::json;
 
 /// The fake gantry.
@@ -59,20 +57,7 @@ impl Resource for FakeGantry {
     }
 }
 
-impl Actuator for FakeGantry {
-    fn stop(&mut self) -> Result<(), ResourceError> {
-        self.travel.stop();
-        Ok(())
-    }
-
-    fn is_moving(&mut self) -> Result<bool, ResourceError> {
-        Ok(self.travel.is_moving())
-    }
-
-    fn check_motion(&mut self) -> Result<Motion, ResourceError> {
-        Ok(self.travel.check())
-    }
-}
+super::travel::actuator!(FakeGantry);
 
 impl Gantry for FakeGantry {
     fn position(&mut self) -> Result<Vec<f64>, ResourceError> {

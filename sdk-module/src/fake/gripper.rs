@@ -3,9 +3,7 @@
 
 use super::travel::Travel;
 use crate::host::{Built, kind};
-use crate::{
-    Actuator, AttributeError, Attributes, Document, Gripper, Motion, Resource, ResourceError,
-};
+use crate::{AttributeError, Attributes, Document, Gripper, Motion, Resource, ResourceError};
 use serde_json::json;
 
 /// The fake gripper.
@@ -71,20 +69,7 @@ impl Resource for FakeGripper {
     }
 }
 
-impl Actuator for FakeGripper {
-    fn stop(&mut self) -> Result<(), ResourceError> {
-        self.travel.stop();
-        Ok(())
-    }
-
-    fn is_moving(&mut self) -> Result<bool, ResourceError> {
-        Ok(self.travel.is_moving())
-    }
-
-    fn check_motion(&mut self) -> Result<Motion, ResourceError> {
-        Ok(self.travel.check())
-    }
-}
+super::travel::actuator!(FakeGripper);
 
 impl Gripper for FakeGripper {
     fn open(&mut self) -> Result<Motion, ResourceError> {

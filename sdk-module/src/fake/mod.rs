@@ -1,7 +1,7 @@
 //! The fake models: simulated hardware that behaves like the real thing in
 //! time, so clients can be written and tested without a robot. axle serves
 //! them built in as `rdk:builtin:fake`; the same drivers run unchanged in a
-//! module (`modules/fake-motor`).
+//! module (`modules/fakes`).
 
 mod arm;
 mod base;

@@ -2,9 +2,7 @@
 
 use super::travel::Travel;
 use crate::host::{Built, kind};
-use crate::{
-    Actuator, AttributeError, Attributes, Document, Motion, Resource, ResourceError, Servo,
-};
+use crate::{AttributeError, Attributes, Document, Motion, Resource, ResourceError, Servo};
 use serde_json::json;
 
 /// The fake servo.
@@ -55,20 +53,7 @@ impl Resource for FakeServo {
     }
 }
 
-impl Actuator for FakeServo {
-    fn stop(&mut self) -> Result<(), ResourceError> {
-        self.travel.stop();
-        Ok(())
-    }
-
-    fn is_moving(&mut self) -> Result<bool, ResourceError> {
-        Ok(self.travel.is_moving())
-    }
-
-    fn check_motion(&mut self) -> Result<Motion, ResourceError> {
-        Ok(self.travel.check())
-    }
-}
+super::travel::actuator!(FakeServo);
 
 impl Servo for FakeServo {
     fn move_to(&mut self, angle_deg: u32) -> Result<Motion, ResourceError> {

@@ -108,6 +108,28 @@ impl Travel {
     }
 }
 
+/// The `Actuator` of a fake whose motion is the `Travel` in its `travel`
+/// field: Stop freezes it, and the actor's timer checks it.
+macro_rules! actuator {
+    ($fake:ty) => {
+        impl $crate::Actuator for $fake {
+            fn stop(&mut self) -> Result<(), $crate::ResourceError> {
+                self.travel.stop();
+                Ok(())
+            }
+
+            fn is_moving(&mut self) -> Result<bool, $crate::ResourceError> {
+                Ok(self.travel.is_moving())
+            }
+
+            fn check_motion(&mut self) -> Result<$crate::Motion, $crate::ResourceError> {
+                Ok(self.travel.check())
+            }
+        }
+    };
+}
+pub(super) use actuator;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -82,6 +82,31 @@ impl<K: Kind> Handle<K> {
         async move { request.await.map_err(|_| gone(&name))? }
     }
 
+    /// Runs `f` on the driver and waits at most `timeout` for its answer,
+    /// blocking this thread: for a driver that uses another resource. Call
+    /// it only from a driver that runs on a thread of its own (registered
+    /// as blocking), never from async code.
+    pub fn call_blocking<R, F>(&self, f: F, timeout: Duration) -> Result<R, ResourceError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut K::Driver) -> Result<R, ResourceError> + Send + 'static,
+    {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.addr.do_send(Call::<K, ()>(Box::new(move |d| {
+            let _ = tx.send(f(d));
+            Ok(())
+        })));
+        rx.recv_timeout(timeout).unwrap_or_else(|e| {
+            Err(match e {
+                std::sync::mpsc::RecvTimeoutError::Timeout => ResourceError::Unavailable(format!(
+                    "{} did not answer within {timeout:?}",
+                    self.name
+                )),
+                std::sync::mpsc::RecvTimeoutError::Disconnected => gone(&self.name),
+            })
+        })
+    }
+
     /// DoCommand.
     pub async fn do_command(&self, command: Document) -> Result<Document, ResourceError> {
         self.call(move |d| d.do_command(command)).await

@@ -27,6 +27,7 @@ use crate::host::{Built, Kind, kind};
 use crate::{Api, AttributeError, Attributes, Base, InputController, Model, Motor, ResourceError};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use tracing::Level;
 
 /// A resource's config as the parent sends it.
@@ -53,8 +54,13 @@ pub type Construct<D> = fn(&ResourceConfig, &Dependencies) -> Result<Box<D>, Res
 #[derive(Clone)]
 struct Constructor {
     api: Api,
-    build: std::sync::Arc<BuildFn>,
+    build: Arc<BuildFn>,
 }
+
+type ValidateFn = dyn Fn(&ResourceConfig) -> Result<Vec<String>, AttributeError> + Send + Sync;
+
+/// A constructor of the kind axle's built-in models have.
+pub type BuiltIn = fn(&str, &Attributes) -> Result<Built, AttributeError>;
 
 type BuildFn = dyn Fn(&ResourceConfig, &Dependencies) -> Result<Built, ResourceError> + Send + Sync;
 
@@ -62,7 +68,7 @@ impl Constructor {
     fn new<K: Kind>(construct: Construct<K::Driver>) -> Self {
         Self {
             api: K::api(),
-            build: std::sync::Arc::new(move |c, d| Ok(Built::new::<K>(construct(c, d)?))),
+            build: Arc::new(move |c, d| Ok(Built::new::<K>(construct(c, d)?))),
         }
     }
 
@@ -79,7 +85,7 @@ impl Constructor {
 #[derive(Clone)]
 struct Registration {
     model: String,
-    validate: Validate,
+    validate: Arc<ValidateFn>,
     construct: Constructor,
     blocking: fn(&Attributes) -> bool,
 }
@@ -112,6 +118,29 @@ impl Module {
         self.add(model, validate, Constructor::new::<K>(construct))
     }
 
+    /// Serves model `model` of API `K` with a constructor of the kind axle's
+    /// built-in models have (`fake::FakeCamera::build`): the same driver,
+    /// built in or in a module. Its attributes are checked by building it.
+    pub fn serve_built<K: Kind>(self, model: &str, build: BuiltIn) -> Self {
+        let validate =
+            Arc::new(move |c: &ResourceConfig| build(&c.name, &c.attributes).map(|_| Vec::new()));
+        let construct = Constructor {
+            api: K::api(),
+            build: Arc::new(move |c, _| {
+                let built = build(&c.name, &c.attributes)?;
+                if *built.api() != K::api() {
+                    return Err(ResourceError::Internal(format!(
+                        "the model built a {}, not a {}",
+                        built.api(),
+                        K::api()
+                    )));
+                }
+                Ok(built)
+            }),
+        };
+        self.add_checked(model, validate, construct)
+    }
+
     /// Serves motor model `model`.
     pub fn motor(self, model: &str, validate: Validate, construct: Construct<dyn Motor>) -> Self {
         self.serve::<kind::Motor>(model, validate, construct)
@@ -132,7 +161,16 @@ impl Module {
         self.serve::<kind::InputController>(model, validate, construct)
     }
 
-    fn add(mut self, model: &str, validate: Validate, construct: Constructor) -> Self {
+    fn add(self, model: &str, validate: Validate, construct: Constructor) -> Self {
+        self.add_checked(model, Arc::new(validate), construct)
+    }
+
+    fn add_checked(
+        mut self,
+        model: &str,
+        validate: Arc<ValidateFn>,
+        construct: Constructor,
+    ) -> Self {
         self.models.push(Registration {
             model: model.into(),
             validate,

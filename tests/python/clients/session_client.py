@@ -10,6 +10,7 @@ Prints "ready" once connected, then runs one command per stdin line:
     base_power NAME Y Z   a base's set_power (forward Y, spin Z); prints "ok"
     arm NAME              an arm's move_to_joint_positions; prints "ok"
     grab NAME             a gripper's grab; prints "ok"
+    servo NAME DEG        starts a servo's move and prints "started" while it runs
 """
 
 import asyncio
@@ -22,6 +23,7 @@ from viam.components.arm import Arm, JointPositions
 from viam.components.base import Base, Vector3
 from viam.components.gripper import Gripper
 from viam.components.motor import Motor
+from viam.components.servo import Servo
 from viam.robot.client import RobotClient
 from viam.rpc.dial import DialOptions
 
@@ -63,6 +65,10 @@ async def main(address: str, disable_sessions: bool, api_key=None):
                 print("ok", flush=True)
             except GRPCError as e:
                 print(f"error {e.status.name} {e.message}", flush=True)
+        elif cmd == "servo":
+            background.add(asyncio.create_task(Servo.from_robot(robot, name).move(int(args[0]))))
+            await asyncio.sleep(0.05)
+            print("started", flush=True)
         elif cmd == "go_for":
             task = asyncio.create_task(motor.go_for(float(args[0]), float(args[1])))
             background.add(task)
