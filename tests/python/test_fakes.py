@@ -327,3 +327,39 @@ def test_the_same_drivers_serve_from_a_module_and_through_a_part(start_axle, tmp
 
     run(go(sub.address, ""))
     run(go(main.address, "sub:"))
+
+
+def test_built_in_fakes_are_edited_live_and_dependents_follow(start_axle):
+    from PIL import Image
+    from test_reconfigure import wait_revision, write
+
+    config = {"components": [
+        # The encoder reads the motor: built after it though listed first.
+        {"name": "shaft", "api": "rdk:component:encoder", "model": "fake", "attributes": {"motor": "wheel"}},
+        {"name": "wheel", "api": "rdk:component:motor", "model": "fake", "attributes": {"max_rpm": 600}},
+        {"name": "cam", "api": "rdk:component:camera", "model": "fake", "attributes": {"width_px": 64, "height_px": 48}},
+    ]}
+    axle = start_axle(config)
+    log = axle.log_text()
+    assert log.index("resource ready resource=wheel") < log.index("resource ready resource=shaft")
+
+    async def scenario():
+        robot = await connect(axle.address)
+        cam = Camera.from_robot(robot, "cam")
+        assert Image.open(io.BytesIO((await cam.get_images())[0][0].data)).size == (64, 48)
+        config["components"][2]["attributes"] = {"width_px": 80, "height_px": 60}
+        config["components"][1]["attributes"]["max_rpm"] = 1200
+        await wait_revision(robot, write(axle.config_path, config))
+        assert Image.open(io.BytesIO((await cam.get_images())[0][0].data)).size == (80, 60)
+        # The rebuilt motor's encoder was rebuilt with it, and reads the new motor.
+        await Motor.from_robot(robot, "wheel").go_for(rpm=1200, revolutions=1)
+        assert (await Encoder.from_robot(robot, "shaft").get_position())[0] == 100
+        # A bad edit is refused by name; the rest keeps serving.
+        config["components"][2]["attributes"] = {"mime_type": "video/mp4"}
+        await wait_revision(robot, write(axle.config_path, config))
+        status = {r.name.name: r.error for r in (await robot.get_machine_status()).resources}
+        assert "attributes.mime_type" in status["cam"]
+        assert (await Encoder.from_robot(robot, "shaft").get_position())[0] == 100
+        await robot.close()
+
+    run(scenario())
