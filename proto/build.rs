@@ -106,6 +106,9 @@ fn has_name_field_one(text: &str, request: &str) -> bool {
     };
     let body = &text[start + header.len()..];
     let body = &body[..body.find('}').unwrap_or(body.len())];
-    body.lines()
-        .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["string", "name", "=", "1;"])
+    // `name` in every Viam request; an input controller's calls say `controller`.
+    body.lines().any(|l| {
+        let words: Vec<_> = l.split_whitespace().collect();
+        matches!(words[..], ["string", _, "=", "1;"])
+    })
 }

@@ -33,6 +33,11 @@ pub mod viam {
         }
     }
     pub mod service {
+        pub mod baseremotecontrol {
+            pub mod v1 {
+                tonic::include_proto!("viam.service.baseremotecontrol.v1");
+            }
+        }
         pub mod generic {
             pub mod v1 {
                 tonic::include_proto!("viam.service.generic.v1");
@@ -187,6 +192,8 @@ mod tests {
             "/viam.component.gripper.v1.GripperService/GoToInputs",
             "/viam.component.gripper.v1.GripperService/Grab",
             "/viam.component.gripper.v1.GripperService/Open",
+            // axle's one addition: remote control's events own motion.
+            "/viam.component.inputcontroller.v1.InputControllerService/TriggerEvent",
             "/viam.component.motor.v1.MotorService/GoFor",
             "/viam.component.motor.v1.MotorService/GoTo",
             "/viam.component.motor.v1.MotorService/SetPower",

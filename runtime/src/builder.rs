@@ -86,6 +86,7 @@ pub async fn build(
         }
     }
     let valid: Vec<&ComponentConfig> = valid.iter().collect();
+    refuse_missing_uses(&valid, ready, registry, &mut refused);
     let (order, mut errors) = dependency_order(&valid, ready);
     errors.extend(refused);
     let mut ready: HashSet<&str> = ready.iter().map(String::as_str).collect();
@@ -130,6 +131,33 @@ pub async fn build(
     }
 }
 
+/// Refuses a built-in component that uses a resource no component is
+/// named, naming the attribute that asked for it (`attributes.base`).
+fn refuse_missing_uses(
+    valid: &[&ComponentConfig],
+    ready: &HashSet<String>,
+    registry: &Registry,
+    refused: &mut HashMap<usize, ComponentError>,
+) {
+    let exists = |n: &str| ready.contains(n) || valid.iter().any(|c| c.name == n);
+    for (i, c) in valid.iter().enumerate() {
+        let Some(uses) = registry.lookup(&c.api, &c.model).and_then(|r| r.uses) else {
+            continue;
+        };
+        let Ok(names) = (uses.names)(&c.attributes) else {
+            continue;
+        };
+        if let Some((field, n)) = names.iter().find(|(_, n)| !exists(n)) {
+            let e = error(
+                c,
+                &format!("attributes.{field}"),
+                format!("no component named {n:?}"),
+            );
+            refused.entry(i).or_insert(e);
+        }
+    }
+}
+
 /// Adds to a component's `depends_on` what it uses without saying so: for
 /// a modular one, what its module's ValidateConfig names; for a built-in
 /// one, what its model reads from its attributes.
@@ -141,7 +169,10 @@ pub async fn add_implicit_dependencies(
     let implicit = match registry.lookup(&c.api, &c.model) {
         Some(reg) => match reg.uses {
             Some(uses) => (uses.names)(&c.attributes)
-                .map_err(|e| error(c, &format!("attributes.{}", e.field), e.problem))?,
+                .map_err(|e| error(c, &format!("attributes.{}", e.field), e.problem))?
+                .into_iter()
+                .map(|(_, name)| name)
+                .collect(),
             None => return Ok(()),
         },
         None if modules.serves(&c.api, &c.model) => modules.validate(c).await.map_err(|e| {
@@ -229,17 +260,17 @@ fn start_builtin(
                 .map_err(|e| error(c, &format!("attributes.{}", e.field), e.problem))?;
             let used = names
                 .iter()
-                .map(|n| {
+                .map(|(field, n)| {
                     robot.ready_handle(n).ok_or_else(|| {
                         error(
                             c,
-                            "attributes",
+                            &format!("attributes.{field}"),
                             format!("{n:?} is not a built-in resource serving here"),
                         )
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            (uses.build)(&c.name, &c.attributes, used)
+            (uses.build)(&c.name, &c.attributes, used, robot)
         }
     }
     .map_err(|e| error(c, &format!("attributes.{}", e.field), e.problem))?;

@@ -203,7 +203,9 @@ async fn run(args: RobotArgs, config: RobotConfig, text: Vec<u8>) -> Result<(), 
         auth: auth.clone(),
         signaling: None,
         uplink: Default::default(),
+        keepalive: config.sessions.heartbeat_window / 2,
     };
+    served.robot.attach_sessions(served.sessions.clone());
     let peers = Arc::new(Peers::new(served.sessions.clone()));
     let served = with_signaling(served, &config.reach, local.port(), peers.clone());
     let uplink = start_uplink(&served, &config.reach)?;

@@ -2,6 +2,8 @@
 //! and remote parts will register theirs the same way, and the actors do not
 //! change.
 
+use crate::remote_control::RemoteControlService;
+use crate::robot::Robot;
 pub use axle_sdk_module::host::{Built, ResourceHandle};
 use axle_sdk_module::{Api, AttributeError, Attributes, Model};
 use std::collections::BTreeMap;
@@ -12,15 +14,19 @@ pub type Constructor = fn(&str, &Attributes) -> Result<Built, AttributeError>;
 /// Builds a driver that uses other built-in resources: given their
 /// handles, in the order [`Uses::names`] named them.
 pub type UsingConstructor =
-    fn(&str, &Attributes, Vec<ResourceHandle>) -> Result<Built, AttributeError>;
+    fn(&str, &Attributes, Vec<ResourceHandle>, &Robot) -> Result<Built, AttributeError>;
+
+/// The resources a component uses, each with the attribute that names it.
+pub type UsedNames = fn(&Attributes) -> Result<Vec<(&'static str, String)>, AttributeError>;
 
 /// A model whose drivers use other resources (an encoder on a motor's
 /// shaft): which ones, read from the attributes, and how to build with them.
 /// The builder adds them to the component's dependencies.
 #[derive(Clone, Copy)]
 pub struct Uses {
-    /// The short names of the resources used.
-    pub names: fn(&Attributes) -> Result<Vec<String>, AttributeError>,
+    /// The short names of the resources used, each with the attribute
+    /// that names it.
+    pub names: UsedNames,
     /// The constructor that takes them.
     pub build: UsingConstructor,
 }
@@ -115,11 +121,34 @@ impl Registry {
         let encoder = Api::rdk_component("encoder");
         if let Some(mut on_a_motor) = r.lookup(&encoder, &fake) {
             on_a_motor.uses = Some(Uses {
-                names: FakeEncoder::motor,
-                build: FakeEncoder::build_on,
+                names: |a| {
+                    Ok(FakeEncoder::motor(a)?
+                        .into_iter()
+                        .map(|m| ("motor", m))
+                        .collect())
+                },
+                build: |name, attrs, used, _| FakeEncoder::build_on(name, attrs, used),
             });
             r.register(encoder, fake, on_a_motor);
         }
+        r.register(
+            Api::rdk_service("base_remote_control"),
+            Model::builtin("builtin"),
+            Registration {
+                build: |_, _| {
+                    Err(AttributeError {
+                        field: "base".into(),
+                        problem: "a remote control needs its base and controller built first"
+                            .into(),
+                    })
+                },
+                blocking: never_blocks,
+                uses: Some(Uses {
+                    names: RemoteControlService::uses,
+                    build: RemoteControlService::build,
+                }),
+            },
+        );
         r
     }
 

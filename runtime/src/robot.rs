@@ -182,6 +182,9 @@ pub struct Robot {
     table: RwLock<Table>,
     /// Which API each gRPC service serves, for routing calls of any API.
     pub services: crate::apis::Services,
+    /// The session supervisor, for services that hand a motion's ownership
+    /// to a session (remote control).
+    sessions: std::sync::OnceLock<actix::Addr<crate::sessions::SessionSupervisor>>,
 }
 
 #[derive(Default)]
@@ -345,6 +348,16 @@ impl Robot {
                     .ok_or_else(|| n.clone())
             })
             .collect()
+    }
+
+    /// Gives the robot its session supervisor (once, at start).
+    pub fn attach_sessions(&self, sessions: actix::Addr<crate::sessions::SessionSupervisor>) {
+        let _ = self.sessions.set(sessions);
+    }
+
+    /// The session supervisor, if one is attached.
+    pub fn sessions(&self) -> Option<actix::Addr<crate::sessions::SessionSupervisor>> {
+        self.sessions.get().cloned()
     }
 
     /// The named resource's handle, if it is built in and ready.

@@ -1,6 +1,7 @@
 //! The `rdk:component:input_controller` API: controls, events and the
 //! vocabulary of names clients understand.
 
+use crate::host::caller::Caller;
 use crate::{Resource, ResourceError};
 use std::time::SystemTime;
 use tokio::sync::broadcast;
@@ -84,10 +85,20 @@ impl Event {
     }
 }
 
+/// An event as subscribers get it: with the caller that triggered it, if
+/// a client did (`None`: the controller produced it itself).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    /// The event.
+    pub event: Event,
+    /// Who triggered it.
+    pub by: Option<Caller>,
+}
+
 /// Where a controller publishes its events; every StreamEvents subscriber
 /// gets a copy. Cheap to clone; safe to use from a driver's own thread.
 #[derive(Debug, Clone)]
-pub struct EventSink(broadcast::Sender<Event>);
+pub struct EventSink(broadcast::Sender<Published>);
 
 impl EventSink {
     /// A sink that buffers up to `capacity` events per slow subscriber.
@@ -95,13 +106,17 @@ impl EventSink {
         Self(broadcast::channel(capacity).0)
     }
 
-    /// Publishes an event to the current subscribers (none is fine).
+    /// Publishes an event to the current subscribers (none is fine),
+    /// stamped with the caller whose call the driver is serving.
     pub fn publish(&self, event: Event) {
-        let _ = self.0.send(event);
+        let _ = self.0.send(Published {
+            event,
+            by: crate::host::caller::current(),
+        });
     }
 
     /// A new subscription that sees every event published from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Published> {
         self.0.subscribe()
     }
 }

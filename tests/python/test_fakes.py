@@ -286,7 +286,7 @@ def test_bad_attributes_are_named(start_axle):
         assert "attributes.mime_type" in errors["c"] and "image/gif" in errors["c"]
         assert "attributes.lengths_mm" in errors["g"]
         assert "attributes.labels" in errors["w"]
-        assert "depends_on" in errors["e"] and "nowhere" in errors["e"]
+        assert "attributes.motor" in errors["e"] and "nowhere" in errors["e"]
         assert "s" in errors["e2"] and "failed to build" in errors["e2"]
         await robot.close()
 

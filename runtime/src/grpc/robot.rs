@@ -129,8 +129,7 @@ impl RobotApi {
 
 /// The process id of a caller on a Unix socket.
 fn peer_pid(extensions: &http::Extensions) -> Option<i32> {
-    extensions
-        .get::<tonic::transport::server::UdsConnectInfo>()
+    crate::connections::uds_info(extensions)
         .and_then(|i| i.peer_cred)
         .and_then(|c| c.pid())
 }

@@ -8,6 +8,7 @@ use super::robot::RobotApi;
 use crate::auth::service::AuthApi;
 use crate::auth::{AuthLayer, Authenticator, Gate};
 use crate::config::TlsFiles;
+use crate::connections::Tracked;
 use crate::modules::Directory;
 use crate::proxy::RouteLayer;
 use crate::reconfigure::ConfigState;
@@ -62,6 +63,10 @@ pub struct Served {
     pub signaling: Option<Arc<Signaling>>,
     /// The link to a rendezvous, if `network.signaling` is set.
     pub uplink: LinkStatus,
+    /// How often to ping an idle client connection; one that does not answer
+    /// within as long again is closed (half the heartbeat window, so a frozen
+    /// client's connection ends within 1.5 windows).
+    pub keepalive: std::time::Duration,
 }
 
 type Layers =
@@ -89,7 +94,11 @@ fn router(
     gate: &Gate,
     tls: Option<ServerTlsConfig>,
 ) -> Result<Router<Stack<Layers, Identity>>, String> {
-    let mut server = Server::builder();
+    let mut server = Server::builder()
+        .http2_keepalive_interval(Some(s.keepalive))
+        .http2_keepalive_timeout(Some(
+            s.keepalive.max(std::time::Duration::from_millis(100)) * 2,
+        ));
     if let Some(tls) = tls {
         server = server
             .tls_config(tls)
@@ -152,10 +161,10 @@ pub async fn serve(
     if let Some(tcp) = listeners.tcp {
         // Nagle's algorithm would hold small replies back for tens of ms.
         let tcp = TcpListenerStream::new(tcp).map(|s| {
-            if let Ok(s) = &s {
+            s.map(|s| {
                 let _ = s.set_nodelay(true);
-            }
-            s
+                Tracked::new(s)
+            })
         });
         let router = router(&served, &listeners.gate, listeners.tls)?;
         servers.push(tokio::spawn(
@@ -164,7 +173,7 @@ pub async fn serve(
     }
     let mut paths = Vec::new();
     for (listener, path) in listeners.unix {
-        let incoming = UnixListenerStream::new(listener);
+        let incoming = UnixListenerStream::new(listener).map(|s| s.map(Tracked::new));
         let router = router(&served, &listeners.gate, None)?;
         servers.push(tokio::spawn(
             router.serve_with_incoming_shutdown(incoming, stopped()),

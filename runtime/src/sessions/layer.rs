@@ -16,10 +16,12 @@ use crate::grpc::named::{read_first, resource_name};
 use crate::robot::Robot;
 use actix::Addr;
 use axle_sdk_module::Api;
+use axle_sdk_module::host::caller::{self, Caller};
 use futures::future::{BoxFuture, Either};
 use http::{HeaderValue, Request, Response};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use tokio::task::futures::TaskLocalFuture;
 use tonic::Status;
 use tonic::body::Body;
 use tower::{Layer, Service};
@@ -69,21 +71,42 @@ where
 {
     type Response = Response<Body>;
     type Error = S::Error;
-    type Future = Either<S::Future, BoxFuture<'static, Result<Response<Body>, S::Error>>>;
+    type Future = Either<
+        TaskLocalFuture<Option<Caller>, S::Future>,
+        BoxFuture<'static, Result<Response<Body>, S::Error>>,
+    >;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
     }
 
+    /// Every call runs on behalf of its caller (session and connection),
+    /// which drivers see: an input controller stamps its events with it.
     fn call(&mut self, req: Request<Body>) -> Self::Future {
+        let caller = caller_of(&req);
         let Some(api) = monitored_api(&self.layer.robot, req.uri().path()) else {
-            return Either::Left(self.inner.call(req));
+            return Either::Left(caller::serve_as(caller, self.inner.call(req)));
         };
         // The clone is not ready; the instance that was polled ready serves this call.
         let clone = self.inner.clone();
         let ready = std::mem::replace(&mut self.inner, clone);
-        Either::Right(Box::pin(guard(ready, self.layer.clone(), api, req)))
+        let guarded = guard(ready, self.layer.clone(), api, req);
+        Either::Right(Box::pin(caller::serve_as(caller, guarded)))
     }
+}
+
+/// Who makes a call: its session and its connection, if it has either.
+fn caller_of(req: &Request<Body>) -> Option<Caller> {
+    let session = req
+        .headers()
+        .get(SID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(Arc::from);
+    let connection = crate::connections::connection_of(req.extensions()).map(|c| c.get());
+    (session.is_some() || connection.is_some()).then_some(Caller {
+        session,
+        connection,
+    })
 }
 
 /// The API a monitored path belongs to (whoever serves it); `None` for

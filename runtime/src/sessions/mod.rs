@@ -25,7 +25,6 @@ pub use supervisor::{ConduitClosed, SessionError, SessionSupervisor};
 use actix::MailboxError;
 use std::sync::Arc;
 use tonic::Status;
-use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo, UdsConnectInfo};
 
 /// The answer when the supervisor's mailbox is closed: only during shutdown.
 pub fn supervisor_gone(_: MailboxError) -> Status {
@@ -80,16 +79,10 @@ pub fn peer_of(extensions: &http::Extensions) -> String {
     if let Some(peer) = extensions.get::<crate::webrtc::WebRtcPeer>() {
         return peer.peer.to_string();
     }
-    let tcp = extensions.get::<TcpConnectInfo>().or_else(|| {
-        extensions
-            .get::<TlsConnectInfo<TcpConnectInfo>>()
-            .map(TlsConnectInfo::get_ref)
-    });
-    if let Some(addr) = tcp.and_then(|i| i.remote_addr()) {
+    if let Some(addr) = crate::connections::tcp_info(extensions).and_then(|i| i.remote_addr()) {
         return addr.to_string();
     }
-    match extensions
-        .get::<UdsConnectInfo>()
+    match crate::connections::uds_info(extensions)
         .and_then(|i| i.peer_cred)
         .and_then(|c| c.pid())
     {

@@ -47,25 +47,56 @@ impl Pose {
     }
 }
 
+impl Pose {
+    /// Drives at `mm_s` forward while turning at `deg_s` for `secs`: an arc.
+    fn drive(&mut self, mm_s: f64, deg_s: f64, secs: f64) {
+        let w = deg_s.to_radians();
+        let start = self.theta_deg.to_radians();
+        if w.abs() < 1e-12 {
+            self.x_mm -= mm_s * secs * start.sin();
+            self.y_mm += mm_s * secs * start.cos();
+        } else {
+            let end = start + w * secs;
+            self.x_mm += mm_s / w * (end.cos() - start.cos());
+            self.y_mm += mm_s / w * (end.sin() - start.sin());
+        }
+        self.theta_deg = (self.theta_deg + deg_s * secs).rem_euclid(360.0);
+    }
+}
+
+/// A SetPower or SetVelocity under way: forward speed and turn rate.
+#[derive(Debug, Clone, Copy)]
+struct Drive {
+    mm_per_sec: f64,
+    deg_per_sec: f64,
+    since: Instant,
+}
+
 /// The fake base.
 #[derive(Debug)]
 pub struct FakeBase {
     properties: BaseProperties,
     active: Option<Active>,
     /// Set while SetPower or SetVelocity holds a non-zero command.
-    continuous: bool,
+    continuous: Option<Drive>,
+    /// Full power's speeds: forward mm/s and turn degrees/s.
+    full_power: (f64, f64),
     pose: Pose,
 }
 
 impl FakeBase {
-    /// Attributes: `width_mm` (default 600), `wheel_circumference_mm` (default 300).
+    /// Attributes: `width_mm` (default 600), `wheel_circumference_mm`
+    /// (default 300), `max_mm_per_sec` and `max_degs_per_sec` (500 and 90:
+    /// the speeds of full power, for SetPower's odometry).
     pub fn build(_name: &str, attrs: &Attributes) -> Result<Built, AttributeError> {
         let width = attrs.positive_number("width_mm", 600.0)?;
         let wheel = attrs.positive_number("wheel_circumference_mm", 300.0)?;
-        Ok(Built::new::<kind::Base>(Box::new(Self::new(
-            width / 1000.0,
-            wheel / 1000.0,
-        ))))
+        let mut base = Self::new(width / 1000.0, wheel / 1000.0);
+        base.full_power = (
+            attrs.positive_number("max_mm_per_sec", 500.0)?,
+            attrs.positive_number("max_degs_per_sec", 90.0)?,
+        );
+        Ok(Built::new::<kind::Base>(Box::new(base)))
     }
 
     /// A base at rest at the origin.
@@ -77,14 +108,35 @@ impl FakeBase {
                 wheel_circumference_meters,
             },
             active: None,
-            continuous: false,
+            continuous: None,
+            full_power: (500.0, 90.0),
             pose: Pose::default(),
         }
     }
 
+    /// Folds the continuous drive so far into the pose.
+    fn settle(&mut self, now: Instant) {
+        if let Some(d) = self.continuous.as_mut() {
+            let secs = now.saturating_duration_since(d.since).as_secs_f64();
+            self.pose.drive(d.mm_per_sec, d.deg_per_sec, secs);
+            d.since = now;
+        }
+    }
+
+    /// Holds forward speed `mm_s` and turn rate `deg_s` until told otherwise.
+    fn hold(&mut self, mm_s: f64, deg_s: f64) {
+        let now = Instant::now();
+        self.end_active(now);
+        self.settle(now);
+        self.continuous = (mm_s != 0.0 || deg_s != 0.0).then_some(Drive {
+            mm_per_sec: mm_s,
+            deg_per_sec: deg_s,
+            since: now,
+        });
+    }
+
     fn start(&mut self, leg: Leg, amount: f64, speed: f64) -> Motion {
-        self.end_active(Instant::now());
-        self.continuous = false;
+        self.hold(0.0, 0.0);
         if amount == 0.0 {
             return Motion::Done;
         }
@@ -107,12 +159,13 @@ impl FakeBase {
         }
     }
 
-    fn state(&self) -> Document {
+    fn state(&mut self) -> Document {
+        self.settle(Instant::now());
         doc(json!({
             "x_mm": self.pose.x_mm,
             "y_mm": self.pose.y_mm,
             "theta_deg": self.pose.theta_deg,
-            "is_moving": self.active.is_some() || self.continuous,
+            "is_moving": self.active.is_some() || self.continuous.is_some(),
         }))
     }
 }
@@ -134,13 +187,12 @@ impl Resource for FakeBase {
 
 impl Actuator for FakeBase {
     fn stop(&mut self) -> Result<(), ResourceError> {
-        self.end_active(Instant::now());
-        self.continuous = false;
+        self.hold(0.0, 0.0);
         Ok(())
     }
 
     fn is_moving(&mut self) -> Result<bool, ResourceError> {
-        Ok(self.active.is_some() || self.continuous)
+        Ok(self.active.is_some() || self.continuous.is_some())
     }
 
     fn check_motion(&mut self) -> Result<Motion, ResourceError> {
@@ -175,14 +227,16 @@ impl Base for FakeBase {
         Ok(self.start(Leg::Spin { deg }, deg, degs_per_sec))
     }
 
+    /// Forward power times full power's speed; a left turn is positive z.
     fn set_power(&mut self, linear: Vector3, angular: Vector3) -> Result<(), ResourceError> {
-        self.end_active(Instant::now());
-        self.continuous = !(linear.is_zero() && angular.is_zero());
+        let (mm, deg) = self.full_power;
+        self.hold(linear.y * mm, angular.z * deg);
         Ok(())
     }
 
     fn set_velocity(&mut self, linear: Vector3, angular: Vector3) -> Result<(), ResourceError> {
-        self.set_power(linear, angular)
+        self.hold(linear.y, angular.z);
+        Ok(())
     }
 
     fn properties(&mut self) -> Result<BaseProperties, ResourceError> {

@@ -1,5 +1,6 @@
 //! A simulated input controller: it has the controls it is configured with,
-//! and its events are the ones clients trigger.
+//! and its events are the ones clients trigger, or a scripted hold
+//! (DoCommand `hold`) produces.
 
 use super::{do_commands, doc};
 use crate::host::{Built, kind};
@@ -18,6 +19,7 @@ pub struct FakeInputController {
     /// The latest event of each control, in `controls` order.
     latest: Vec<Event>,
     sink: Option<EventSink>,
+    hold: Option<super::script::Hold>,
 }
 
 impl FakeInputController {
@@ -55,13 +57,32 @@ impl FakeInputController {
             controls,
             latest,
             sink: None,
+            hold: None,
         }
     }
 }
 
 impl Resource for FakeInputController {
     fn do_command(&mut self, command: Document) -> Result<Document, ResourceError> {
-        do_commands(command, &["get_state"], |_, _| Ok(self.status()?.into()))
+        do_commands(command, &["get_state", "hold", "release"], |key, arg| {
+            match key {
+                // A scripted axis: the controller's own events, repeated.
+                "hold" => {
+                    let spec = super::script::HoldSpec::parse(&arg, &self.controls)?;
+                    let sink = self.sink.clone().ok_or_else(|| {
+                        ResourceError::FailedPrecondition("the controller is not running".into())
+                    })?;
+                    self.hold = None;
+                    self.hold = Some(super::script::Hold::start(spec, sink));
+                    Ok(json!(true))
+                }
+                "release" => {
+                    self.hold = None;
+                    Ok(json!(true))
+                }
+                _ => Ok(self.status()?.into()),
+            }
+        })
     }
 
     fn status(&mut self) -> Result<Document, ResourceError> {

@@ -15,6 +15,7 @@ mod input_controller;
 mod motor;
 mod movement_sensor;
 mod power_sensor;
+mod script;
 mod sensor;
 mod servo;
 mod switch;

@@ -98,7 +98,7 @@ impl<R: Resources> InputControllerService for InputControllerApi<R> {
         let filter = filter_of(r.events)?;
         let name = r.controller;
         let events = BroadcastStream::new(controller.subscribe()).filter_map(move |item| match item {
-            Ok(e) if filter.wants(&e) => Some(Ok(StreamEventsResponse { event: Some(to_proto(e)) })),
+            Ok(p) if filter.wants(&p.event) => Some(Ok(StreamEventsResponse { event: Some(to_proto(p.event)) })),
             Ok(_) => None,
             Err(BroadcastStreamRecvError::Lagged(missed)) => {
                 warn!(resource = %name, missed, "StreamEvents subscriber fell behind; events dropped");

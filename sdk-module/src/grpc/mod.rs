@@ -142,7 +142,8 @@ pub fn add_services<R: Resources>(routes: Routes, r: Arc<R>) -> Routes {
         .add_service(button::server(r.clone()))
         .add_service(switch::server(r.clone()))
         .add_service(generic::component_server(r.clone()))
-        .add_service(generic::service_server(r))
+        .add_service(generic::service_server(r.clone()))
+        .add_service(generic::remote_control_server(r))
 }
 
 type Reply<T> = Result<Response<T>, Status>;

@@ -4,6 +4,7 @@
 use super::Handle;
 use super::kind::InputController as InputControllerApi;
 use crate::input::ALL_EVENTS;
+use crate::input::Published;
 use crate::{Event, EventSink, InputController, ResourceError};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -59,7 +60,7 @@ impl InputControllerHandle {
     }
 
     /// Every event from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Published> {
         self.events.subscribe()
     }
 }

@@ -108,6 +108,9 @@ kinds! {
     Generic: dyn crate::Generic, "component", "generic", still;
     /// `rdk:service:generic`.
     GenericService: dyn crate::Generic, "service", "generic", still;
+    /// `rdk:service:base_remote_control`: it commands a base, which is the
+    /// actuator that stops; the service itself has nothing to stop.
+    BaseRemoteControl: dyn crate::Generic, "service", "base_remote_control", still;
 }
 
 /// `rdk:component:input_controller`: its handle carries the event sink

@@ -171,11 +171,10 @@ impl ModuleApi {
     fn handlers(&self) -> HandlerMap {
         let mut handlers: Vec<HandlerDefinition> = Vec::new();
         for (api, model, _) in &self.models {
-            let service = match api.subtype.as_str() {
-                "motor" => "viam.component.motor.v1.MotorService",
-                "base" => "viam.component.base.v1.BaseService",
-                _ => "viam.component.inputcontroller.v1.InputControllerService",
-            };
+            let service = crate::grpc::SERVED_APIS
+                .iter()
+                .find(|(kind, subtype, _)| *kind == api.kind && *subtype == api.subtype)
+                .map_or("", |(_, _, service)| *service);
             let subtype = ResourceName {
                 namespace: api.namespace.clone(),
                 r#type: api.kind.clone(),

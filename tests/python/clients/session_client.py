@@ -11,10 +11,12 @@ Prints "ready" once connected, then runs one command per stdin line:
     arm NAME              an arm's move_to_joint_positions; prints "ok"
     grab NAME             a gripper's grab; prints "ok"
     servo NAME DEG        starts a servo's move and prints "started" while it runs
+    event NAME CONTROL V  an input controller's TriggerEvent (PositionChangeAbs); prints "ok"
 """
 
 import asyncio
 import sys
+import time
 
 from grpclib import GRPCError
 # Imported before connecting: the SDK makes clients at connect time only
@@ -22,6 +24,7 @@ from grpclib import GRPCError
 from viam.components.arm import Arm, JointPositions
 from viam.components.base import Base, Vector3
 from viam.components.gripper import Gripper
+from viam.components.input import Control, Controller, Event, EventType
 from viam.components.motor import Motor
 from viam.components.servo import Servo
 from viam.robot.client import RobotClient
@@ -65,6 +68,10 @@ async def main(address: str, disable_sessions: bool, api_key=None):
                 print("ok", flush=True)
             except GRPCError as e:
                 print(f"error {e.status.name} {e.message}", flush=True)
+        elif cmd == "event":
+            event = Event(time.time(), EventType.POSITION_CHANGE_ABSOLUTE, Control(args[0]), float(args[1]))
+            await Controller.from_robot(robot, name).trigger_event(event)
+            print("ok", flush=True)
         elif cmd == "servo":
             background.add(asyncio.create_task(Servo.from_robot(robot, name).move(int(args[0]))))
             await asyncio.sleep(0.05)

@@ -1,0 +1,111 @@
+//! The service as the robot's table holds it: a thin resource over the
+//! `RemoteControl` actor. DoCommand `status` and GetStatus show what the
+//! actor shows; dropping the resource (removed, rebuilt) retires the actor,
+//! which stops the base.
+
+use super::actor::{Retire, SharedStatus};
+use super::{RemoteControl, RemoteControlConfig};
+use crate::robot::Robot;
+use actix::{Actor, Addr};
+use axle_sdk_module::host::{Built, ResourceHandle, kind};
+use axle_sdk_module::{AttributeError, Attributes, Document, Generic, Resource, ResourceError};
+
+/// A running `base_remote_control` service.
+pub struct RemoteControlService {
+    status: SharedStatus,
+    actor: Addr<RemoteControl>,
+}
+
+impl RemoteControlService {
+    /// The resources a service uses, with the attribute naming each.
+    pub fn uses(attrs: &Attributes) -> Result<Vec<(&'static str, String)>, AttributeError> {
+        let c = RemoteControlConfig::parse(attrs)?;
+        Ok(vec![
+            ("base", c.base),
+            ("input_controller", c.input_controller),
+        ])
+    }
+
+    /// Starts the service `name` on the built-in base and controller
+    /// `used` (in the order [`Self::uses`] names them).
+    pub fn build(
+        name: &str,
+        attrs: &Attributes,
+        used: Vec<ResourceHandle>,
+        robot: &Robot,
+    ) -> Result<Built, AttributeError> {
+        let config = RemoteControlConfig::parse(attrs)?;
+        let refused = |field: &str, problem: String| AttributeError {
+            field: field.into(),
+            problem,
+        };
+        let (Some(base), Some(controller)) = (used.first(), used.get(1)) else {
+            return Err(refused(
+                "base",
+                "the base and the controller must be built first".into(),
+            ));
+        };
+        let base = base.get::<kind::Base>().ok_or_else(|| {
+            refused(
+                "base",
+                format!("{:?} is a {}, not a built-in base", config.base, base.api()),
+            )
+        })?;
+        let controller = controller.get::<kind::InputController>().ok_or_else(|| {
+            refused(
+                "input_controller",
+                format!(
+                    "{:?} is a {}, not a built-in input controller",
+                    config.input_controller,
+                    controller.api()
+                ),
+            )
+        })?;
+        let full = format!("rdk:service:base_remote_control/{name}");
+        let actor = RemoteControl::new(
+            full.into(),
+            config,
+            base,
+            controller.subscribe(),
+            robot.sessions(),
+        );
+        let status = actor.status();
+        let actor = actor.start();
+        Ok(Built::new::<kind::BaseRemoteControl>(Box::new(Self {
+            status,
+            actor,
+        })))
+    }
+
+    fn snapshot(&self) -> Document {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for RemoteControlService {
+    fn drop(&mut self) {
+        self.actor
+            .do_send(Retire("the service was removed or reconfigured"));
+    }
+}
+
+impl Resource for RemoteControlService {
+    /// `{"status": true}` answers the status under `status`.
+    fn do_command(&mut self, command: Document) -> Result<Document, ResourceError> {
+        if command.len() == 1 && command.contains_key("status") {
+            let mut out = Document::new();
+            out.insert("status".into(), self.snapshot().into());
+            return Ok(out);
+        }
+        let keys: Vec<_> = command.keys().collect();
+        Err(ResourceError::invalid(format!(
+            "unknown command {keys:?}; supported: [\"status\"]"
+        )))
+    }
+
+    fn status(&mut self) -> Result<Document, ResourceError> {
+        Ok(self.snapshot())
+    }
+}
+
+impl Generic for RemoteControlService {}
