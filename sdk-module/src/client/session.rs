@@ -222,6 +222,21 @@ async fn heartbeat(sessions: Weak<Sessions>, raw: Authorized, id: String, window
     }
 }
 
+/// Whether a call failed writing to a connection the server had closed, so
+/// the server never saw it.
+fn never_sent(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
 /// A trailers-only answer `INVALID_ARGUMENT: SESSION_EXPIRED`.
 fn session_expired(response: &Response<Body>) -> bool {
     let h = response.headers();
@@ -259,8 +274,19 @@ async fn monitored(
     let (parts, body) = req.into_parts();
     let bytes = body.collect().await?.to_bytes();
     let mut retried = false;
+    // Calls queued on the closed connection each fail once before the
+    // channel reconnects.
+    const RESENDS: u32 = 3;
+    let mut resent = 0;
     loop {
-        let sid = sessions.current().await?;
+        let sid = match sessions.current().await {
+            Err(e) if resent < RESENDS && never_sent(&e) => {
+                debug!(error = %e, "connection was closed; starting the session again");
+                resent += 1;
+                continue;
+            }
+            sid => sid?,
+        };
         let mut attempt = Request::new(Body::new(Full::new(bytes.clone())));
         *attempt.method_mut() = parts.method.clone();
         *attempt.uri_mut() = parts.uri.clone();
@@ -272,7 +298,17 @@ async fn monitored(
                 .headers_mut()
                 .insert(SID_HEADER, HeaderValue::from_str(id)?);
         }
-        let response = inner.ready().await?.call(attempt).await?;
+        let response = match inner.ready().await?.call(attempt).await {
+            // The server closed an idle connection (this client was frozen
+            // past its keepalive): the call never left; the channel has
+            // reconnected for the next one.
+            Err(e) if resent < RESENDS && never_sent(&*e) => {
+                debug!(path = %parts.uri.path(), error = %e, "connection was closed; sending again");
+                resent += 1;
+                continue;
+            }
+            result => result?,
+        };
         match sid {
             Some(id) if session_expired(&response) => {
                 sessions.reset(&id).await;
