@@ -261,11 +261,11 @@ fn start_builtin(
             let used = names
                 .iter()
                 .map(|(field, n)| {
-                    robot.ready_handle(n).ok_or_else(|| {
+                    robot.serving(n).ok_or_else(|| {
                         error(
                             c,
                             &format!("attributes.{field}"),
-                            format!("{n:?} is not a built-in resource serving here"),
+                            format!("{n:?} is not serving"),
                         )
                     })
                 })

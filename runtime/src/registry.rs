@@ -3,8 +3,8 @@
 //! change.
 
 use crate::remote_control::RemoteControlService;
-use crate::robot::Robot;
-pub use axle_sdk_module::host::{Built, ResourceHandle};
+use crate::robot::{Robot, Serving};
+pub use axle_sdk_module::host::Built;
 use axle_sdk_module::{Api, AttributeError, Attributes, Model};
 use std::collections::BTreeMap;
 
@@ -14,7 +14,7 @@ pub type Constructor = fn(&str, &Attributes) -> Result<Built, AttributeError>;
 /// Builds a driver that uses other built-in resources: given their
 /// handles, in the order [`Uses::names`] named them.
 pub type UsingConstructor =
-    fn(&str, &Attributes, Vec<ResourceHandle>, &Robot) -> Result<Built, AttributeError>;
+    fn(&str, &Attributes, Vec<Serving>, &Robot) -> Result<Built, AttributeError>;
 
 /// The resources a component uses, each with the attribute that names it.
 pub type UsedNames = fn(&Attributes) -> Result<Vec<(&'static str, String)>, AttributeError>;
@@ -127,7 +127,14 @@ impl Registry {
                         .map(|m| ("motor", m))
                         .collect())
                 },
-                build: |name, attrs, used, _| FakeEncoder::build_on(name, attrs, used),
+                build: |name, attrs, used, _| {
+                    let here: Option<Vec<_>> = used.iter().map(|u| u.here().cloned()).collect();
+                    let here = here.ok_or_else(|| AttributeError {
+                        field: "motor".into(),
+                        problem: "is served by a module or a part; the fake encoder reads a built-in motor".into(),
+                    })?;
+                    FakeEncoder::build_on(name, attrs, here)
+                },
             });
             r.register(encoder, fake, on_a_motor);
         }

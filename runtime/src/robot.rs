@@ -28,6 +28,25 @@ pub enum ResourceState {
     Failed(String),
 }
 
+/// A serving resource, as a model that uses it gets it.
+#[derive(Clone)]
+pub enum Serving {
+    /// Built in: its actor.
+    Here(ResourceHandle),
+    /// Served by a module or a sub-part: its proxy.
+    Elsewhere(ProxyHandle),
+}
+
+impl Serving {
+    /// The built-in handle, if it is built in.
+    pub fn here(&self) -> Option<&ResourceHandle> {
+        match self {
+            Self::Here(h) => Some(h),
+            Self::Elsewhere(_) => None,
+        }
+    }
+}
+
 /// Where a resource comes from: which part of the config owns its entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
@@ -360,11 +379,17 @@ impl Robot {
         self.sessions.get().cloned()
     }
 
-    /// The named resource's handle, if it is built in and ready.
-    pub fn ready_handle(&self, name: &str) -> Option<ResourceHandle> {
+    /// The API of the named resource, if the config said one.
+    pub fn api_of(&self, name: &str) -> Option<Api> {
+        self.read().get(name)?.api.clone()
+    }
+
+    /// The named resource, if it is serving: built in, or through its proxy.
+    pub fn serving(&self, name: &str) -> Option<Serving> {
         match &self.read().get(name)?.state {
-            ResourceState::Ready(h) => Some(h.clone()),
-            _ => None,
+            ResourceState::Ready(h) => Some(Serving::Here(h.clone())),
+            ResourceState::Proxied(p) => Some(Serving::Elsewhere(p.clone())),
+            ResourceState::Failed(_) => None,
         }
     }
 

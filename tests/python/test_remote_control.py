@@ -255,3 +255,61 @@ def test_bad_configs_are_refused_by_field(start_axle):
         await robot.close()
 
     run(go())
+
+
+def test_a_controller_on_a_sub_part_or_in_a_module_stops_the_base_when_it_goes(start_axle, tmp_path):
+    import os
+    from test_modules import FAKE_MOTOR, module, module_pids
+
+    sub = start_axle({"components": [{"name": "pad", "api": "rdk:component:input_controller", "model": "fake",
+                                      "attributes": {"controls": CONTROLS}}]})
+    config = robot_config()
+    config["remotes"] = [{"name": "sub", "address": sub.address}]
+    config["modules"] = [module("fakes", FAKE_MOTOR)]
+    config["components"].append({"name": "modpad", "api": "rdk:component:input_controller",
+                                 "model": "axle:fake:input_controller", "attributes": {"controls": CONTROLS}})
+    config["services"] = [
+        {"name": "rc", "api": "rdk:service:base_remote_control", "model": "builtin",
+         "attributes": {"base": "base", "input_controller": "sub:pad", "control_mode": "joystickControl"}},
+    ]
+    main = start_axle(config)
+
+    async def drive(pad_name):
+        robot = await connect(main.address)
+        pad, base = Controller.from_robot(robot, pad_name), Base.from_robot(robot, "base")
+        for _ in range(100):  # the service opens the controller's stream in the background
+            await pad.trigger_event(event("AbsoluteY", -1))
+            if await base.is_moving():
+                break
+            await asyncio.sleep(0.02)
+        assert await base.is_moving()
+        return robot, base
+
+    async def through_a_part():
+        robot, base = await drive("sub:pad")
+        sub.proc.kill()
+        took = await wait_stopped(base, time.monotonic(), 0.1 + 0.1, "sub-part killed")
+        assert "stream from part" in (await rc_status(robot))["last_stop"]
+        await robot.close()
+        return took
+
+    part = run(through_a_part())
+
+    # The same service on the module's controller.
+    config["services"][0]["attributes"]["input_controller"] = "modpad"
+    from test_reconfigure import wait_revision, write
+
+    async def through_a_module():
+        robot = await connect(main.address)
+        await wait_revision(robot, write(main.config_path, config))
+        await robot.close()
+        robot, base = await drive("modpad")
+        os.kill(module_pids(main)["fakes"], signal.SIGKILL)
+        took = await wait_stopped(base, time.monotonic(), 0.2, "module crashed")
+        assert "module" in (await rc_status(robot))["last_stop"]
+        await robot.close()
+        return took
+
+    crashed = run(through_a_module())
+    print(f"\ncontroller's part killed: base stopped in {part * 1000:.0f} ms; "
+          f"controller's module crashed: {crashed * 1000:.0f} ms")

@@ -22,6 +22,7 @@ use axle_sdk_module::client::{SessionChannel, error_chain};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use http::{Request, Response};
+use std::future::Future;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tonic::Status;
@@ -277,6 +278,49 @@ impl ProxyHandle {
     /// Sets how the proxy reaches its resource.
     pub fn relink(&self, link: Link) {
         self.addr.do_send(Relink(link));
+    }
+
+    /// Opens StreamEvents on the proxied input controller for `controls`
+    /// (every event type): for a remote control whose controller is served
+    /// elsewhere. The stream ends when the module or the link goes.
+    pub fn stream_events(
+        &self,
+        controls: &[&str],
+    ) -> impl Future<
+        Output = Result<
+            tonic::Streaming<axle_proto::inputcontroller::StreamEventsResponse>,
+            Status,
+        >,
+    > + Send
+    + 'static {
+        use axle_proto::inputcontroller::input_controller_service_client::InputControllerServiceClient as Client;
+        use axle_proto::inputcontroller::{StreamEventsRequest, stream_events_request::Events};
+        let link = self.link.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let request = StreamEventsRequest {
+            controller: self.there.to_string(),
+            events: controls
+                .iter()
+                .map(|c| Events {
+                    control: (*c).into(),
+                    events: vec![axle_sdk_module::input::ALL_EVENTS.into()],
+                    cancelled_events: Vec::new(),
+                })
+                .collect(),
+            extra: None,
+        };
+        let (name, via) = (self.name.clone(), self.via.clone());
+        async move {
+            let opened = match link {
+                Link::Down(why) => return Err(unavailable(&name, &via, &why)),
+                Link::Up(Route::Module { channel, .. }) => {
+                    Client::new(channel).stream_events(request).await
+                }
+                Link::Up(Route::Part { channel, .. }) => {
+                    Client::new(channel).stream_events(request).await
+                }
+            };
+            opened.map(tonic::Response::into_inner)
+        }
     }
 
     /// The resource as an actuator, if its API moves.

@@ -226,6 +226,9 @@ impl Live {
         let built = build.valid.len();
         builder::build(build, &keep, &self.registry, &self.modules, &self.robot).await;
         self.open_remotes(&plan.remotes).await;
+        if plan.remotes.coming().next().is_some() {
+            self.retry_after_remotes(&new).await;
+        }
         self.settings(plan.sessions, plan.bind_address);
         if plan.reach {
             // Peers in flight keep the settings they were answered with.
@@ -287,6 +290,39 @@ impl Live {
         }
         let coming: Vec<RemoteConfig> = plan.coming().cloned().collect();
         self.remotes.start(&coming, &self.robot).await;
+    }
+
+    /// Builds again the components that failed, now that new remotes'
+    /// resources are serving: a component may use one (a remote control
+    /// of a sub-part's controller).
+    async fn retry_after_remotes(&mut self, new: &RobotConfig) {
+        let failed: HashSet<String> = self
+            .robot
+            .entries()
+            .into_iter()
+            .filter(|e| e.source == Source::Component && !e.is_serving())
+            .map(|e| e.name)
+            .collect();
+        let mut retry = builder::sort(&new.components);
+        retry.valid.retain(|c| failed.contains(&c.name));
+        retry.refused.clear();
+        if retry.valid.is_empty() {
+            return;
+        }
+        let names: HashSet<&String> = retry.valid.iter().map(|c| &c.name).collect();
+        self.robot
+            .remove_failed_components()
+            .into_iter()
+            .filter(|e| !names.contains(&e.name))
+            .for_each(|e| self.robot.insert(e));
+        let ready: HashSet<String> = self
+            .robot
+            .entries()
+            .into_iter()
+            .filter(ResourceEntry::is_serving)
+            .map(|e| e.name)
+            .collect();
+        builder::build(retry, &ready, &self.registry, &self.modules, &self.robot).await;
     }
 
     /// The components serving now, with what the diff needs to know.

@@ -18,9 +18,11 @@
 use super::config::RemoteControlConfig;
 use super::modes::{Mapper, Throttle};
 use crate::connections::{self, ConnId};
+use crate::proxy::ProxyHandle;
 use crate::sessions::Owner;
 use crate::sessions::supervisor::{MonitoredCall, SessionSupervisor};
 use actix::prelude::*;
+use axle_sdk_module::grpc::input_controller::from_proto;
 use axle_sdk_module::host::caller::Caller;
 use axle_sdk_module::host::{BaseHandle, Stoppable};
 use axle_sdk_module::input::Published;
@@ -29,6 +31,7 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tracing::{debug, info, warn};
@@ -70,6 +73,19 @@ impl MotionOwner {
     }
 }
 
+/// Where a remote control's events come from.
+pub enum Events {
+    /// A built-in controller's sink.
+    Local(tokio::sync::broadcast::Receiver<Published>),
+    /// A controller served by a module or a sub-part: StreamEvents through
+    /// its proxy. The module or the link owns the motion its events cause:
+    /// the stream ending (a crash, a lost link) stops the base.
+    Proxied(ProxyHandle),
+}
+
+/// How long to wait before opening a proxied controller's stream again.
+const RESUBSCRIBE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// What the service shows in DoCommand `status` and GetStatus.
 pub type SharedStatus = Arc<Mutex<Document>>;
 
@@ -78,7 +94,8 @@ pub struct RemoteControl {
     name: Arc<str>,
     config: RemoteControlConfig,
     base: BaseHandle,
-    controller: Option<BroadcastStream<Published>>,
+    local: Option<BroadcastStream<Published>>,
+    proxied: Option<ProxyHandle>,
     sessions: Option<Addr<SessionSupervisor>>,
     mapper: Mapper,
     /// The throttle last sent to the base.
@@ -100,15 +117,20 @@ impl RemoteControl {
         name: Arc<str>,
         config: RemoteControlConfig,
         base: BaseHandle,
-        events: tokio::sync::broadcast::Receiver<Published>,
+        events: Events,
         sessions: Option<Addr<SessionSupervisor>>,
     ) -> Self {
+        let (local, proxied) = match events {
+            Events::Local(rx) => (Some(BroadcastStream::new(rx)), None),
+            Events::Proxied(p) => (None, Some(p)),
+        };
         Self {
             name,
             mapper: Mapper::new(config.mode),
             config,
             base,
-            controller: Some(BroadcastStream::new(events)),
+            local,
+            proxied,
             sessions,
             sent: Throttle::default(),
             owner: None,
@@ -286,6 +308,30 @@ impl RemoteControl {
         }));
     }
 
+    /// Opens the proxied controller's event stream, again and again until
+    /// it opens.
+    fn subscribe(&mut self, ctx: &mut Context<Self>) {
+        let Some(proxy) = &self.proxied else {
+            return;
+        };
+        let opening = proxy.stream_events(self.config.mode.controls());
+        let opened = opening.into_actor(self).map(|opened, act, ctx| match opened {
+            Ok(stream) => {
+                info!(service = %act.name, "listening to the controller's events");
+                let events = stream.map_while(Result::ok).filter_map(|r| {
+                    let event = r.event.map(from_proto)?;
+                    Some(Ok(Published { event, by: None }))
+                });
+                ctx.add_stream(events);
+            }
+            Err(e) => {
+                debug!(service = %act.name, error = %e, "cannot open the controller's events yet");
+                ctx.run_later(RESUBSCRIBE, |act, ctx| act.subscribe(ctx));
+            }
+        });
+        ctx.spawn(opened);
+    }
+
     fn publish_status(&self) {
         let t = self.sent;
         let since_epoch = |t: SystemTime| {
@@ -317,9 +363,10 @@ impl Actor for RemoteControl {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        if let Some(events) = self.controller.take() {
+        if let Some(events) = self.local.take() {
             ctx.add_stream(events);
         }
+        self.subscribe(ctx);
         self.publish_status();
         info!(service = %self.name, mode = self.config.mode.name(), base = %self.base.name(), "remote control started");
     }
@@ -341,7 +388,14 @@ impl StreamHandler<Result<Published, BroadcastStreamRecvError>> for RemoteContro
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {
-        self.safety_stop(ctx, "the controller went away".into());
+        match &self.proxied {
+            Some(p) => {
+                let why = format!("the controller's stream from {} ended", p.via());
+                self.safety_stop(ctx, why);
+                ctx.run_later(RESUBSCRIBE, |act, ctx| act.subscribe(ctx));
+            }
+            None => self.safety_stop(ctx, "the controller went away".into()),
+        }
     }
 }
 

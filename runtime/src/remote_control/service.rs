@@ -3,11 +3,11 @@
 //! actor shows; dropping the resource (removed, rebuilt) retires the actor,
 //! which stops the base.
 
-use super::actor::{Retire, SharedStatus};
+use super::actor::{Events, Retire, SharedStatus};
 use super::{RemoteControl, RemoteControlConfig};
-use crate::robot::Robot;
+use crate::robot::{Robot, Serving};
 use actix::{Actor, Addr};
-use axle_sdk_module::host::{Built, ResourceHandle, kind};
+use axle_sdk_module::host::{Built, Kind, kind};
 use axle_sdk_module::{AttributeError, Attributes, Document, Generic, Resource, ResourceError};
 
 /// A running `base_remote_control` service.
@@ -31,7 +31,7 @@ impl RemoteControlService {
     pub fn build(
         name: &str,
         attrs: &Attributes,
-        used: Vec<ResourceHandle>,
+        used: Vec<Serving>,
         robot: &Robot,
     ) -> Result<Built, AttributeError> {
         let config = RemoteControlConfig::parse(attrs)?;
@@ -45,30 +45,32 @@ impl RemoteControlService {
                 "the base and the controller must be built first".into(),
             ));
         };
-        let base = base.get::<kind::Base>().ok_or_else(|| {
-            refused(
-                "base",
-                format!("{:?} is a {}, not a built-in base", config.base, base.api()),
-            )
-        })?;
-        let controller = controller.get::<kind::InputController>().ok_or_else(|| {
+        let base = base
+            .here()
+            .and_then(|b| b.get::<kind::Base>())
+            .ok_or_else(|| refused("base", format!("{:?} is not a built-in base", config.base)))?;
+        let not_a_controller = || {
             refused(
                 "input_controller",
-                format!(
-                    "{:?} is a {}, not a built-in input controller",
-                    config.input_controller,
-                    controller.api()
-                ),
+                format!("{:?} is not an input controller", config.input_controller),
             )
-        })?;
+        };
+        let events = match controller {
+            Serving::Here(h) => {
+                let c = h
+                    .get::<kind::InputController>()
+                    .ok_or_else(not_a_controller)?;
+                Events::Local(c.subscribe())
+            }
+            Serving::Elsewhere(proxy) => {
+                if robot.api_of(&config.input_controller) != Some(kind::InputController::api()) {
+                    return Err(not_a_controller());
+                }
+                Events::Proxied(proxy.clone())
+            }
+        };
         let full = format!("rdk:service:base_remote_control/{name}");
-        let actor = RemoteControl::new(
-            full.into(),
-            config,
-            base,
-            controller.subscribe(),
-            robot.sessions(),
-        );
+        let actor = RemoteControl::new(full.into(), config, base, events, robot.sessions());
         let status = actor.status();
         let actor = actor.start();
         Ok(Built::new::<kind::BaseRemoteControl>(Box::new(Self {

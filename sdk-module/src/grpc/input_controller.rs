@@ -30,7 +30,8 @@ fn to_proto(e: crate::Event) -> Event {
     }
 }
 
-fn from_proto(e: Event) -> crate::Event {
+/// An event from the wire.
+pub fn from_proto(e: Event) -> crate::Event {
     crate::Event {
         time: system_time(e.time),
         event: e.event,

@@ -13,7 +13,7 @@ mod encoder;
 mod gantry;
 mod generic;
 mod gripper;
-mod input_controller;
+pub mod input_controller;
 mod motor;
 mod movement_sensor;
 mod power_sensor;
