@@ -313,3 +313,40 @@ def test_a_controller_on_a_sub_part_or_in_a_module_stops_the_base_when_it_goes(s
     crashed = run(through_a_module())
     print(f"\ncontroller's part killed: base stopped in {part * 1000:.0f} ms; "
           f"controller's module crashed: {crashed * 1000:.0f} ms")
+
+
+def test_a_frozen_main_part_has_its_sub_parts_base_stopped(start_axle):
+    """The other way round: the controller and the service on the main part,
+    the base on a sub-part. The main part drives it under its own session
+    there, so freezing the main part stops the base."""
+    sub = start_axle({
+        "components": [{"name": "base", "api": "rdk:component:base", "model": "fake"}],
+        "network": {"sessions": {"heartbeat_window": f"{int(WINDOW * 1000)}ms"}},
+    })
+    config = robot_config()
+    config["components"] = [c for c in config["components"] if c["name"] != "base"]
+    config["remotes"] = [{"name": "sub", "address": sub.address}]
+    config["services"][0]["attributes"]["base"] = "sub:base"
+    main = start_axle(config)
+
+    async def go():
+        robot = await connect(main.address)
+        await Controller.from_robot(robot, "pad").trigger_event(event("AbsoluteY", -1))
+        observer = await connect(sub.address)
+        base = Base.from_robot(observer, "base")
+        for _ in range(100):
+            if await base.is_moving():
+                break
+            await asyncio.sleep(0.01)
+        assert await base.is_moving(), "the sub-part's base moves on the main part's pad"
+        await robot.close()
+        main.proc.send_signal(signal.SIGSTOP)
+        try:
+            took = await wait_stopped(base, time.monotonic(), WINDOW + 0.1, "main part frozen")
+        finally:
+            main.proc.send_signal(signal.SIGCONT)
+        await observer.close()
+        return took
+
+    took = run(go())
+    print(f"\nmain part frozen: the sub-part's base stopped in {took * 1000:.0f} ms (window 500 ms)")

@@ -191,15 +191,29 @@ where
     <T::ResponseBody as http_body::Body>::Error: Into<tonic::codegen::StdError> + Send,
     T::Future: Send,
 {
+    raw_unary(channel, format!("/{service}/Stop"), AnyStop { name })
+}
+
+/// One unary call of `path` with `message`, on any channel; the answer's
+/// content is not read.
+fn raw_unary<T, M>(channel: T, path: String, message: M) -> BoxFuture<'static, Result<(), Status>>
+where
+    T: tonic::client::GrpcService<Body> + Send + 'static,
+    T::Error: Into<tonic::codegen::StdError>,
+    T::ResponseBody: http_body::Body<Data = Bytes> + Send + 'static,
+    <T::ResponseBody as http_body::Body>::Error: Into<tonic::codegen::StdError> + Send,
+    T::Future: Send,
+    M: prost::Message + Send + 'static,
+{
     Box::pin(async move {
         let mut grpc = tonic::client::Grpc::new(channel);
         grpc.ready()
             .await
-            .map_err(|e| Status::unavailable(format!("cannot send Stop: {}", e.into())))?;
-        let path = http::uri::PathAndQuery::try_from(format!("/{service}/Stop"))
-            .map_err(|e| Status::internal(format!("bad Stop path: {e}")))?;
-        let codec = tonic_prost::ProstCodec::<AnyStop, AnyStop>::default();
-        grpc.unary(tonic::Request::new(AnyStop { name }), path, codec)
+            .map_err(|e| Status::unavailable(format!("cannot send {path}: {}", e.into())))?;
+        let path = http::uri::PathAndQuery::try_from(path)
+            .map_err(|e| Status::internal(format!("bad path: {e}")))?;
+        let codec = tonic_prost::ProstCodec::<M, AnyStop>::default();
+        grpc.unary(tonic::Request::new(message), path, codec)
             .await
             .map(drop)
     })
@@ -278,6 +292,34 @@ impl ProxyHandle {
     /// Sets how the proxy reaches its resource.
     pub fn relink(&self, link: Link) {
         self.addr.do_send(Relink(link));
+    }
+
+    /// Its name where it is served.
+    pub fn there(&self) -> &str {
+        &self.there
+    }
+
+    /// Sends one unary call of `path` with `message` to where the resource
+    /// is served, as a typed call (a sub-part's under this part's session),
+    /// bounded by the call timeout. The message names the resource as it
+    /// is named there ([`Self::there`]).
+    pub fn unary<M: prost::Message + Send + 'static>(
+        &self,
+        path: String,
+        message: M,
+    ) -> BoxFuture<'static, Result<(), Status>> {
+        let link = self.link.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let (name, via, timeout) = (self.name.clone(), self.via.clone(), self.call_timeout);
+        Box::pin(async move {
+            let call = match link {
+                Link::Down(why) => return Err(unavailable(&name, &via, &why)),
+                Link::Up(Route::Module { channel, .. }) => raw_unary(channel, path, message),
+                Link::Up(Route::Part { channel, .. }) => raw_unary(channel, path, message),
+            };
+            tokio::time::timeout(timeout, call).await.map_err(|_| {
+                Status::deadline_exceeded(format!("{via} did not answer within {timeout:?}"))
+            })?
+        })
     }
 
     /// Opens StreamEvents on the proxied input controller for `controls`

@@ -15,6 +15,7 @@
 //!   Connect or Disconnect, when the controller vanishes, and on the
 //!   deadman.
 
+use super::base::{BaseTarget, Command};
 use super::config::RemoteControlConfig;
 use super::modes::{Mapper, Throttle};
 use crate::connections::{self, ConnId};
@@ -24,9 +25,8 @@ use crate::sessions::supervisor::{MonitoredCall, SessionSupervisor};
 use actix::prelude::*;
 use axle_sdk_module::grpc::input_controller::from_proto;
 use axle_sdk_module::host::caller::Caller;
-use axle_sdk_module::host::{BaseHandle, Stoppable};
 use axle_sdk_module::input::Published;
-use axle_sdk_module::{Document, Motion, Vector3};
+use axle_sdk_module::{Document, Vector3};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -93,7 +93,7 @@ pub type SharedStatus = Arc<Mutex<Document>>;
 pub struct RemoteControl {
     name: Arc<str>,
     config: RemoteControlConfig,
-    base: BaseHandle,
+    base: BaseTarget,
     local: Option<BroadcastStream<Published>>,
     proxied: Option<ProxyHandle>,
     sessions: Option<Addr<SessionSupervisor>>,
@@ -116,7 +116,7 @@ impl RemoteControl {
     pub fn new(
         name: Arc<str>,
         config: RemoteControlConfig,
-        base: BaseHandle,
+        base: BaseTarget,
         events: Events,
         sessions: Option<Addr<SessionSupervisor>>,
     ) -> Self {
@@ -149,10 +149,6 @@ impl RemoteControl {
         self.status.clone()
     }
 
-    fn base_stoppable(&self) -> Stoppable {
-        self.base.stoppable()
-    }
-
     /// Stops the base because `why`, and forgets every held input: the
     /// next motion needs a fresh event.
     fn safety_stop(&mut self, ctx: &mut Context<Self>, why: String) {
@@ -167,7 +163,7 @@ impl RemoteControl {
         self.mapper.reset();
         self.sent = Throttle::default();
         self.last_stop = Some(why);
-        let stop = self.base.stop("remote control safety stop");
+        let stop = self.base.stop();
         ctx.spawn(
             async move {
                 if let Err(e) = stop.await {
@@ -235,7 +231,7 @@ impl RemoteControl {
                 sid,
                 owner: Owner::Modules,
                 via: None,
-                resource: Some(self.base_stoppable()),
+                resource: self.base.stoppable(),
             });
         }
         if let MotionOwner::Connection(id) = owner {
@@ -263,25 +259,20 @@ impl RemoteControl {
     fn command(&mut self, throttle: Throttle) {
         self.sent = throttle;
         let (l, a) = (throttle.linear, throttle.angular);
-        // Throttles are powers in [-1, 1] by construction; `run` puts the
-        // command in the base's mailbox now, before the next event.
-        let sent = match self.config.max_velocity {
+        // Throttles are powers in [-1, 1] by construction. A built-in base
+        // has the command in its mailbox now, before the next event.
+        let command = match self.config.max_velocity {
             Some((mm, deg)) => {
                 let scale = |v: Vector3, k: f64| Vector3 {
                     x: v.x * k,
                     y: v.y * k,
                     z: v.z * k,
                 };
-                let (l, a) = (scale(l, mm), scale(a, deg));
-                futures::future::Either::Left(self.base.run("SetVelocity", move |b| {
-                    b.set_velocity(l, a).map(|_| Motion::Done)
-                }))
+                Command::Velocity(scale(l, mm), scale(a, deg))
             }
-            None => futures::future::Either::Right(
-                self.base
-                    .run("SetPower", move |b| b.set_power(l, a).map(|_| Motion::Done)),
-            ),
+            None => Command::Power(l, a),
         };
+        let sent = self.base.send(command);
         let name = self.name.clone();
         actix::spawn(async move {
             if let Err(e) = sent.await {

@@ -10,6 +10,7 @@
 //!   `RemoteControl::safety_stop`.
 
 pub mod actor;
+pub mod base;
 pub mod config;
 pub mod modes;
 pub mod service;

@@ -4,6 +4,7 @@
 //! which stops the base.
 
 use super::actor::{Events, Retire, SharedStatus};
+use super::base::BaseTarget;
 use super::{RemoteControl, RemoteControlConfig};
 use crate::robot::{Robot, Serving};
 use actix::{Actor, Addr};
@@ -45,10 +46,16 @@ impl RemoteControlService {
                 "the base and the controller must be built first".into(),
             ));
         };
-        let base = base
-            .here()
-            .and_then(|b| b.get::<kind::Base>())
-            .ok_or_else(|| refused("base", format!("{:?} is not a built-in base", config.base)))?;
+        let not_a_base = || refused("base", format!("{:?} is not a base", config.base));
+        let base = match base {
+            Serving::Here(h) => BaseTarget::Here(h.get::<kind::Base>().ok_or_else(not_a_base)?),
+            Serving::Elsewhere(proxy) => {
+                if robot.api_of(&config.base) != Some(kind::Base::api()) {
+                    return Err(not_a_base());
+                }
+                BaseTarget::elsewhere(proxy.clone())
+            }
+        };
         let not_a_controller = || {
             refused(
                 "input_controller",
