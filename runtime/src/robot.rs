@@ -138,6 +138,14 @@ impl ResourceEntry {
         self.api.as_ref().map(|a| format!("{a}/{}", self.name))
     }
 
+    /// Stops a built-in resource's actor, dropping its driver: for an entry
+    /// taken out of the robot.
+    pub fn close(&self) {
+        if let ResourceState::Ready(h) = &self.state {
+            h.close();
+        }
+    }
+
     /// The resource as an actuator, if it is serving and moves.
     pub fn stoppable(&self) -> Option<Stoppable> {
         match &self.state {

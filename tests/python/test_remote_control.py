@@ -350,3 +350,29 @@ def test_a_frozen_main_part_has_its_sub_parts_base_stopped(start_axle):
 
     took = run(go())
     print(f"\nmain part frozen: the sub-part's base stopped in {took * 1000:.0f} ms (window 500 ms)")
+
+
+def test_disconnect_and_removing_the_service_stop_the_base(start_axle):
+    from test_reconfigure import wait_revision, write
+
+    config = robot_config()
+    axle = start_axle(config)
+
+    async def go():
+        robot = await connect(axle.address)
+        pad, base = Controller.from_robot(robot, "pad"), Base.from_robot(robot, "base")
+        await pad.trigger_event(event("AbsoluteY", -1))
+        assert await base.is_moving()
+        await pad.trigger_event(event("AbsoluteY", 0, EventType.DISCONNECT))
+        await wait_stopped(base, time.monotonic(), 0.1, "Disconnect")
+        assert "Disconnect" in (await rc_status(robot))["last_stop"]
+        await pad.trigger_event(event("AbsoluteY", -1))
+        assert await base.is_moving()
+        config["services"] = []
+        removed = time.monotonic()
+        await wait_revision(robot, write(axle.config_path, config))
+        await wait_stopped(base, removed, 1.0, "service removed")
+        await robot.close()
+
+    run(go())
+    assert "the service was removed or reconfigured" in axle.log_text()

@@ -380,6 +380,7 @@ impl Live {
                     warn!(resource = %e.name, %error, "RemoveResource failed");
                 }
             }
+            e.close();
             if let Some(thread) = &e.thread {
                 thread.stop();
             }

@@ -164,14 +164,13 @@ impl RemoteControl {
         self.sent = Throttle::default();
         self.last_stop = Some(why);
         let stop = self.base.stop();
-        ctx.spawn(
-            async move {
-                if let Err(e) = stop.await {
-                    warn!(error = %e, "the base did not confirm a remote control stop");
-                }
+        // Not on this actor's context: a retiring actor stops right after,
+        // and a dropped request is a message actix never delivers.
+        actix::spawn(async move {
+            if let Err(e) = stop.await {
+                warn!(error = %e, "the base did not confirm a remote control stop");
             }
-            .into_actor(self),
-        );
+        });
         self.publish_status();
     }
 

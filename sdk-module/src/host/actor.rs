@@ -94,6 +94,25 @@ impl<K: Kind> Actor for ResourceActor<K> {
     fn started(&mut self, _: &mut Context<Self>) {
         debug!(resource = %self.name, "resource actor started");
     }
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        debug!(resource = %self.name, "resource actor stopped");
+    }
+}
+
+/// The resource was taken out of the robot: the actor stops and drops its
+/// driver, whoever still holds a handle (their calls then answer
+/// UNAVAILABLE).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Close;
+
+impl<K: Kind> Handler<Close> for ResourceActor<K> {
+    type Result = ();
+
+    fn handle(&mut self, _: Close, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
 }
 
 impl<K: Kind, R: 'static> Handler<Call<K, R>> for ResourceActor<K> {

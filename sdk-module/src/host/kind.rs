@@ -7,9 +7,10 @@
 //! `Send` for async handlers that hold `&Handle<dyn Motor>` once it erases
 //! that lifetime. A marker type has none to erase.
 
+use super::actor::Close;
 use super::{Handle, InputControllerHandle, Stoppable};
 use crate::{Api, Resource};
-use actix::ArbiterHandle;
+use actix::{ArbiterHandle, Recipient};
 use std::sync::Arc;
 
 /// An API: its driver trait, the handle callers hold, and how to start one.
@@ -33,6 +34,9 @@ pub trait Kind: 'static {
 
     /// The resource as the safety paths see it, if it moves.
     fn stoppable(handle: &Self::Handle) -> Option<Stoppable>;
+
+    /// Where a taken-out resource's `Close` goes.
+    fn closer(handle: &Self::Handle) -> Recipient<Close>;
 
     /// The API's full name, e.g. `rdk:component:motor`.
     fn api() -> Api {
@@ -70,6 +74,10 @@ macro_rules! kinds {
 
             fn stoppable(handle: &Handle<$marker>) -> Option<Stoppable> {
                 kinds!(@stoppable $moves handle)
+            }
+
+            fn closer(handle: &Handle<$marker>) -> Recipient<Close> {
+                handle.closer()
             }
         }
     )*};
@@ -133,5 +141,9 @@ impl Kind for InputController {
 
     fn stoppable(_: &InputControllerHandle) -> Option<Stoppable> {
         None
+    }
+
+    fn closer(handle: &InputControllerHandle) -> Recipient<Close> {
+        handle.actor.closer()
     }
 }

@@ -66,6 +66,11 @@ impl<K: Kind> Handle<K> {
         &self.name
     }
 
+    /// Where [`ResourceHandle::close`] sends.
+    pub fn closer(&self) -> Recipient<actor::Close> {
+        self.addr.clone().recipient()
+    }
+
     /// Runs `f` on the driver inside the actor. The message is sent before
     /// the returned future is polled, and the future does not borrow the
     /// handle.
@@ -248,6 +253,7 @@ where
         ResourceHandle {
             api: K::api(),
             stoppable: K::stoppable(&handle),
+            closer: K::closer(&handle),
             handle: Arc::new(handle),
         }
     }
@@ -291,6 +297,7 @@ pub struct ResourceHandle {
     api: Api,
     handle: Arc<dyn Any + Send + Sync>,
     stoppable: Option<Stoppable>,
+    closer: Recipient<actor::Close>,
 }
 
 impl ResourceHandle {
@@ -314,5 +321,11 @@ impl ResourceHandle {
     /// The resource as an actuator, if it moves.
     pub fn stoppable(&self) -> Option<Stoppable> {
         self.stoppable.clone()
+    }
+
+    /// Stops the resource's actor, which drops its driver: for a resource
+    /// taken out of the robot.
+    pub fn close(&self) {
+        self.closer.do_send(actor::Close);
     }
 }
