@@ -51,26 +51,48 @@ fn open() -> std::sync::MutexGuard<'static, HashMap<ConnId, watch::Receiver<()>>
     OPEN.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// One open connection, counted until this is dropped: a socket's
+/// ([`Tracked`]) or a WebRTC peer's (held by its `PeerActor`).
+#[derive(Debug)]
+pub struct Connection {
+    id: ConnId,
+    _open: watch::Sender<()>,
+}
+
+impl Connection {
+    /// A new open connection.
+    pub fn open() -> Self {
+        let id = ConnId(NEXT.fetch_add(1, Ordering::Relaxed));
+        let (tx, rx) = watch::channel(());
+        open().insert(id, rx);
+        Self { id, _open: tx }
+    }
+
+    /// Its id.
+    pub fn id(&self) -> ConnId {
+        self.id
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        open().remove(&self.id);
+    }
+}
+
 /// A socket, counted among the open connections until it is dropped.
 pub struct Tracked<IO> {
     io: IO,
-    id: ConnId,
-    _open: watch::Sender<()>,
+    connection: Connection,
 }
 
 impl<IO> Tracked<IO> {
     /// Tracks `io` as a new connection.
     pub fn new(io: IO) -> Self {
-        let id = ConnId(NEXT.fetch_add(1, Ordering::Relaxed));
-        let (tx, rx) = watch::channel(());
-        open().insert(id, rx);
-        Self { io, id, _open: tx }
-    }
-}
-
-impl<IO> Drop for Tracked<IO> {
-    fn drop(&mut self) {
-        open().remove(&self.id);
+        Self {
+            io,
+            connection: Connection::open(),
+        }
     }
 }
 
@@ -89,7 +111,7 @@ impl<IO: Connected> Connected for Tracked<IO> {
     fn connect_info(&self) -> Self::ConnectInfo {
         TrackedInfo {
             inner: self.io.connect_info(),
-            id: self.id,
+            id: self.connection.id,
         }
     }
 }
@@ -164,6 +186,11 @@ pub fn connection_of(extensions: &http::Extensions) -> Option<ConnId> {
                 .get::<TrackedInfo<UdsConnectInfo>>()
                 .map(|i| i.id)
         })
+        .or_else(|| {
+            extensions
+                .get::<crate::webrtc::WebRtcPeer>()
+                .map(|p| p.connection)
+        })
 }
 
 /// The TCP connect info of a request, plain or under TLS.
@@ -193,7 +220,7 @@ mod tests {
     async fn closing_wakes_the_waiters() {
         let (a, _b) = tokio::io::duplex(64);
         let t = Tracked::new(a);
-        let id = t.id;
+        let id = t.connection.id();
         assert!(is_open(id));
         let waiter = tokio::spawn(closed(id));
         tokio::task::yield_now().await;

@@ -23,6 +23,7 @@ import time
 import pytest
 from grpclib import GRPCError, Status
 from grpclib.client import Channel
+from viam.components.base import Base
 from viam.components.motor import Motor
 
 from viam.robot.client import RobotClient
@@ -235,6 +236,34 @@ def test_a_client_that_closes_cleanly_has_its_motor_stopped_at_once(start_axle, 
     assert took < 1.0, f"stopped {took:.3f} s after the client closed (window 5 s)"
     print(f"\nstopped {took * 1000:.0f} ms after the client closed (window 5 s)")
     assert re.search(r'session expired.*cause="its only connection closed".*motor/left', axle.log_text())
+
+
+def test_a_webrtc_gamepad_without_a_session_owns_its_motion_by_its_peer_connection(start_axle, clients):
+    # The Python SDK sends no session with TriggerEvent: the peer connection
+    # the events came over owns the base's motion; closing it stops the base.
+    config = rover()
+    config["components"][3]["attributes"]["controls"] = ["AbsoluteX", "AbsoluteY", "ButtonSouth"]
+    config["services"] = [{"name": "drive", "api": "rdk:service:base_remote_control", "model": "builtin",
+                           "attributes": {"base": "base", "input_controller": "gamepad",
+                                          "control_mode": "joystickControl"}}]
+    axle = start_axle(config)
+    c = clients(axle.address)
+    assert c.via_webrtc()
+    assert c.send("event gamepad AbsoluteY -1") == "ok"
+
+    async def go():
+        observer = await connect(axle.address)
+        base = Base.from_robot(observer, "base")
+        assert await base.is_moving()
+        assert c.send("close") == "closed"
+        took = await seconds_until_stopped(base, time.monotonic())
+        await observer.close()
+        return took
+
+    took = run(go())
+    assert took < 0.5, f"stopped {took:.3f} s after the client closed"
+    print(f"\nthe base stopped {took * 1000:.0f} ms after the WebRTC gamepad closed")
+    assert re.search(r"remote control stopped the base.*reason=connection conn-\d+ closed", axle.log_text())
 
 
 def test_a_one_mib_do_command_answer_arrives_intact(start_axle, clients):

@@ -54,6 +54,9 @@ pub struct WebRtcPeer {
     pub peer: Arc<str>,
     /// The call's uuid: one per peer connection.
     pub call: Arc<str>,
+    /// The peer connection among the process's connections: closing it
+    /// ends what it owns (a remote control's motion).
+    pub connection: crate::connections::ConnId,
 }
 
 /// A frame that is not a `Request`: the peer does not speak the protocol.

@@ -84,11 +84,19 @@ pub struct PeerActor {
     peers: Arc<Peers>,
     offered: Instant,
     connected: bool,
+    /// Counted among the open connections until the peer closes.
+    connection: Option<crate::connections::Connection>,
 }
 
 impl PeerActor {
     /// A peer for call `uuid` from `peer` (the signaling caller's address).
-    pub fn new(uuid: String, peer: String, pc: Arc<RTCPeerConnection>, peers: Arc<Peers>) -> Self {
+    pub fn new(
+        uuid: String,
+        peer: String,
+        pc: Arc<RTCPeerConnection>,
+        peers: Arc<Peers>,
+        connection: crate::connections::Connection,
+    ) -> Self {
         Self {
             uuid,
             peer,
@@ -97,11 +105,14 @@ impl PeerActor {
             peers,
             offered: Instant::now(),
             connected: false,
+            connection: Some(connection),
         }
     }
 
     fn close(&mut self, reason: &str, ctx: &mut Context<Self>) {
         self.peers.remove(&self.uuid);
+        // What the connection owned (a remote control's motion) ends now.
+        self.connection = None;
         if let Some(server) = self.server.take() {
             server.close();
         }

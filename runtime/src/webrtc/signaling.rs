@@ -136,17 +136,21 @@ impl Signaling {
                 .map_err(unavailable)?,
         );
         let uuid = call.uuid;
+        let connection = crate::connections::Connection::open();
+        let connection_id = connection.id();
         let actor = PeerActor::new(
             uuid.clone(),
             call.peer.clone(),
             pc.clone(),
             self.peers.clone(),
+            connection,
         );
         let addr = PeerActor::start_in_arbiter(&self.arbiter, |_| actor);
         self.peers.insert(uuid.clone(), addr.clone());
         let peer = WebRtcPeer {
             peer: format!("webrtc:{}", call.peer).into(),
             call: uuid.into(),
+            connection: connection_id,
         };
         // A rendezvous vouches for its callers with keys of its own.
         let auth = if call.vouched {

@@ -17,6 +17,7 @@ logs to stdout as well):
     drive_all           every motor and base method; "ok"
     callback            an input-controller callback fires; "fired"
     power NAME P        set_power; "ok" or "error STATUS MESSAGE"
+    event NAME CONTROL V  an input controller's TriggerEvent (PositionChangeAbs); "ok"
     repower NAME P      set_power through a motor client made now, on the
                         robot's current channel: after the SDK reconnects,
                         its resource clients still hold the old channel
@@ -147,6 +148,10 @@ async def main(address, api_key, timeout, flags):
                 say("fired")
             elif cmd == "power":
                 await Motor.from_robot(robot, args[0]).set_power(float(args[1]))
+                say("ok")
+            elif cmd == "event":
+                event = Event(time.time(), EventType.POSITION_CHANGE_ABSOLUTE, Control(args[1]), float(args[2]))
+                await Controller.from_robot(robot, args[0]).trigger_event(event)
                 say("ok")
             elif cmd == "repower":
                 await MotorClient(args[0], robot._channel).set_power(float(args[1]))
