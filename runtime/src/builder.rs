@@ -5,7 +5,7 @@
 
 use crate::config::{ComponentConfig, ComponentEntry, ComponentError, RobotConfig};
 use crate::modules::Modules;
-use crate::registry::{Registration, Registry};
+use crate::registry::{Build, Registration, Registry};
 use crate::resources::ResourceHandle;
 use crate::robot::{ResourceEntry, ResourceState, Robot};
 use actix::{Arbiter, ArbiterHandle};
@@ -141,7 +141,10 @@ fn refuse_missing_uses(
 ) {
     let exists = |n: &str| ready.contains(n) || valid.iter().any(|c| c.name == n);
     for (i, c) in valid.iter().enumerate() {
-        let Some(uses) = registry.lookup(&c.api, &c.model).and_then(|r| r.uses) else {
+        let Some(uses) = registry
+            .lookup(&c.api, &c.model)
+            .and_then(|r| r.build.uses())
+        else {
             continue;
         };
         let Ok(names) = (uses.names)(&c.attributes) else {
@@ -167,7 +170,7 @@ pub async fn add_implicit_dependencies(
     modules: &Modules,
 ) -> Result<(), ComponentError> {
     let implicit = match registry.lookup(&c.api, &c.model) {
-        Some(reg) => match reg.uses {
+        Some(reg) => match reg.build.uses() {
             Some(uses) => (uses.names)(&c.attributes)
                 .map_err(|e| error(c, &format!("attributes.{}", e.field), e.problem))?
                 .into_iter()
@@ -253,9 +256,9 @@ fn start_builtin(
     reg: Registration,
     robot: &Robot,
 ) -> Result<(ResourceHandle, Option<ArbiterHandle>), ComponentError> {
-    let built = match reg.uses {
-        None => (reg.build)(&c.name, &c.attributes),
-        Some(uses) => {
+    let built = match reg.build {
+        Build::Plain(build) => build(&c.name, &c.attributes),
+        Build::Using(uses) => {
             let names = (uses.names)(&c.attributes)
                 .map_err(|e| error(c, &format!("attributes.{}", e.field), e.problem))?;
             let used = names

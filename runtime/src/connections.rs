@@ -166,11 +166,6 @@ pub fn closed(id: ConnId) -> impl std::future::Future<Output = ()> + Send + 'sta
     }
 }
 
-/// Whether connection `id` is open.
-pub fn is_open(id: ConnId) -> bool {
-    open().contains_key(&id)
-}
-
 /// The connection a request came on, if it came on a tracked socket.
 pub fn connection_of(extensions: &http::Extensions) -> Option<ConnId> {
     extensions
@@ -221,7 +216,7 @@ mod tests {
         let (a, _b) = tokio::io::duplex(64);
         let t = Tracked::new(a);
         let id = t.connection.id();
-        assert!(is_open(id));
+        assert!(open().contains_key(&id));
         let waiter = tokio::spawn(closed(id));
         tokio::task::yield_now().await;
         assert!(!waiter.is_finished());
@@ -230,7 +225,7 @@ mod tests {
             .await
             .expect("woken")
             .expect("no panic");
-        assert!(!is_open(id));
+        assert!(!open().contains_key(&id));
         closed(id).await;
     }
 }

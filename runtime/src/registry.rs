@@ -34,17 +34,34 @@ pub struct Uses {
 /// Judges from a component's attributes whether its driver blocks.
 pub type Blocking = fn(&Attributes) -> bool;
 
+/// How a model's drivers are constructed.
+#[derive(Clone, Copy)]
+pub enum Build {
+    /// From the name and attributes alone.
+    Plain(Constructor),
+    /// With other resources, which the builder builds first.
+    Using(Uses),
+}
+
+impl Build {
+    /// What the model's drivers use, if anything.
+    pub fn uses(self) -> Option<Uses> {
+        match self {
+            Self::Plain(_) => None,
+            Self::Using(u) => Some(u),
+        }
+    }
+}
+
 /// How to build one model.
 #[derive(Clone, Copy)]
 pub struct Registration {
     /// The constructor.
-    pub build: Constructor,
+    pub build: Build,
     /// Whether a component's driver blocks (serial bus, file I/O), judged from
     /// its attributes. A blocking driver's actor gets its own thread, so it
     /// cannot stall gRPC I/O, sessions or other actors.
     pub blocking: Blocking,
-    /// What the model's drivers use, if anything.
-    pub uses: Option<Uses>,
 }
 
 /// For models whose drivers never block.
@@ -70,7 +87,7 @@ impl Registry {
         let mut r = Self::default();
         let fake = Model::builtin("fake");
         let component = |subtype: &str| Api::rdk_component(subtype);
-        let fakes: [(Api, Constructor, Blocking); 16] = [
+        let fakes: [(Api, Constructor, Blocking); 15] = [
             (component("motor"), FakeMotor::build, FakeMotor::blocks),
             (component("base"), FakeBase::build, never_blocks),
             (
@@ -82,11 +99,6 @@ impl Registry {
             (component("gripper"), FakeGripper::build, never_blocks),
             (component("arm"), FakeArm::build, never_blocks),
             (component("gantry"), FakeGantry::build, never_blocks),
-            (
-                component("encoder"),
-                FakeEncoder::build,
-                FakeEncoder::blocks,
-            ),
             (component("sensor"), FakeSensor::build, never_blocks),
             (
                 component("movement_sensor"),
@@ -110,51 +122,43 @@ impl Registry {
             ),
         ];
         for (api, build, blocking) in fakes {
-            let uses = None;
-            let registration = Registration {
-                build,
-                blocking,
-                uses,
-            };
-            r.register(api, fake.clone(), registration);
+            let build = Build::Plain(build);
+            r.register(api, fake.clone(), Registration { build, blocking });
         }
-        let encoder = Api::rdk_component("encoder");
-        if let Some(mut on_a_motor) = r.lookup(&encoder, &fake) {
-            on_a_motor.uses = Some(Uses {
-                names: |a| {
-                    Ok(FakeEncoder::motor(a)?
-                        .into_iter()
-                        .map(|m| ("motor", m))
-                        .collect())
-                },
-                build: |name, attrs, used, _| {
-                    let here: Option<Vec<_>> = used.iter().map(|u| u.here().cloned()).collect();
-                    let here = here.ok_or_else(|| AttributeError {
-                        field: "motor".into(),
-                        problem: "is served by a module or a part; the fake encoder reads a built-in motor".into(),
-                    })?;
-                    FakeEncoder::build_on(name, attrs, here)
-                },
-            });
-            r.register(encoder, fake, on_a_motor);
-        }
+        // An encoder reads a built-in motor's shaft, or counts at a rate.
+        let on_a_motor = Uses {
+            names: |a| {
+                let motor = FakeEncoder::motor(a)?;
+                Ok(motor.into_iter().map(|m| ("motor", m)).collect())
+            },
+            build: |name, attrs, used, _| {
+                let here: Option<Vec<_>> = used.iter().map(|u| u.here().cloned()).collect();
+                let here = here.ok_or_else(|| AttributeError {
+                    field: "motor".into(),
+                    problem:
+                        "is served by a module or a part; the fake encoder reads a built-in motor"
+                            .into(),
+                })?;
+                FakeEncoder::build_on(name, attrs, here)
+            },
+        };
+        let encoder = Registration {
+            build: Build::Using(on_a_motor),
+            blocking: FakeEncoder::blocks,
+        };
+        r.register(component("encoder"), fake, encoder);
+        let remote_control = Registration {
+            build: Build::Using(Uses {
+                names: RemoteControlService::uses,
+                build: RemoteControlService::build,
+            }),
+            blocking: never_blocks,
+        };
+        let builtin = Model::builtin("builtin");
         r.register(
             Api::rdk_service("base_remote_control"),
-            Model::builtin("builtin"),
-            Registration {
-                build: |_, _| {
-                    Err(AttributeError {
-                        field: "base".into(),
-                        problem: "a remote control needs its base and controller built first"
-                            .into(),
-                    })
-                },
-                blocking: never_blocks,
-                uses: Some(Uses {
-                    names: RemoteControlService::uses,
-                    build: RemoteControlService::build,
-                }),
-            },
+            builtin,
+            remote_control,
         );
         r
     }

@@ -15,7 +15,7 @@ from viam.proto.common import DoCommandRequest, DoCommandResponse
 from viam.utils import dict_to_struct, struct_to_dict
 
 from conftest import connect, run
-from test_sessions import Client
+from test_sessions import Client, seconds_until_stopped
 
 WINDOW = 0.5
 CONTROLS = ["AbsoluteX", "AbsoluteY", "AbsoluteZ", "AbsoluteRX", "AbsoluteRY", "AbsoluteRZ",
@@ -53,10 +53,7 @@ def event(control, value, kind=EventType.POSITION_CHANGE_ABSOLUTE, at=None):
 
 
 async def wait_stopped(base, since, bound, what):
-    while await base.is_moving():
-        assert time.monotonic() - since < bound + 2, f"{what}: the base never stopped"
-        await asyncio.sleep(0.005)
-    took = time.monotonic() - since
+    took = await seconds_until_stopped(base, since, limit=bound + 2)
     assert took <= bound, f"{what}: stopped after {took * 1000:.0f} ms, bound {bound * 1000:.0f} ms"
     return took
 

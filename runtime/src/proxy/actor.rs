@@ -137,31 +137,21 @@ impl Handler<Stop> for ProxyActor {
         let Some(service) = self.stop_service.clone() else {
             return Box::pin(async { Ok(()) });
         };
-        let link = self.link.read().unwrap_or_else(|e| e.into_inner()).clone();
-        let route = match link {
-            Link::Up(route) => route,
-            Link::Down(why) => {
-                let status = unavailable(&self.name, &self.via, &why);
-                let e = ResourceError::Unavailable(status.message().into());
-                return Box::pin(async move { Err(e) });
-            }
+        let stop_request = AnyStop {
+            name: self.there.to_string(),
         };
-        let (name, there, via) = (self.name.clone(), self.there.to_string(), self.via.clone());
-        let call = match route {
-            Route::Module { channel, .. } => raw_stop(channel, service, there),
-            Route::Part { channel, .. } => raw_stop(channel, service, there),
-        };
-        let timeout = self.call_timeout;
+        let path = format!("/{service}/Stop");
+        let call = typed_call(
+            &self.link,
+            &self.name,
+            &self.via,
+            self.call_timeout,
+            path,
+            stop_request,
+        );
+        let name = self.name.clone();
         Box::pin(async move {
-            let outcome = tokio::time::timeout(timeout, call)
-                .await
-                .map_err(|_| {
-                    Status::deadline_exceeded(format!(
-                        "{via} did not confirm Stop within {timeout:?}"
-                    ))
-                })
-                .and_then(|r| r);
-            outcome.map_err(|status| {
+            call.await.map_err(|status| {
                 warn!(resource = %name, cause = stop.cause, error = %status.message(), "proxied resource did not stop");
                 ResourceError::from_status(&status)
             })
@@ -170,28 +160,38 @@ impl Handler<Stop> for ProxyActor {
 }
 
 /// A Stop request of any actuator API: every one is `{name = 1, extra =
-/// 99}`, and every Stop answer is empty.
+/// 99}`.
 #[derive(Clone, PartialEq, prost::Message)]
 struct AnyStop {
     #[prost(string, tag = "1")]
     name: String,
 }
 
-/// `/<service>/Stop` for resource `name`, on any channel, without that
-/// API's generated client.
-fn raw_stop<T>(
-    channel: T,
-    service: Arc<str>,
-    name: String,
-) -> BoxFuture<'static, Result<(), Status>>
-where
-    T: tonic::client::GrpcService<Body> + Send + 'static,
-    T::Error: Into<tonic::codegen::StdError>,
-    T::ResponseBody: http_body::Body<Data = Bytes> + Send + 'static,
-    <T::ResponseBody as http_body::Body>::Error: Into<tonic::codegen::StdError> + Send,
-    T::Future: Send,
-{
-    raw_unary(channel, format!("/{service}/Stop"), AnyStop { name })
+/// One unary call of `path` with `message` on the route `link` leads to,
+/// bounded by `timeout`, without the API's generated client: Stop of any
+/// actuator, and the commands of a service that drives a proxied resource.
+fn typed_call<M: prost::Message + Send + 'static>(
+    link: &RwLock<Link>,
+    name: &str,
+    via: &Arc<str>,
+    timeout: Duration,
+    path: String,
+    message: M,
+) -> BoxFuture<'static, Result<(), Status>> {
+    let call = match link.read().unwrap_or_else(|e| e.into_inner()).clone() {
+        Link::Down(why) => {
+            let status = unavailable(name, via, &why);
+            return Box::pin(async move { Err(status) });
+        }
+        Link::Up(Route::Module { channel, .. }) => raw_unary(channel, path.clone(), message),
+        Link::Up(Route::Part { channel, .. }) => raw_unary(channel, path.clone(), message),
+    };
+    let via = via.clone();
+    Box::pin(async move {
+        tokio::time::timeout(timeout, call).await.map_err(|_| {
+            Status::deadline_exceeded(format!("{via} did not answer {path} within {timeout:?}"))
+        })?
+    })
 }
 
 /// One unary call of `path` with `message`, on any channel; the answer's
@@ -212,7 +212,7 @@ where
             .map_err(|e| Status::unavailable(format!("cannot send {path}: {}", e.into())))?;
         let path = http::uri::PathAndQuery::try_from(path)
             .map_err(|e| Status::internal(format!("bad path: {e}")))?;
-        let codec = tonic_prost::ProstCodec::<M, AnyStop>::default();
+        let codec = tonic_prost::ProstCodec::<M, ()>::default();
         grpc.unary(tonic::Request::new(message), path, codec)
             .await
             .map(drop)
@@ -308,18 +308,14 @@ impl ProxyHandle {
         path: String,
         message: M,
     ) -> BoxFuture<'static, Result<(), Status>> {
-        let link = self.link.read().unwrap_or_else(|e| e.into_inner()).clone();
-        let (name, via, timeout) = (self.name.clone(), self.via.clone(), self.call_timeout);
-        Box::pin(async move {
-            let call = match link {
-                Link::Down(why) => return Err(unavailable(&name, &via, &why)),
-                Link::Up(Route::Module { channel, .. }) => raw_unary(channel, path, message),
-                Link::Up(Route::Part { channel, .. }) => raw_unary(channel, path, message),
-            };
-            tokio::time::timeout(timeout, call).await.map_err(|_| {
-                Status::deadline_exceeded(format!("{via} did not answer within {timeout:?}"))
-            })?
-        })
+        typed_call(
+            &self.link,
+            &self.name,
+            &self.via,
+            self.call_timeout,
+            path,
+            message,
+        )
     }
 
     /// Opens StreamEvents on the proxied input controller for `controls`

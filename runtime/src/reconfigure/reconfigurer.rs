@@ -302,6 +302,8 @@ impl Live {
             .into_iter()
             .filter(|e| e.source == Source::Component && !e.is_serving())
             .map(|e| e.name)
+            // A refused duplicate of a serving component stays refused.
+            .filter(|n| !self.robot.is_serving(n))
             .collect();
         let mut retry = builder::sort(&new.components);
         retry.valid.retain(|c| failed.contains(&c.name));
@@ -309,12 +311,9 @@ impl Live {
         if retry.valid.is_empty() {
             return;
         }
-        let names: HashSet<&String> = retry.valid.iter().map(|c| &c.name).collect();
-        self.robot
-            .remove_failed_components()
-            .into_iter()
-            .filter(|e| !names.contains(&e.name))
-            .for_each(|e| self.robot.insert(e));
+        for c in &retry.valid {
+            self.robot.remove(&c.name, &Source::Component);
+        }
         let ready: HashSet<String> = self
             .robot
             .entries()

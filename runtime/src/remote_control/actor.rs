@@ -199,15 +199,13 @@ impl RemoteControl {
         let owner = MotionOwner::of(by.as_ref());
         let new_owner = self.owner.as_ref() != Some(&owner);
         let stopping = throttle.is_zero() && !self.sent.is_zero();
-        if !new_owner && !stopping && throttle.similar(&self.sent, SIMILAR) {
-            self.arm_deadman(ctx, &throttle);
-            self.publish_status();
-            return;
-        }
+        let changed = !throttle.similar(&self.sent, SIMILAR);
         if new_owner {
             self.take_ownership(ctx, owner);
         }
-        self.command(throttle);
+        if new_owner || stopping || changed {
+            self.command(throttle);
+        }
         self.arm_deadman(ctx, &throttle);
         self.publish_status();
     }

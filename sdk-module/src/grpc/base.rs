@@ -3,6 +3,7 @@
 use super::convert::vector;
 
 use super::Resources;
+use crate::host::kind;
 use axle_proto::base::base_service_server::BaseService;
 use axle_proto::base::*;
 use axle_proto::common;
@@ -81,23 +82,20 @@ impl<R: Resources> BaseService for BaseApi<R> {
         &self,
         req: Request<common::DoCommandRequest>,
     ) -> Reply<common::DoCommandResponse> {
-        let r = req.into_inner();
-        let command = super::convert::from_struct(r.command);
-        super::do_command_response(self.0.base(&r.name)?.do_command(command).await?)
+        super::do_command::<kind::Base, R>(&self.0, req).await
     }
 
     async fn get_status(
         &self,
         req: Request<common::GetStatusRequest>,
     ) -> Reply<common::GetStatusResponse> {
-        super::status_response(self.0.base(&req.get_ref().name)?.status().await?)
+        super::get_status::<kind::Base, R>(&self.0, req).await
     }
 
     async fn get_geometries(
         &self,
         req: Request<common::GetGeometriesRequest>,
     ) -> Reply<common::GetGeometriesResponse> {
-        self.0.base(&req.get_ref().name)?;
-        super::no_geometries()
+        super::get_geometries::<kind::Base, R>(&self.0, req)
     }
 }

@@ -1,6 +1,7 @@
 //! `viam.component.motor.v1.MotorService`.
 
 use super::Resources;
+use crate::host::kind;
 use axle_proto::common;
 use axle_proto::motor::motor_service_server::MotorService;
 use axle_proto::motor::*;
@@ -84,23 +85,20 @@ impl<R: Resources> MotorService for MotorApi<R> {
         &self,
         req: Request<common::DoCommandRequest>,
     ) -> Reply<common::DoCommandResponse> {
-        let r = req.into_inner();
-        let command = super::convert::from_struct(r.command);
-        super::do_command_response(self.0.motor(&r.name)?.do_command(command).await?)
+        super::do_command::<kind::Motor, R>(&self.0, req).await
     }
 
     async fn get_status(
         &self,
         req: Request<common::GetStatusRequest>,
     ) -> Reply<common::GetStatusResponse> {
-        super::status_response(self.0.motor(&req.get_ref().name)?.status().await?)
+        super::get_status::<kind::Motor, R>(&self.0, req).await
     }
 
     async fn get_geometries(
         &self,
         req: Request<common::GetGeometriesRequest>,
     ) -> Reply<common::GetGeometriesResponse> {
-        self.0.motor(&req.get_ref().name)?;
-        super::no_geometries()
+        super::get_geometries::<kind::Motor, R>(&self.0, req)
     }
 }

@@ -244,10 +244,7 @@ trait Startable: Send {
 
 struct Typed<K: Kind>(Box<K::Driver>);
 
-impl<K: Kind> Startable for Typed<K>
-where
-    Box<K::Driver>: Send,
-{
+impl<K: Kind> Startable for Typed<K> {
     fn start(self: Box<Self>, name: Arc<str>, arbiter: Option<&ArbiterHandle>) -> ResourceHandle {
         let handle = K::start(name, self.0, arbiter);
         ResourceHandle {
@@ -265,10 +262,7 @@ where
 
 impl Built {
     /// A driver of API `K`.
-    pub fn new<K: Kind>(driver: Box<K::Driver>) -> Self
-    where
-        Box<K::Driver>: Send,
-    {
+    pub fn new<K: Kind>(driver: Box<K::Driver>) -> Self {
         Self {
             api: K::api(),
             driver: Box::new(Typed::<K>(driver)),
