@@ -19,6 +19,7 @@ import sys
 import time
 
 from grpclib import GRPCError
+from grpclib.exceptions import StreamTerminatedError
 # Imported before connecting: the SDK makes clients at connect time only
 # for the APIs registered (imported) by then.
 from viam.components.arm import Arm, JointPositions
@@ -64,7 +65,13 @@ async def main(address: str, disable_sessions: bool, api_key=None):
             print("ok", flush=True)
         elif cmd == "power":
             try:
-                await motor.set_power(float(args[0]))
+                try:
+                    await motor.set_power(float(args[0]))
+                except StreamTerminatedError:
+                    # Frozen past its keepalive, this client's connection was
+                    # closed by the robot; the write never reached it, and
+                    # grpclib connects again for the next call.
+                    await motor.set_power(float(args[0]))
                 print("ok", flush=True)
             except GRPCError as e:
                 print(f"error {e.status.name} {e.message}", flush=True)
