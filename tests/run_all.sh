@@ -18,6 +18,8 @@ if ! command -v ip >/dev/null || ! command -v unshare >/dev/null \
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 util-linux nftables coturn
 fi
 
+# Disk is finite in CI: say how much there was, for when a build runs out.
+echo "== disk: $(df -h --output=avail . | tail -1 | tr -d ' ') free"
 echo "== cargo build"
 cargo build --workspace --all-targets
 
