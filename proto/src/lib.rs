@@ -26,6 +26,11 @@ pub mod viam {
                 tonic::include_proto!("viam.app.data.v1");
             }
         }
+        pub mod datasync {
+            pub mod v1 {
+                tonic::include_proto!("viam.app.datasync.v1");
+            }
+        }
     }
     pub mod module {
         pub mod v1 {
@@ -41,6 +46,11 @@ pub mod viam {
         pub mod generic {
             pub mod v1 {
                 tonic::include_proto!("viam.service.generic.v1");
+            }
+        }
+        pub mod datamanager {
+            pub mod v1 {
+                tonic::include_proto!("viam.service.datamanager.v1");
             }
         }
     }

@@ -73,16 +73,21 @@ impl Services {
             .collect()
     }
 
+    /// The service that serves `api`, if axle knows it.
+    pub fn service_of(&self, api: &Api) -> Option<String> {
+        self.all()
+            .into_iter()
+            .find(|(a, _)| a == api)
+            .map(|(_, s)| s)
+    }
+
     /// Where a Stop for a resource of `api` goes: its service, if `api`
     /// is an actuator's and axle knows the service.
     pub fn stop_service(&self, api: &Api) -> Option<String> {
         if !is_actuator(api) {
             return None;
         }
-        self.all()
-            .into_iter()
-            .find(|(a, _)| a == api)
-            .map(|(_, s)| s)
+        self.service_of(api)
     }
 }
 

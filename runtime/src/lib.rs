@@ -6,6 +6,7 @@ pub mod auth;
 pub mod builder;
 pub mod config;
 pub mod connections;
+pub mod data;
 pub mod grpc;
 pub mod mdns;
 pub mod modules;

@@ -42,6 +42,26 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },
+    /// Reads captured data.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum DataCommand {
+    /// Writes capture files (or directories of them) as JSON Lines, one
+    /// reading per line; images are saved as files that their lines name.
+    Export {
+        /// Capture files, or directories to search.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Where the lines go [default: standard output].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Where images go [default: beside --out, else the current directory].
+        #[arg(long, value_name = "DIR")]
+        files_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -74,7 +94,45 @@ fn main() -> ExitCode {
         .init();
     match args.command {
         Some(Command::Signal { config }) => rendezvous(&config),
+        Some(Command::Data(DataCommand::Export {
+            inputs,
+            out,
+            files_dir,
+        })) => export(&inputs, out.as_deref(), files_dir),
         None => robot(args.robot),
+    }
+}
+
+/// `axle data export`.
+fn export(inputs: &[PathBuf], out: Option<&Path>, files_dir: Option<PathBuf>) -> ExitCode {
+    use axle_runtime::data::export;
+    let files = export::capture_files(inputs);
+    let files_dir = files_dir.unwrap_or_else(|| {
+        out.and_then(Path::parent)
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    });
+    let result = match out {
+        Some(path) => std::fs::File::create(path)
+            .map(std::io::BufWriter::new)
+            .and_then(|mut w| {
+                let done = export::export(&files, &mut w, &files_dir)?;
+                std::io::Write::flush(&mut w)?;
+                Ok(done)
+            }),
+        None => export::export(&files, &mut std::io::stdout().lock(), &files_dir),
+    };
+    match result {
+        Ok(done) => {
+            eprintln!(
+                "axle: exported {} readings ({} images) from {} files",
+                done.readings, done.binaries, done.files
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("axle: export failed: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -124,6 +182,9 @@ fn rendezvous(path: &Path) -> ExitCode {
 
 /// `axle`: serves a robot until SIGTERM or SIGINT.
 fn robot(args: RobotArgs) -> ExitCode {
+    // One crypto provider for every rustls user (tonic's TLS, data sync's
+    // HTTPS): with none installed, building an S3 client panics.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let (text, path) = match &args.config {
         Some(path) => match std::fs::read(path) {
             Ok(text) => (text, path.clone()),
@@ -206,6 +267,7 @@ async fn run(args: RobotArgs, config: RobotConfig, text: Vec<u8>) -> Result<(), 
         keepalive: config.sessions.heartbeat_window / 2,
     };
     served.robot.attach_sessions(served.sessions.clone());
+    served.robot.attach_self();
     let peers = Arc::new(Peers::new(served.sessions.clone()));
     let served = with_signaling(served, &config.reach, local.port(), peers.clone());
     let uplink = start_uplink(&served, &config.reach)?;

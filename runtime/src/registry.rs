@@ -2,6 +2,7 @@
 //! and remote parts will register theirs the same way, and the actors do not
 //! change.
 
+use crate::data::DataManagerService;
 use crate::remote_control::RemoteControlService;
 use crate::robot::{Robot, Serving};
 pub use axle_sdk_module::host::Built;
@@ -157,9 +158,17 @@ impl Registry {
         let builtin = Model::builtin("builtin");
         r.register(
             Api::rdk_service("base_remote_control"),
-            builtin,
+            builtin.clone(),
             remote_control,
         );
+        let data_manager = Registration {
+            build: Build::Using(Uses {
+                names: DataManagerService::uses,
+                build: DataManagerService::build,
+            }),
+            blocking: never_blocks,
+        };
+        r.register(Api::rdk_service("data_manager"), builtin, data_manager);
         r
     }
 

@@ -212,6 +212,9 @@ pub struct Robot {
     /// The session supervisor, for services that hand a motion's ownership
     /// to a session (remote control).
     sessions: std::sync::OnceLock<actix::Addr<crate::sessions::SessionSupervisor>>,
+    /// The robot itself, for services that call its resources by name
+    /// (data capture); weak, so the robot does not own itself.
+    me: std::sync::OnceLock<std::sync::Weak<Robot>>,
 }
 
 #[derive(Default)]
@@ -380,6 +383,16 @@ impl Robot {
     /// Gives the robot its session supervisor (once, at start).
     pub fn attach_sessions(&self, sessions: actix::Addr<crate::sessions::SessionSupervisor>) {
         let _ = self.sessions.set(sessions);
+    }
+
+    /// Lets services built from now on reach the robot as a whole.
+    pub fn attach_self(self: &Arc<Self>) {
+        let _ = self.me.set(Arc::downgrade(self));
+    }
+
+    /// The robot, shared, once [`Self::attach_self`] has run.
+    pub fn shared(&self) -> Option<Arc<Self>> {
+        self.me.get().and_then(std::sync::Weak::upgrade)
     }
 
     /// The session supervisor, if one is attached.

@@ -29,9 +29,9 @@ pub mod webrtc;
 pub use axle_proto as proto;
 
 pub use api::{
-    Arm, Button, Camera, CameraProperties, Encoder, EncoderPosition, Gantry, Generic, GeoPoint,
-    Gripper, Image, MovementSensor, MovementSensorProperties, Orientation, Pose, PositionType,
-    PowerSensor, Sensor, Servo, Switch,
+    Arm, Button, Camera, CameraProperties, DataManager, Encoder, EncoderPosition, Gantry, Generic,
+    GeoPoint, Gripper, Image, MovementSensor, MovementSensorProperties, Orientation, Pose,
+    PositionType, PowerSensor, Sensor, Servo, Switch, SyncPass,
 };
 pub use attributes::{AttributeError, Attributes};
 pub use base::{Base, BaseProperties, Vector3};
@@ -40,7 +40,7 @@ pub use input::{Event, EventSink, InputController};
 pub use motion::Motion;
 pub use motor::{Motor, MotorProperties};
 pub use name::{Api, MAX_NAME_LEN, Model, NameError, ResourceName, validate_name};
-pub use resource::{Actuator, Resource};
+pub use resource::{Actuator, Resource, do_commands};
 
 /// A JSON object: the payload of DoCommand and GetStatus.
 pub type Document = serde_json::Map<String, serde_json::Value>;

@@ -1,4 +1,5 @@
 use crate::{Document, Motion, ResourceError};
+use serde_json::Value;
 
 /// What every resource answers, whatever its API.
 pub trait Resource: Send + 'static {
@@ -30,4 +31,30 @@ pub trait Actuator: Resource {
     fn check_motion(&mut self) -> Result<Motion, ResourceError> {
         Ok(Motion::Done)
     }
+}
+
+/// Runs each `{command: argument}` pair of a DoCommand through `run`, and
+/// answers `{command: result}`. Unknown commands get an error that lists the
+/// supported ones, so a user can correct the call.
+pub fn do_commands(
+    command: Document,
+    supported: &[&str],
+    mut run: impl FnMut(&str, Value) -> Result<Value, ResourceError>,
+) -> Result<Document, ResourceError> {
+    if command.is_empty() {
+        return Err(ResourceError::invalid(format!(
+            "empty command; supported: {supported:?}"
+        )));
+    }
+    let mut out = Document::new();
+    for (key, arg) in command {
+        if !supported.contains(&key.as_str()) {
+            return Err(ResourceError::invalid(format!(
+                "unknown command {key:?}; supported: {supported:?}"
+            )));
+        }
+        let result = run(&key, arg)?;
+        out.insert(key, result);
+    }
+    Ok(out)
 }

@@ -253,6 +253,7 @@ impl RobotConfig {
                 }
             }
         }
+        gather_capture_methods(root, &mut components);
         let modules = match root.get("modules") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(items)) => items
@@ -343,6 +344,32 @@ fn parse_sessions(v: &Value) -> Result<SessionsConfig, (&'static str, String)> {
         }
     }
     Ok(sessions)
+}
+
+/// Hands every data manager the capture methods that resources declare in
+/// their `service_configs`, after any it lists itself. A change to a
+/// resource's capture methods is then a change to the data manager's
+/// attributes, which a live edit rebuilds.
+fn gather_capture_methods(root: &Map<String, Value>, components: &mut [ComponentEntry]) {
+    let declared = crate::data::config::declared_captures(root);
+    if declared.is_empty() {
+        return;
+    }
+    let api = crate::data::config::API;
+    for c in components
+        .iter_mut()
+        .flatten()
+        .filter(|c| c.api.to_string() == api)
+    {
+        let mut doc = c.attributes.as_document().clone();
+        let list = doc
+            .entry("capture_methods")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(items) = list {
+            items.extend(declared.iter().cloned());
+        }
+        c.attributes = Attributes::new(doc);
+    }
 }
 
 fn parse_component(index: usize, value: &Value) -> ComponentEntry {

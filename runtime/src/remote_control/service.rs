@@ -9,7 +9,9 @@ use super::{RemoteControl, RemoteControlConfig};
 use crate::robot::{Robot, Serving};
 use actix::{Actor, Addr};
 use axle_sdk_module::host::{Built, Kind, kind};
-use axle_sdk_module::{AttributeError, Attributes, Document, Generic, Resource, ResourceError};
+use axle_sdk_module::{
+    AttributeError, Attributes, Document, Generic, Resource, ResourceError, do_commands,
+};
 
 /// A running `base_remote_control` service.
 pub struct RemoteControlService {
@@ -101,15 +103,7 @@ impl Drop for RemoteControlService {
 impl Resource for RemoteControlService {
     /// `{"status": true}` answers the status under `status`.
     fn do_command(&mut self, command: Document) -> Result<Document, ResourceError> {
-        if command.len() == 1 && command.contains_key("status") {
-            let mut out = Document::new();
-            out.insert("status".into(), self.snapshot().into());
-            return Ok(out);
-        }
-        let keys: Vec<_> = command.keys().collect();
-        Err(ResourceError::invalid(format!(
-            "unknown command {keys:?}; supported: [\"status\"]"
-        )))
+        do_commands(command, &["status"], |_, _| Ok(self.snapshot().into()))
     }
 
     fn status(&mut self) -> Result<Document, ResourceError> {

@@ -13,6 +13,7 @@
 mod arm;
 mod button;
 mod camera;
+mod data_manager;
 mod encoder;
 mod gantry;
 mod generic;
@@ -26,6 +27,7 @@ mod switch;
 pub use arm::{Arm, Pose};
 pub use button::Button;
 pub use camera::{Camera, CameraProperties, Image};
+pub use data_manager::{DataManager, SyncPass};
 pub use encoder::{Encoder, EncoderPosition, PositionType};
 pub use gantry::Gantry;
 pub use generic::Generic;

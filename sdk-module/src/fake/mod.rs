@@ -37,34 +37,8 @@ pub use sensor::FakeSensor;
 pub use servo::FakeServo;
 pub use switch::FakeSwitch;
 
-use crate::{Document, ResourceError};
+use crate::{Document, do_commands};
 use serde_json::Value;
-
-/// Runs each `{command: argument}` pair of a DoCommand through `run`, and
-/// answers `{command: result}`. Unknown commands get an error that lists the
-/// supported ones, so a user can correct the call.
-fn do_commands(
-    command: Document,
-    supported: &[&str],
-    mut run: impl FnMut(&str, Value) -> Result<Value, ResourceError>,
-) -> Result<Document, ResourceError> {
-    if command.is_empty() {
-        return Err(ResourceError::invalid(format!(
-            "empty command; supported: {supported:?}"
-        )));
-    }
-    let mut out = Document::new();
-    for (key, arg) in command {
-        if !supported.contains(&key.as_str()) {
-            return Err(ResourceError::invalid(format!(
-                "unknown command {key:?}; supported: {supported:?}"
-            )));
-        }
-        let result = run(&key, arg)?;
-        out.insert(key, result);
-    }
-    Ok(out)
-}
 
 /// Turns a `serde_json::json!` object into a [`Document`].
 fn doc(v: Value) -> Document {

@@ -9,6 +9,7 @@ mod base;
 mod button;
 mod camera;
 pub mod convert;
+mod data_manager;
 mod encoder;
 mod gantry;
 mod generic;
@@ -117,6 +118,11 @@ pub const SERVED_APIS: &[(&str, &str, &str)] = &[
         "generic",
         "viam.service.generic.v1.GenericService",
     ),
+    (
+        "service",
+        "data_manager",
+        "viam.service.datamanager.v1.DataManagerService",
+    ),
 ];
 
 /// `routes` plus every resource API's service, finding resources in `r`.
@@ -143,7 +149,8 @@ pub fn add_services<R: Resources>(routes: Routes, r: Arc<R>) -> Routes {
         .add_service(switch::server(r.clone()))
         .add_service(generic::component_server(r.clone()))
         .add_service(generic::service_server(r.clone()))
-        .add_service(generic::remote_control_server(r))
+        .add_service(generic::remote_control_server(r.clone()))
+        .add_service(data_manager::server(r))
 }
 
 type Reply<T> = Result<Response<T>, Status>;

@@ -119,6 +119,8 @@ kinds! {
     /// `rdk:service:base_remote_control`: it commands a base, which is the
     /// actuator that stops; the service itself has nothing to stop.
     BaseRemoteControl: dyn crate::Generic, "service", "base_remote_control", still;
+    /// `rdk:service:data_manager`: captures readings and syncs them.
+    DataManager: dyn crate::DataManager, "service", "data_manager", still;
 }
 
 /// `rdk:component:input_controller`: its handle carries the event sink
