@@ -43,13 +43,18 @@ fi
 
 echo "== acceptance tests (real axle, real viam-sdk)"
 AXLE_BIN="$PWD/target/debug/axle" "$VENV/bin/python" -m pytest -q tests/python \
-  --ignore=tests/python/test_webrtc.py --ignore=tests/python/test_routes.py "$@"
+  --ignore=tests/python/test_webrtc.py --ignore=tests/python/test_routes.py \
+  --ignore=tests/python/test_data_uplink.py "$@"
 
 # WebRTC clients look up public STUN hosts and multicast mDNS queries: these
 # tests run in a network namespace of their own, where nothing leaves.
 echo "== WebRTC tests (in a network namespace)"
 tests/netns.sh cargo test -p axle-runtime --test webrtc
 AXLE_BIN="$PWD/target/debug/axle" tests/netns.sh "$VENV/bin/python" -m pytest -q tests/python/test_webrtc.py "$@"
+
+# The S3 store behind a link that the test cuts.
+echo "== data sync with a cut uplink (in a network namespace)"
+AXLE_BIN="$PWD/target/debug/axle" tests/netns.sh "$VENV/bin/python" -m pytest -q tests/python/test_data_uplink.py "$@"
 
 # A small internet of namespaces: LAN, NAT routers, a rendezvous, coturn.
 echo "== routes tests (a robot behind NAT, a rendezvous, TURN)"

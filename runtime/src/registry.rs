@@ -100,7 +100,7 @@ impl Registry {
             (component("gripper"), FakeGripper::build, never_blocks),
             (component("arm"), FakeArm::build, never_blocks),
             (component("gantry"), FakeGantry::build, never_blocks),
-            (component("sensor"), FakeSensor::build, never_blocks),
+            (component("sensor"), FakeSensor::build, FakeSensor::blocks),
             (
                 component("movement_sensor"),
                 FakeMovementSensor::build,

@@ -38,7 +38,9 @@ KEY, SECRET = "axlekey", "axlesecret"
 class Seaweed:
     """`weed mini` on loopback, with one identity; stopped and restarted by pid."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, ip="127.0.0.1", wrap=()):
+        self.ip, self.wrap = ip, list(wrap)
+        self.endpoint = f"http://{ip}:{S3_PORT}"
         self.dir = workdir / "weed-data"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.s3_config = workdir / "s3.json"
@@ -52,7 +54,7 @@ class Seaweed:
         self.start()
 
     def start(self):
-        cmd = [str(WEED), "mini", f"-dir={self.dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+        cmd = [*self.wrap, str(WEED), "mini", f"-dir={self.dir}", f"-ip={self.ip}", f"-ip.bind={self.ip}",
                "-master.telemetry=false", "-admin.ui=false", f"-s3.config={self.s3_config}"]
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -76,7 +78,7 @@ class Seaweed:
                 self.proc.wait()
 
     def client(self):
-        return boto3.client("s3", endpoint_url=f"http://127.0.0.1:{S3_PORT}", aws_access_key_id=KEY,
+        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=KEY,
                             aws_secret_access_key=SECRET, region_name="us-east-1",
                             config=BotoConfig(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=10))
 
@@ -118,8 +120,8 @@ def motors_and_base(hz=10):
     ]
 
 
-def s3_target(bucket, secret=SECRET):
-    return {"url": f"s3://{bucket}/robot-1", "endpoint": f"http://127.0.0.1:{S3_PORT}", "region": "us-east-1",
+def s3_target(bucket, secret=SECRET, endpoint=f"http://127.0.0.1:{S3_PORT}"):
+    return {"url": f"s3://{bucket}/robot-1", "endpoint": endpoint, "region": "us-east-1",
             "allow_http": True, "access_key_id": KEY, "secret_access_key": secret}
 
 
@@ -246,11 +248,15 @@ def test_sync_pauses_while_the_store_is_down_and_catches_up(seaweed, start_axle,
     time.sleep(4)
     seaweed.stop()
     try:
-        time.sleep(20)
+        wait_for("offline", lambda: status(axle.address)["sync"]["state"] == "offline", timeout=15)
+        closed = len(list(capture_dir.rglob("*.capture")))
+        time.sleep(15)
         s = status(axle.address)
         assert s["sync"]["state"] == "offline", s["sync"]
-        assert s["sync"]["pending_files"] > 0 or local_files(capture_dir), "capture went on"
+        assert local_files(capture_dir), "capture went on"
         assert all(c["errors"] == 0 for c in s["collectors"]), "capture did not fail"
+        # Offline, files grow to their size limit: no small file per tick.
+        assert len(list(capture_dir.rglob("*.capture"))) == closed, "no tiny files while offline"
     finally:
         seaweed.start()
     paused = axle.log_text().count("sync paused: offline")
@@ -299,6 +305,15 @@ def test_wrong_credentials_say_misconfigured_and_a_live_fix_resumes(seaweed, sta
                  lambda: (lambda s: s if s["sync"]["state"] == "misconfigured" else None)(status(axle.address)),
                  timeout=30)
     assert "SignatureDoesNotMatch" in s["sync"]["last_error"] or "403" in s["sync"]["last_error"], s["sync"]
+
+    async def machine_status():
+        robot = await connect(axle.address)
+        try:
+            return {r.name.name: r for r in (await robot.get_machine_status()).resources}
+        finally:
+            await robot.close()
+    data = run(machine_status())["data"]
+    assert "sync misconfigured" in data.error and "pending" in data.error, data
     time.sleep(4)
     assert local_files(capture_dir), "nothing is deleted"
     assert not (capture_dir / "failed").exists(), "nothing is moved aside"
@@ -410,13 +425,21 @@ def test_a_directory_target_gets_every_record_exactly_once(start_axle, tmp_path)
     capture_dir = tmp_path / "capture"
     usb = tmp_path / "usb"
     usb.mkdir()
-    config = robot_config(capture_dir, {"url": f"file://{usb}"})
+    # Any other files to sync as they are, once they stop changing.
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "notes.txt").write_text("calibrated at 09:00")
+    config = robot_config(capture_dir, {"url": f"file://{usb}"}, additional_sync_paths=[str(extra)],
+                          file_last_modified_millis=500)
     axle = start_axle(config)
     time.sleep(8)
     sync_now(axle.address)
     captured = stop_capturing(axle, config)
     wait_for("the capture directory to drain", lambda: not local_files(capture_dir))
     objects = {str(p.relative_to(usb)): p.read_bytes() for p in usb.rglob("*") if p.is_file()}
+    digest = hashlib.sha256(b"calibrated at 09:00").hexdigest()
+    assert objects.pop(f"files/extra/notes-{digest}.txt") == b"calibrated at 09:00", list(objects)[:3]
+    assert not list(extra.iterdir()), "a synced file is deleted"
     assert all(k.startswith("rdk_component_") for k in objects), list(objects)[:3]
     check_exactly_once(tmp_path, objects, captured)
 
@@ -448,6 +471,33 @@ def test_camera_images_export_as_files(start_axle, tmp_path):
         assert r["component_name"] == "cam" and r["method_name"] == "GetImages"
         with Image.open(r["file"]) as img:
             assert img.size == (64, 48)
+
+
+def test_a_slow_or_failing_resource_does_not_stall_the_others(start_axle, tmp_path):
+    def captured(method, hz=10, params=None):
+        m = {"method": method, "capture_frequency_hz": hz}
+        if params:
+            m["additional_params"] = params
+        return [{"type": "data_manager", "attributes": {"capture_methods": [m]}}]
+    components = [
+        {"name": "m", "api": "rdk:component:motor", "model": "fake", "service_configs": captured("Position")},
+        # A reading takes 500 ms: at 10 Hz, most ticks find it still reading.
+        {"name": "slow", "api": "rdk:component:sensor", "model": "fake",
+         "attributes": {"readings_delay_ms": 500}, "service_configs": captured("Readings")},
+        # A command the base refuses, every time.
+        {"name": "b", "api": "rdk:component:base", "model": "fake",
+         "service_configs": captured("DoCommand", params={"docommand_input": {"fly": True}})},
+    ]
+    axle = start_axle(robot_config(tmp_path / "capture", components=components))
+    time.sleep(6)
+    by = {c["resource"]: c for c in status(axle.address)["collectors"]}
+    motor, slow, failing = by["rdk:component:motor/m"], by["rdk:component:sensor/slow"], by["rdk:component:base/b"]
+    assert motor["captured"] >= 45 and motor["errors"] == 0 and motor["skipped"] <= 3, motor
+    assert 8 <= slow["captured"] <= 14 and slow["skipped"] >= 30, slow
+    assert failing["captured"] == 0 and failing["errors"] >= 45, failing
+    assert "fly" in failing["last_error"], failing
+    logged = axle.log_text().count("capture failed resource=rdk:component:base/b")
+    assert logged == 1, f"errors are logged at a bounded rate, not {logged} times"
 
 
 def test_bad_capture_config_is_refused_naming_the_field(start_axle, tmp_path):
