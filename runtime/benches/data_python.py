@@ -39,7 +39,7 @@ def captured(address):
 def capture_rate(work):
     print("capture: one collector, motor Position, no sync target")
     rows = []
-    for hz in (100, 1000, 5000):
+    for hz in (100, 1000, 10000, 50000):
         cfg = robot_config(work / f"cap-{hz}", components=[{
             "name": "m", "api": "rdk:component:motor", "model": "fake", "service_configs": [
                 {"type": "data_manager", "attributes": {"capture_methods": [

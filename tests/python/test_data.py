@@ -219,10 +219,16 @@ def check_exactly_once(tmp_path, objects, captured):
     return readings
 
 
-def test_capture_and_sync_every_record_exactly_once(seaweed, start_axle, tmp_path):
+def test_capture_and_sync_every_record_exactly_once(seaweed, start_axle, tmp_path, monkeypatch):
     bucket = seaweed.bucket("exactly-once")
     capture_dir = tmp_path / "capture"
-    config = robot_config(capture_dir, s3_target(bucket))
+    # The keys come from the environment, named in the config.
+    target = s3_target(bucket)
+    del target["access_key_id"], target["secret_access_key"]
+    target.update(access_key_id_env="TEST_S3_KEY", secret_access_key_env="TEST_S3_SECRET")
+    monkeypatch.setenv("TEST_S3_KEY", KEY)
+    monkeypatch.setenv("TEST_S3_SECRET", SECRET)
+    config = robot_config(capture_dir, target)
     axle = start_axle(config)
     time.sleep(20)
     s = status(axle.address)

@@ -1,7 +1,7 @@
 //! A `Collector` actor captures one method of one resource at its rate and
 //! appends each reading to its own file. Each capture is a call in flight
 //! of its own: a slow or failing resource delays only its own collector,
-//! which skips the ticks that come while it waits (counted), and never
+//! which skips the slots that pass while it waits (counted), and never
 //! stalls the others.
 
 use super::capture_file::{self, CaptureFile};
@@ -22,6 +22,8 @@ use tracing::{info, warn};
 
 /// How long one capture may take before it counts as failed.
 const CAPTURE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How far behind schedule a collector may fall before it skips slots.
+const CATCH_UP: Duration = Duration::from_millis(10);
 /// Errors are logged at most this often per collector; the rest counted.
 const LOG_EVERY: Duration = Duration::from_secs(30);
 
@@ -32,7 +34,7 @@ pub struct CollectorStats {
     pub captured: AtomicU64,
     /// Captures that failed (the call, or writing the file).
     pub errors: AtomicU64,
-    /// Ticks skipped because the previous capture had not answered.
+    /// Slots skipped because the previous capture had not answered.
     pub skipped: AtomicU64,
     /// The last error, if any.
     pub last_error: Mutex<Option<String>>,
@@ -61,7 +63,8 @@ pub struct Collector {
     setup: CollectorSetup,
     plan: Arc<Plan>,
     file: Option<CaptureFile>,
-    in_flight: bool,
+    /// When the next capture is due.
+    next_due: Instant,
     stats: Arc<CollectorStats>,
     logged: Option<Instant>,
     unlogged: u64,
@@ -75,7 +78,7 @@ impl Collector {
             plan: Arc::new(setup.plan.clone()),
             setup,
             file: None,
-            in_flight: false,
+            next_due: Instant::now(),
             stats: stats.clone(),
             logged: None,
             unlogged: 0,
@@ -115,24 +118,43 @@ impl Collector {
         }
     }
 
-    fn tick(&mut self, ctx: &mut Context<Self>) {
-        if self.in_flight {
-            self.stats.skipped.fetch_add(1, Ordering::Relaxed);
-            return;
+    /// Starts the capture due next: now if it is due, else when it is.
+    /// Captures are sequential, each due one interval after the last. A
+    /// collector that fell behind by more than [`CATCH_UP`] (a slow
+    /// resource) skips the slots it missed, counted; within it, it catches
+    /// up at once, so rates past the timer's 1 ms grain are kept.
+    fn schedule(&mut self, ctx: &mut Context<Self>) {
+        let interval = self.setup.method.interval();
+        let now = Instant::now();
+        let lag = now.saturating_duration_since(self.next_due);
+        if lag > interval.max(CATCH_UP) {
+            let missed = (lag.as_nanos() / interval.as_nanos().max(1)) as u32;
+            self.stats
+                .skipped
+                .fetch_add(u64::from(missed), Ordering::Relaxed);
+            self.next_due += interval * missed;
         }
-        self.in_flight = true;
+        if self.next_due <= now {
+            self.capture(ctx);
+        } else {
+            ctx.run_later(self.next_due - now, Self::capture);
+        }
+    }
+
+    fn capture(&mut self, ctx: &mut Context<Self>) {
+        self.next_due += self.setup.method.interval();
         let plan = self.plan.clone();
         let calls = self.setup.calls.clone();
         let robot = self.setup.robot.clone();
         let api = self.setup.method.api.clone();
         let requested = SystemTime::now();
         let call = async move { plan.capture(&calls, &robot, &api, CAPTURE_TIMEOUT).await };
-        ctx.spawn(call.into_actor(self).map(move |answer, act, _| {
-            act.in_flight = false;
+        ctx.spawn(call.into_actor(self).map(move |answer, act, ctx| {
             match answer {
                 Ok(readings) => act.write(readings, requested),
                 Err(status) => act.failed(format!("{}: {}", status.code(), status.message())),
             }
+            act.schedule(ctx);
         }));
     }
 
@@ -235,7 +257,8 @@ impl Actor for Collector {
     fn started(&mut self, ctx: &mut Context<Self>) {
         let m = &self.setup.method;
         info!(resource = %m.resource(), method = %m.method, hz = m.hz, dir = %self.setup.dir.display(), "capturing");
-        ctx.run_interval(m.interval(), Self::tick);
+        self.next_due = Instant::now();
+        self.schedule(ctx);
     }
 
     fn stopped(&mut self, _: &mut Context<Self>) {
