@@ -3,6 +3,7 @@
 
 pub mod apis;
 pub mod auth;
+pub mod browser;
 pub mod builder;
 pub mod config;
 pub mod connections;

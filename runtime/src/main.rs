@@ -265,6 +265,7 @@ async fn run(args: RobotArgs, config: RobotConfig, text: Vec<u8>) -> Result<(), 
         signaling: None,
         uplink: Default::default(),
         keepalive: config.sessions.heartbeat_window / 2,
+        origins: axle_runtime::browser::Origins::new(&config.reach.cors_origins),
     };
     served.robot.attach_sessions(served.sessions.clone());
     served.robot.attach_self();

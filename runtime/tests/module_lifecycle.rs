@@ -79,6 +79,7 @@ async fn a_modular_motor_is_added_reconfigured_removed_and_its_module_reaped() {
         signaling: None,
         uplink: Default::default(),
         keepalive: std::time::Duration::from_secs(1),
+        origins: Default::default(),
     };
     let parent = sockets.parent_socket();
     let listener = tokio::net::UnixListener::bind(&parent).expect("bind parent socket");

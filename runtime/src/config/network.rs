@@ -29,6 +29,9 @@ pub struct ReachConfig {
     pub ice_servers: Vec<IceServer>,
     /// `network.signaling`: the rendezvous this part answers calls from.
     pub signaling: Option<UplinkConfig>,
+    /// `network.cors_origins`: browser origins allowed to call, beside the
+    /// page's own (`https://dash.example.com`, `http://localhost:3000`).
+    pub cors_origins: Vec<String>,
 }
 
 /// `network.signaling`: a rendezvous that this part keeps outbound `Answer`
@@ -64,6 +67,7 @@ impl Default for ReachConfig {
             webrtc: true,
             ice_servers: Vec::new(),
             signaling: None,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -88,6 +92,7 @@ pub fn parse_reach(network: Option<&Value>) -> Result<ReachConfig, FieldError> {
     }
     reach.mdns = flag(network.get("mdns"), "network.mdns", true)?;
     reach.signaling = parse_uplink(network.get("signaling"))?;
+    reach.cors_origins = parse_origins(network.get("cors_origins"))?;
     let Some(webrtc) = network.get("webrtc").filter(|v| !v.is_null()) else {
         return Ok(reach);
     };
@@ -100,6 +105,40 @@ pub fn parse_reach(network: Option<&Value>) -> Result<ReachConfig, FieldError> {
     reach.webrtc = flag(webrtc.get("enabled"), "network.webrtc.enabled", true)?;
     reach.ice_servers = parse_ice_servers(webrtc.get("ice_servers"), "network.webrtc.ice_servers")?;
     Ok(reach)
+}
+
+/// `network.cors_origins`: a list of `scheme://host[:port]`.
+fn parse_origins(v: Option<&Value>) -> Result<Vec<String>, FieldError> {
+    const FIELD: &str = "network.cors_origins";
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let bad = |got: &Value| {
+        (
+            FIELD,
+            format!("expected a list of origins like \"https://dash.example.com\", got {got}"),
+        )
+    };
+    let items = v.as_array().ok_or_else(|| bad(v))?;
+    items
+        .iter()
+        .map(|item| match item.as_str() {
+            Some(o) if is_origin(o) => Ok(o.trim_end_matches('/').to_ascii_lowercase()),
+            _ => Err(bad(item)),
+        })
+        .collect()
+}
+
+/// `http://host[:port]` or `https://…`, nothing after: what browsers send.
+fn is_origin(o: &str) -> bool {
+    let Some(rest) = o
+        .strip_prefix("http://")
+        .or_else(|| o.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let rest = rest.trim_end_matches('/');
+    !rest.is_empty() && !rest.contains(['/', '?', '#', ' ', '*'])
 }
 
 /// `network.signaling`: `{address, host, secret, insecure}`.

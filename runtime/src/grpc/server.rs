@@ -7,6 +7,7 @@ use super::malformed::MalformedLayer;
 use super::robot::RobotApi;
 use crate::auth::service::AuthApi;
 use crate::auth::{AuthLayer, Authenticator, Gate};
+use crate::browser::{OriginLayer, Origins, PageLayer};
 use crate::config::TlsFiles;
 use crate::connections::Tracked;
 use crate::modules::Directory;
@@ -29,6 +30,7 @@ use tokio_stream::wrappers::{TcpListenerStream, UnixListenerStream};
 use tonic::service::Routes;
 use tonic::transport::server::Router;
 use tonic::transport::{Identity as TlsIdentity, Server, ServerTlsConfig};
+use tonic_web::GrpcWebLayer;
 use tower::Layer;
 use tower::layer::util::{Identity, Stack};
 use tower::util::BoxCloneSyncService;
@@ -67,15 +69,32 @@ pub struct Served {
     /// within as long again is closed (half the heartbeat window, so a frozen
     /// client's connection ends within 1.5 windows).
     pub keepalive: std::time::Duration,
+    /// The web pages that may call besides the robot's own.
+    pub origins: Origins,
 }
 
-type Layers =
-    Stack<RouteLayer, Stack<SessionLayer, Stack<AuthLayer, Stack<MalformedLayer, Identity>>>>;
+type Layers = Stack<
+    RouteLayer,
+    Stack<
+        SessionLayer,
+        Stack<
+            AuthLayer,
+            Stack<
+                MalformedLayer,
+                Stack<GrpcWebLayer, Stack<PageLayer, Stack<OriginLayer, Identity>>>,
+            >,
+        >,
+    >,
+>;
 
-/// The services, behind the layers every listener has: the malformed-request
+/// The services, behind the layers every listener has: browsers' origins
+/// checked, the page, grpc-web translated to gRPC, the malformed-request
 /// answer, the gate, sessions, the module router.
 fn layers(s: &Served, gate: &Gate) -> Layers {
     tower::ServiceBuilder::new()
+        .layer(OriginLayer(s.origins.clone()))
+        .layer(PageLayer)
+        .layer(GrpcWebLayer::new())
         .layer(MalformedLayer)
         .layer(AuthLayer(gate.clone()))
         .layer(SessionLayer::new(s.robot.clone(), s.sessions.clone()))
@@ -94,7 +113,9 @@ fn router(
     gate: &Gate,
     tls: Option<ServerTlsConfig>,
 ) -> Result<Router<Stack<Layers, Identity>>, String> {
+    // Browsers speak HTTP/1.1 to a server without TLS: grpc-web and the page.
     let mut server = Server::builder()
+        .accept_http1(true)
         .http2_keepalive_interval(Some(s.keepalive))
         .http2_keepalive_timeout(Some(
             s.keepalive.max(std::time::Duration::from_millis(100)) * 2,
