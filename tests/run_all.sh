@@ -27,6 +27,20 @@ cargo build --workspace --all-targets
 echo "== cargo test"
 cargo test --workspace
 
+# The browser tests: Debian's Chromium, driven by playwright-core from npm;
+# and the control page's build tools, so a test can rebuild its bundle.
+if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
+  echo "== apt-get install chromium nodejs npm"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nodejs npm
+fi
+echo "== npm ci (target/browser, target/web-check)"
+export npm_config_cache="$PWD/target/npm-cache"
+mkdir -p target/browser target/web-check
+cp tests/browser/package.json tests/browser/package-lock.json tests/browser/driver.mjs target/browser/
+cp runtime/web/package.json runtime/web/package-lock.json target/web-check/
+(cd target/browser && npm ci --no-audit --no-fund --loglevel=error)
+(cd target/web-check && npm ci --no-audit --no-fund --loglevel=error)
+
 echo "== python venv ($VENV)"
 missing() {
   local frozen
@@ -44,13 +58,17 @@ fi
 echo "== acceptance tests (real axle, real viam-sdk)"
 AXLE_BIN="$PWD/target/debug/axle" "$VENV/bin/python" -m pytest -q tests/python \
   --ignore=tests/python/test_webrtc.py --ignore=tests/python/test_routes.py \
-  --ignore=tests/python/test_data_uplink.py "$@"
+  --ignore=tests/python/test_data_uplink.py --ignore=tests/python/test_browser.py "$@"
 
 # WebRTC clients look up public STUN hosts and multicast mDNS queries: these
 # tests run in a network namespace of their own, where nothing leaves.
 echo "== WebRTC tests (in a network namespace)"
 tests/netns.sh cargo test -p axle-runtime --test webrtc
 AXLE_BIN="$PWD/target/debug/axle" tests/netns.sh "$VENV/bin/python" -m pytest -q tests/python/test_webrtc.py "$@"
+
+# Chromium and the page: in a namespace too, so the browser reaches nothing else.
+echo "== browser tests (Chromium, in a network namespace)"
+AXLE_BIN="$PWD/target/debug/axle" tests/netns.sh "$VENV/bin/python" -m pytest -q tests/python/test_browser.py "$@"
 
 # The S3 store behind a link that the test cuts.
 echo "== data sync with a cut uplink (in a network namespace)"

@@ -84,7 +84,7 @@ fn file(kind: &'static str, bytes: &'static [u8], head: bool) -> Response<Body> 
     // The page talks to its own origin only.
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; img-src 'self' blob: data:; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'"),
+        HeaderValue::from_static("default-src 'self'; img-src 'self' blob: data:; connect-src 'self' ws: wss:; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'"),
     );
     r
 }

@@ -1,0 +1,238 @@
+"""The control page in a real browser: Debian's Chromium driven by
+playwright-core (tests/browser/driver.mjs), against the real axle, checked
+by the real Python client. Runs inside tests/netns.sh: nothing leaves.
+
+Stop bounds are safety bounds: releasing a drive control stops within
+100 ms; a killed tab's motion stops within window + 100 ms."""
+
+import asyncio
+import http.server
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from viam.components.base import Base
+from viam.components.motor import Motor
+
+from conftest import ROOT, connect
+
+DRIVER = ROOT / "target" / "browser" / "driver.mjs"
+SHOTS = ROOT / "target" / "screenshots"
+WINDOW_S = 0.5
+
+
+class Browser:
+    """One Chromium, driven by line commands."""
+
+    def __init__(self):
+        if not DRIVER.exists():
+            pytest.fail(f"{DRIVER} is missing: the test command installs playwright-core there")
+        self.proc = subprocess.Popen(["node", str(DRIVER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, cwd=DRIVER.parent)
+        self.pid = json.loads(self.proc.stdout.readline())["pid"]
+
+    def do(self, op, **kw):
+        self.proc.stdin.write(json.dumps({"op": op, **kw}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the browser driver exited")
+        answer = json.loads(line)
+        if not answer.get("ok"):
+            raise RuntimeError(f"{op}: {answer.get('error')}")
+        return answer
+
+    def close(self):
+        try:
+            if self.proc.poll() is None:
+                self.do("quit")
+        except (RuntimeError, BrokenPipeError, OSError):
+            pass
+        for pid in (self.pid,):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, TypeError):
+                pass
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture
+def browser():
+    b = Browser()
+    yield b
+    b.close()
+
+
+def rover(**network):
+    return {
+        "network": {"sessions": {"heartbeat_window": "500ms"}, **network},
+        "components": [
+            {"name": "base", "api": "rdk:component:base", "model": "fake"},
+            {"name": "m1", "api": "rdk:component:motor", "model": "fake"},
+            {"name": "m2", "api": "rdk:component:motor", "model": "fake"},
+            {"name": "temp", "api": "rdk:component:sensor", "model": "fake"},
+            {"name": "cam", "api": "rdk:component:camera", "model": "fake",
+             "attributes": {"width_px": 160, "height_px": 120}},
+        ],
+    }
+
+
+def page_url(axle):
+    # The SDK dials directly only to a host containing "local".
+    return f"http://localhost:{axle.address.rsplit(':', 1)[1]}/"
+
+
+class Watcher:
+    """A Python client on its own event loop thread, to check the robot."""
+
+    def __init__(self, address):
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        self.robot = self.call(connect(address))
+
+    def call(self, coro, timeout=20):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def moving(self, kind, name):
+        cls = Base if kind == "base" else Motor
+        return self.call(cls.from_robot(self.robot, name).is_moving())
+
+    def wait(self, kind, name, moving, timeout):
+        """Seconds until `name` is (not) moving, polling fast."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if self.moving(kind, name) == moving:
+                return time.monotonic() - t0
+            time.sleep(0.005)
+        raise AssertionError(f"{name} still {'not ' if moving else ''}moving after {timeout} s")
+
+    def close(self):
+        self.call(self.robot.close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+@pytest.fixture
+def watch():
+    made = []
+
+    def make(address):
+        w = Watcher(address)
+        made.append(w)
+        return w
+    yield make
+    for w in made:
+        w.close()
+
+
+def open_page(browser, axle, **size):
+    tab = browser.do("open", url=page_url(axle), **size)["tab"]
+    browser.do("wait", tab=tab, selector='.card[data-name="base"] button[data-action="forward"]')
+    browser.do("wait", tab=tab, selector="#session:not(:empty)")
+    return tab
+
+
+def test_the_page_lists_resources_and_drives_the_base_while_held(browser, start_axle, watch):
+    axle = start_axle(rover())
+    w = watch(axle.address)
+    tab = open_page(browser, axle)
+    kinds = browser.do("eval", tab=tab, js="[...document.querySelectorAll('.card')].map(c => c.dataset.kind + '/' + c.dataset.name)")["value"]
+    assert {"base/base", "motor/m1", "motor/m2", "sensor/temp", "camera/cam"} <= set(kinds), kinds
+    forward = '.card[data-name="base"] button[data-action="forward"]'
+    for let_go in ("up", "leave"):
+        browser.do("down", tab=tab, selector=forward)
+        w.wait("base", "base", True, timeout=5)
+        t0 = time.monotonic()
+        browser.do(let_go, tab=tab)
+        w.wait("base", "base", False, timeout=2)
+        stopped = time.monotonic() - t0
+        assert stopped < 0.1 + 0.05, f"{let_go}: the base stopped {stopped * 1000:.0f} ms after release"
+        if let_go == "up":
+            browser.do("leave", tab=tab)
+
+
+def test_a_killed_tab_stops_the_base_within_the_window(browser, start_axle, watch):
+    axle = start_axle(rover())
+    w = watch(axle.address)
+    tab = open_page(browser, axle)
+    browser.do("down", tab=tab, selector='.card[data-name="base"] button[data-action="forward"]')
+    w.wait("base", "base", True, timeout=5)
+    t0 = time.monotonic()
+    os.kill(browser.pid, signal.SIGKILL)
+    stopped = w.wait("base", "base", False, timeout=5)
+    assert stopped < WINDOW_S + 0.1, f"stopped {stopped * 1000:.0f} ms after the kill"
+
+
+def test_two_tabs_drive_two_motors_and_closing_one_stops_only_its_own(browser, start_axle, watch):
+    axle = start_axle(rover())
+    w = watch(axle.address)
+    a, b = open_page(browser, axle), open_page(browser, axle)
+    browser.do("down", tab=a, selector='.card[data-name="m1"] button[data-action="hold"]')
+    browser.do("down", tab=b, selector='.card[data-name="m2"] button[data-action="hold"]')
+    w.wait("motor", "m1", True, timeout=5)
+    w.wait("motor", "m2", True, timeout=5)
+    browser.do("close", tab=a)
+    w.wait("motor", "m1", False, timeout=WINDOW_S + 0.6)
+    time.sleep(WINDOW_S * 2)
+    assert w.moving("motor", "m2"), "the other tab's motor runs on"
+
+
+def test_a_page_of_another_origin_is_refused_and_nothing_moves(browser, start_axle, watch, tmp_path):
+    axle = start_axle(rover())
+    w = watch(axle.address)
+    (tmp_path / "index.html").write_text("<!doctype html><title>elsewhere</title>")
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        tab = browser.do("open", url=f"http://localhost:{server.server_address[1]}/")["tab"]
+        # SetPower{name: "m1", power_pct: 0.8}, as grpc-web.
+        js = f"""(async () => {{
+            const msg = new Uint8Array([0x0a, 0x02, 0x6d, 0x31, 0x11, 0x9a, 0x99, 0x99, 0x99, 0x99, 0x99, 0xe9, 0x3f]);
+            const body = new Uint8Array(5 + msg.length); body[4] = msg.length; body.set(msg, 5);
+            try {{
+              const r = await fetch('{page_url(axle)}viam.component.motor.v1.MotorService/SetPower', {{
+                method: 'POST', body, headers: {{'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1'}}}});
+              return 'answered ' + r.status;
+            }} catch (e) {{ return 'failed: ' + e.message; }}
+        }})()"""
+        result = browser.do("eval", tab=tab, js=js)["value"]
+    finally:
+        server.shutdown()
+    assert result.startswith("failed") or result == "answered 403", result
+    assert "refused a call from a web page of another origin" in axle.log_text()
+    assert not w.moving("motor", "m1")
+
+
+def test_the_login_form_takes_an_api_key_and_refuses_a_wrong_one(browser, start_axle):
+    key_id, key = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "k" * 32
+    config = {**rover(), "auth": {"handlers": [{"type": "api-key", "config": {key_id: key}}]}}
+    axle = start_axle(config)
+    tab = browser.do("open", url=page_url(axle))["tab"]
+    browser.do("wait", tab=tab, selector="#login:not([hidden])")
+    browser.do("fill", tab=tab, selector="#key-id", text=key_id)
+    browser.do("fill", tab=tab, selector="#key", text="wrong")
+    browser.do("click", tab=tab, selector="#login button")
+    browser.do("wait", tab=tab, selector="#state.bad")
+    said = browser.do("eval", tab=tab, js="document.querySelector('#state').textContent")["value"]
+    assert "refused" in said, said
+    browser.do("fill", tab=tab, selector="#key", text=key)
+    browser.do("click", tab=tab, selector="#login button")
+    browser.do("wait", tab=tab, selector='.card[data-name="base"]')
+
+
+def test_screenshots_desktop_and_phone(browser, start_axle):
+    axle = start_axle(rover())
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for name, size in (("desktop", (1280, 800)), ("phone", (390, 844))):
+        tab = open_page(browser, axle, width=size[0], height=size[1])
+        browser.do("wait", tab=tab, selector='.card[data-name="cam"] img[src^="blob:"]')
+        time.sleep(1.2)
+        path = SHOTS / f"page-{name}.png"
+        browser.do("screenshot", tab=tab, path=str(path))
+        assert path.stat().st_size > 10_000
