@@ -9,6 +9,7 @@ import asyncio
 import http.server
 import json
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from viam.components.base import Base
+from viam.components.input import Controller
 from viam.components.motor import Motor
 
 from conftest import ROOT, connect
@@ -236,3 +238,74 @@ def test_screenshots_desktop_and_phone(browser, start_axle):
         path = SHOTS / f"page-{name}.png"
         browser.do("screenshot", tab=tab, path=str(path))
         assert path.stat().st_size > 10_000
+
+
+def sdk_page(tmp_path, axle_port_holder=None):
+    """Builds tests/browser/sdk-test.ts with the page's own toolchain
+    (target/web-check) and serves it from a port of its own."""
+    check = ROOT / "target" / "web-check"
+    site = tmp_path / "sdk-site"
+    site.mkdir()
+    shutil.copy(ROOT / "tests" / "browser" / "sdk-test.ts", check / "sdk-test.ts")
+    subprocess.run([str(check / "node_modules" / ".bin" / "esbuild"), "sdk-test.ts", "--bundle", "--format=esm",
+                    f"--outfile={site / 'sdk.js'}"], cwd=check, check=True, capture_output=True, timeout=60)
+    (site / "index.html").write_text('<!doctype html><title>sdk</title><script type="module" src="/sdk.js"></script>')
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(site), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://localhost:{server.server_address[1]}"
+
+
+def sdk(browser, tab, call):
+    """Calls the test page's SDK; an SDK error comes back as its message."""
+    js = f"window.sdk.{call}.then(v => ({{v}}), e => ({{error: String(e && e.message || e)}}))"
+    answer = browser.do("eval", tab=tab, js=js)["value"]
+    if "error" in answer:
+        raise AssertionError(f"{call}: {answer['error']}")
+    return answer.get("v")
+
+
+def test_the_typescript_sdk_over_grpc_web_sessions_events_and_a_killed_tab(browser, start_axle, watch, tmp_path):
+    server, origin = sdk_page(tmp_path)
+    try:
+        config = rover(cors_origins=[origin])
+        config["components"].append({"name": "pad", "api": "rdk:component:input_controller", "model": "fake"})
+        axle = start_axle(config)
+        w = watch(axle.address)
+        host = page_url(axle).rstrip("/")
+        tab = browser.do("open", url=origin + "/")["tab"]
+        browser.do("eval", tab=tab, js="new Promise(r => { const t = setInterval(() => { if (window.ready) { clearInterval(t); r(true); } }, 20); })")
+        sid = sdk(browser, tab, f"dial({json.dumps(host)}, false)")
+        assert sid and sid in sdk(browser, tab, "sessions()"), "GetSessions lists the page's session"
+        sdk(browser, tab, "setPower('m1', 0.5)")
+        w.wait("motor", "m1", True, timeout=5)
+
+        pad = Controller.from_robot(w.robot, "pad")
+        w.call(pad.do_command({"hold": {"control": "AbsoluteX", "value": 0.5, "for_ms": 3000, "hz": 20}}))
+        events = sdk(browser, tab, "events('pad', 'AbsoluteX', 3)")
+        assert events == ["AbsoluteX PositionChangeAbs"] * 3, events
+
+        os.kill(browser.pid, signal.SIGKILL)
+        stopped = w.wait("motor", "m1", False, timeout=5)
+        assert stopped < WINDOW_S + 0.1, f"stopped {stopped * 1000:.0f} ms after the kill"
+    finally:
+        server.shutdown()
+
+
+def test_the_typescript_sdk_without_sessions_leaves_its_motor_running(start_axle, watch, tmp_path):
+    server, origin = sdk_page(tmp_path)
+    b = Browser()
+    try:
+        axle = start_axle(rover(cors_origins=[origin]))
+        w = watch(axle.address)
+        tab = b.do("open", url=origin + "/")["tab"]
+        b.do("eval", tab=tab, js="new Promise(r => { const t = setInterval(() => { if (window.ready) { clearInterval(t); r(true); } }, 20); })")
+        assert b.do("eval", tab=tab, js=f"window.sdk.dial({json.dumps(page_url(axle).rstrip('/'))}, true)")["value"] == ""
+        b.do("eval", tab=tab, js="window.sdk.setPower('m2', 0.5)")
+        w.wait("motor", "m2", True, timeout=5)
+        os.kill(b.pid, signal.SIGKILL)
+        time.sleep(WINDOW_S * 3)
+        assert w.moving("motor", "m2"), "disableSessions: nothing owns the motion, as asked"
+    finally:
+        b.close()
+        server.shutdown()

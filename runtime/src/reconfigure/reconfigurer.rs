@@ -67,6 +67,7 @@ impl Reconfigurer {
                 bind_address: started_with.bind_address.clone(),
                 auth: started_with.auth.clone(),
                 tls: started_with.tls.clone(),
+                reach: started_with.reach.clone(),
                 ..RobotConfig::default()
             },
             registry: Registry::builtin(),
@@ -232,7 +233,9 @@ impl Live {
         self.settings(plan.sessions, plan.bind_address);
         if plan.reach {
             // Peers in flight keep the settings they were answered with.
-            warn!("network.fqdn, network.mdns or network.webrtc changed; restart axle to apply");
+            warn!(
+                "network.fqdn, mdns, webrtc, signaling or cors_origins changed; restart axle to apply"
+            );
         }
         self.security(plan.auth, plan.tls);
         self.config = new;
