@@ -22,7 +22,10 @@ const server = await chromium.launchServer({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--disable-features=MediaRouter,OptimizationHints'],
+    // WebRTC on loopback (tests run in a namespace with only `lo`), with
+    // real host candidates rather than mDNS names.
+    '--allow-loopback-in-peer-connection',
+    '--disable-features=MediaRouter,OptimizationHints,WebRtcHideLocalIpsWithMdns'],
 });
 const browser = await chromium.connect(server.wsEndpoint());
 const context = await browser.newContext();
@@ -66,8 +69,11 @@ async function run(cmd) {
     case 'fill':
       await page.fill(cmd.selector, cmd.text);
       return {};
-    case 'eval':
-      return { value: await page.evaluate(cmd.js) };
+    case 'eval': {
+      // A hung call fails the command instead of hanging the test.
+      const limit = new Promise((_, no) => setTimeout(() => no(new Error(`eval did not settle within ${cmd.timeout ?? 20000} ms`)), cmd.timeout ?? 20000));
+      return { value: await Promise.race([page.evaluate(cmd.js), limit]) };
+    }
     case 'close':
       await page.close();
       return {};

@@ -309,3 +309,4 @@ def test_the_typescript_sdk_without_sessions_leaves_its_motor_running(start_axle
     finally:
         b.close()
         server.shutdown()
+
