@@ -29,9 +29,13 @@ cargo test --workspace
 
 # The browser tests: Debian's Chromium, driven by playwright-core from npm;
 # and the control page's build tools, so a test can rebuild its bundle.
-if ! command -v chromium >/dev/null || ! command -v npm >/dev/null; then
-  echo "== apt-get install chromium nodejs npm"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium nodejs npm
+if ! command -v chromium >/dev/null; then
+  echo "== apt-get install chromium"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+if ! command -v npm >/dev/null; then
+  echo "== apt-get install nodejs npm"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
 fi
 echo "== npm ci (target/browser, target/web-check)"
 export npm_config_cache="$PWD/target/npm-cache"
