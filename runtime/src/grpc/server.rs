@@ -142,7 +142,14 @@ fn router(
 /// The stack a WebRTC peer's calls go through: the same as a listener's,
 /// behind a gate that trusts the identity settled at signaling.
 pub fn call_service(s: &Served) -> CallService {
-    let service = layers(s, &Gate::Signaled).layer(routes(s));
+    let mut routes = routes(s);
+    // Browsers read the monitored methods by reflection over their peer
+    // connection (grpc-web cannot carry its bidi stream).
+    match super::reflection::service(s.auth.is_some()) {
+        Ok(reflection) => routes = routes.add_service(reflection),
+        Err(e) => warn!(error = %e, "no server reflection for WebRTC peers"),
+    }
+    let service = layers(s, &Gate::Signaled).layer(routes);
     BoxCloneSyncService::new(service)
 }
 
