@@ -29,6 +29,13 @@ const InputControllerService = {
     if (!disableSessions) await manager.getSessionMetadata();
     return disableSessions ? '' : manager.sessionID;
   },
+  async dialWebRTC(signalingAddress: string, host: string) {
+    // createRobotClient succeeds only once the peer connection is up.
+    client = await VIAM.createRobotClient({ host, signalingAddress, noReconnect: true, dialTimeout: 10000 });
+    const manager = (client as any).sessionManager;
+    await manager.getSessionMetadata();
+    return { sid: manager.sessionID, ice: client.peerConnection?.iceConnectionState ?? 'none' };
+  },
   async sessions() {
     return (await client.getSessions()).map((s) => s.id);
   },

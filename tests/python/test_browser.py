@@ -310,3 +310,25 @@ def test_the_typescript_sdk_without_sessions_leaves_its_motor_running(start_axle
         b.close()
         server.shutdown()
 
+
+
+def test_the_typescript_sdk_over_webrtc_with_axle_as_its_signaling_server(browser, start_axle, watch, tmp_path):
+    server, origin = sdk_page(tmp_path)
+    try:
+        axle = start_axle(rover(cors_origins=[origin]))
+        w = watch(axle.address)
+        url = page_url(axle).rstrip("/")
+        port = url.rsplit(":", 1)[1]
+        tab = browser.do("open", url=origin + "/")["tab"]
+        browser.do("eval", tab=tab, js="new Promise(r => { const t = setInterval(() => { if (window.ready) { clearInterval(t); r(true); } }, 20); })")
+        got = sdk(browser, tab, f"dialWebRTC({json.dumps(url)}, {json.dumps('localhost:' + port)})")
+        assert got["ice"] in ("connected", "completed"), got
+        assert "WebRTC peer connected" in axle.log_text()
+        assert got["sid"], "the SDK started its session over the peer connection"
+        sdk(browser, tab, "setPower('m1', 0.5)")
+        w.wait("motor", "m1", True, timeout=5)
+        os.kill(browser.pid, signal.SIGKILL)
+        stopped = w.wait("motor", "m1", False, timeout=5)
+        assert stopped < WINDOW_S + 0.1, f"stopped {stopped * 1000:.0f} ms after the kill"
+    finally:
+        server.shutdown()

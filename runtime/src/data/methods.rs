@@ -16,20 +16,13 @@ use axle_sdk_module::Api;
 use axle_sdk_module::grpc::SERVED_APIS;
 use bytes::Bytes;
 use prost::Message;
-use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, SerializeOptions};
+use prost_reflect::{DynamicMessage, MessageDescriptor, SerializeOptions};
 use serde_json::{Map, Value};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 use tonic::Status;
 
-/// Every message and service of our protos.
-fn pool() -> &'static DescriptorPool {
-    static POOL: OnceLock<DescriptorPool> = OnceLock::new();
-    POOL.get_or_init(|| {
-        // Our own descriptors, checked when built: a failure is a build bug.
-        DescriptorPool::decode(axle_proto::FILE_DESCRIPTOR_SET).unwrap_or_default()
-    })
-}
+use crate::grpc::descriptors::pool;
 
 /// One reading as captured.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,6 +2,7 @@
 //! processes and live in `axle_sdk_module::grpc`; this adds the robot-wide
 //! service, the request reading the layers share, and the server.
 
+pub mod descriptors;
 pub mod local;
 pub mod malformed;
 pub mod named;

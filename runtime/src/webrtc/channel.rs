@@ -130,6 +130,10 @@ impl Drop for Chunk {
 /// A stream's request side while its call runs.
 struct Incoming {
     body: Option<mpsc::Sender<Bytes>>,
+    /// The method takes one request message: its body ends with it. The
+    /// TypeScript SDK never sends end-of-stream on such calls (goutils'
+    /// server knows its methods' kinds), and tonic waits for the end.
+    one_message: bool,
     reassembly: Reassembly,
     task: AbortHandle,
 }
@@ -166,7 +170,7 @@ impl ChannelServer {
         tracing::trace!(
             stream = id,
             bytes = data.len(),
-            headers = matches!(frame.r#type, Some(request::Type::Headers(_))),
+            frame = ?frame.r#type,
             "data-channel frame"
         );
         match frame.r#type {
@@ -226,6 +230,7 @@ impl ChannelServer {
                 return self.refuse(id, status);
             }
         };
+        let one_message = crate::grpc::descriptors::takes_one_message(request.uri().path());
         let (tx, rx) = mpsc::channel(QUEUED_MESSAGES);
         let body = StreamBody::new(
             tokio_stream::wrappers::ReceiverStream::new(rx)
@@ -264,6 +269,7 @@ impl ChannelServer {
             id,
             Incoming {
                 body: Some(tx),
+                one_message,
                 reassembly: Reassembly::default(),
                 task: task.abort_handle(),
             },
@@ -327,7 +333,11 @@ impl ChannelServer {
                 Ok(None) => None,
                 Ok(Some(message)) => {
                     let chunk = self.held.body_chunk(&message, before + size);
-                    match stream.body.as_ref().map(|b| b.try_send(chunk)) {
+                    let sent = stream.body.as_ref().map(|b| b.try_send(chunk));
+                    if stream.one_message {
+                        stream.body = None;
+                    }
+                    match sent {
                         Some(Err(mpsc::error::TrySendError::Full(_))) => Some(
                             "the call is not reading its messages as fast as they come".to_owned(),
                         ),
