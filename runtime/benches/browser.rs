@@ -7,20 +7,15 @@
 //!
 //! Run: `cargo bench -p axle-runtime --bench browser` (under a minute).
 
+mod bench_support;
+
 fn main() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = root.join("target/venv/bin/python");
-    if !python.exists() || !root.join("target/browser/driver.mjs").exists() {
-        println!("run tests/run_all.sh once first: it installs the venv and the browser tools");
+    if !root.join("target/browser/driver.mjs").exists() {
+        println!("run tests/run_all.sh once first: it installs the browser tools");
         return;
     }
-    let status = std::process::Command::new(root.join("tests/netns.sh"))
-        .arg(python)
-        .arg(root.join("runtime/benches/browser_python.py"))
-        .env("AXLE_BIN", env!("CARGO_BIN_EXE_axle"))
-        .status();
-    if !status.is_ok_and(|s| s.success()) {
-        println!("\nthe browser benchmark failed");
+    if bench_support::python_script("browser_python.py", &[], true) == Some(false) {
         std::process::exit(1);
     }
 }

@@ -10,19 +10,10 @@
 //!
 //! Run: `cargo bench -p axle-runtime --bench data` (about 2 minutes).
 
+mod bench_support;
+
 fn main() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = root.join("target/venv/bin/python");
-    if !python.exists() {
-        println!("no target/venv: run tests/run_all.sh once (it installs SeaweedFS and boto3)");
-        return;
-    }
-    let status = std::process::Command::new(python)
-        .arg(root.join("runtime/benches/data_python.py"))
-        .env("AXLE_BIN", env!("CARGO_BIN_EXE_axle"))
-        .status();
-    if !status.is_ok_and(|s| s.success()) {
-        println!("\nthe data benchmark failed");
+    if bench_support::python_script("data_python.py", &[], false) == Some(false) {
         std::process::exit(1);
     }
 }

@@ -329,17 +329,5 @@ async fn calls(channel: &Channel, token: &str, robots: usize) -> Vec<f64> {
 /// The Python client's figures in the namespace internet, if the test
 /// venv is there.
 fn python() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = root.join("target/venv/bin/python");
-    if !python.exists() {
-        println!("\n(no target/venv: run tests/run_all.sh once for the Python client's figures)");
-        return;
-    }
-    let status = std::process::Command::new(python)
-        .arg(root.join("runtime/benches/routes_python.py"))
-        .env("AXLE_BIN", env!("CARGO_BIN_EXE_axle"))
-        .status();
-    if !status.is_ok_and(|s| s.success()) {
-        println!("\nthe Python figures failed");
-    }
+    bench_support::python_script("routes_python.py", &[], false);
 }

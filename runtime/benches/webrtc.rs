@@ -134,18 +134,5 @@ async fn latency(address: &str) {
 
 /// The Python client's figures, if the test venv is there.
 fn python(address: &str) {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = root.join("target/venv/bin/python");
-    let script = root.join("runtime/benches/webrtc_python.py");
-    if !python.exists() {
-        println!("\n(no target/venv: run tests/run_all.sh once for the Python client's figures)");
-        return;
-    }
-    let status = std::process::Command::new(python)
-        .arg(script)
-        .arg(address)
-        .status();
-    if !status.is_ok_and(|s| s.success()) {
-        println!("\nthe Python figures failed");
-    }
+    bench_support::python_script("webrtc_python.py", &[address], false);
 }

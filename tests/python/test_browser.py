@@ -240,7 +240,7 @@ def test_screenshots_desktop_and_phone(browser, start_axle):
         assert path.stat().st_size > 10_000
 
 
-def sdk_page(tmp_path, axle_port_holder=None):
+def sdk_page(tmp_path):
     """Builds tests/browser/sdk-test.ts with the page's own toolchain
     (target/web-check) and serves it from a port of its own."""
     check = ROOT / "target" / "web-check"
@@ -254,6 +254,13 @@ def sdk_page(tmp_path, axle_port_holder=None):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://localhost:{server.server_address[1]}"
+
+
+def open_sdk_page(browser, origin):
+    """A tab on the SDK test page, once its script has loaded."""
+    tab = browser.do("open", url=origin + "/")["tab"]
+    browser.do("eval", tab=tab, js="new Promise(r => { const t = setInterval(() => { if (window.ready) { clearInterval(t); r(true); } }, 20); })")
+    return tab
 
 
 def sdk(browser, tab, call):
@@ -273,8 +280,7 @@ def test_the_typescript_sdk_over_grpc_web_sessions_events_and_a_killed_tab(brows
         axle = start_axle(config)
         w = watch(axle.address)
         host = page_url(axle).rstrip("/")
-        tab = browser.do("open", url=origin + "/")["tab"]
-        browser.do("eval", tab=tab, js="new Promise(r => { const t = setInterval(() => { if (window.ready) { clearInterval(t); r(true); } }, 20); })")
+        tab = open_sdk_page(browser, origin)
         sid = sdk(browser, tab, f"dial({json.dumps(host)}, false)")
         assert sid and sid in sdk(browser, tab, "sessions()"), "GetSessions lists the page's session"
         sdk(browser, tab, "setPower('m1', 0.5)")
@@ -298,8 +304,7 @@ def test_the_typescript_sdk_without_sessions_leaves_its_motor_running(start_axle
     try:
         axle = start_axle(rover(cors_origins=[origin]))
         w = watch(axle.address)
-        tab = b.do("open", url=origin + "/")["tab"]
-        b.do("eval", tab=tab, js="new Promise(r => { const t = setInterval(() => { if (window.ready) { clearInterval(t); r(true); } }, 20); })")
+        tab = open_sdk_page(b, origin)
         assert b.do("eval", tab=tab, js=f"window.sdk.dial({json.dumps(page_url(axle).rstrip('/'))}, true)")["value"] == ""
         b.do("eval", tab=tab, js="window.sdk.setPower('m2', 0.5)")
         w.wait("motor", "m2", True, timeout=5)
@@ -319,8 +324,7 @@ def test_the_typescript_sdk_over_webrtc_with_axle_as_its_signaling_server(browse
         w = watch(axle.address)
         url = page_url(axle).rstrip("/")
         port = url.rsplit(":", 1)[1]
-        tab = browser.do("open", url=origin + "/")["tab"]
-        browser.do("eval", tab=tab, js="new Promise(r => { const t = setInterval(() => { if (window.ready) { clearInterval(t); r(true); } }, 20); })")
+        tab = open_sdk_page(browser, origin)
         got = sdk(browser, tab, f"dialWebRTC({json.dumps(url)}, {json.dumps('localhost:' + port)})")
         assert got["ice"] in ("connected", "completed"), got
         assert "WebRTC peer connected" in axle.log_text()

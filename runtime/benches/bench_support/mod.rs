@@ -201,3 +201,33 @@ pub fn in_netns() {
         .expect("unshare (needs root)");
     std::process::exit(status.code().unwrap_or(1));
 }
+
+/// Runs `runtime/benches/<script>` with the test venv's Python, passing
+/// `args` and this bench's `axle` as `AXLE_BIN`; inside a network namespace
+/// of its own (`tests/netns.sh`) if `netns`. Answers whether it succeeded,
+/// or None (and says so) when `tests/run_all.sh` has not made the venv.
+pub fn python_script(script: &str, args: &[&str], netns: bool) -> Option<bool> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = root.join("target/venv/bin/python");
+    if !python.exists() {
+        println!("\n(no target/venv: run tests/run_all.sh once for the Python figures)");
+        return None;
+    }
+    let mut cmd = if netns {
+        let mut c = Command::new(root.join("tests/netns.sh"));
+        c.arg(python);
+        c
+    } else {
+        Command::new(python)
+    };
+    let status = cmd
+        .arg(root.join("runtime/benches").join(script))
+        .args(args)
+        .env("AXLE_BIN", env!("CARGO_BIN_EXE_axle"))
+        .status();
+    let ok = status.is_ok_and(|s| s.success());
+    if !ok {
+        println!("\n{script} failed");
+    }
+    Some(ok)
+}

@@ -4,6 +4,7 @@
 //! which skips the slots that pass while it waits (counted), and never
 //! stalls the others.
 
+use super::Retire;
 use super::capture_file::{self, CaptureFile};
 use super::config::CaptureMethod;
 use super::methods::{Plan, Reading, mime_details};
@@ -45,7 +46,7 @@ pub struct CollectorSetup {
     /// What it captures.
     pub method: CaptureMethod,
     /// How.
-    pub plan: Plan,
+    pub plan: Arc<Plan>,
     /// Where the calls go.
     pub calls: LocalCalls,
     /// The robot, to find a module's service for DoCommand.
@@ -61,7 +62,6 @@ pub struct CollectorSetup {
 /// The collector actor.
 pub struct Collector {
     setup: CollectorSetup,
-    plan: Arc<Plan>,
     file: Option<CaptureFile>,
     /// When the next capture is due.
     next_due: Instant,
@@ -75,7 +75,6 @@ impl Collector {
     pub fn new(setup: CollectorSetup) -> (Self, Arc<CollectorStats>) {
         let stats = Arc::new(CollectorStats::default());
         let this = Self {
-            plan: Arc::new(setup.plan.clone()),
             setup,
             file: None,
             next_due: Instant::now(),
@@ -93,12 +92,12 @@ impl Collector {
     fn header(&self, mime: &str) -> DataCaptureMetadata {
         let m = &self.setup.method;
         let (extension, mime_enum) = mime_details(mime);
-        let binary = self.plan.data_type() == DataType::BinarySensor;
+        let binary = self.setup.plan.data_type() == DataType::BinarySensor;
         DataCaptureMetadata {
             component_type: m.api.to_string(),
             component_name: m.name.clone(),
             method_name: m.method.clone(),
-            r#type: self.plan.data_type() as i32,
+            r#type: self.setup.plan.data_type() as i32,
             method_parameters: convert::to_struct(m.params.clone())
                 .fields
                 .into_iter()
@@ -143,7 +142,7 @@ impl Collector {
 
     fn capture(&mut self, ctx: &mut Context<Self>) {
         self.next_due += self.setup.method.interval();
-        let plan = self.plan.clone();
+        let plan = self.setup.plan.clone();
         let calls = self.setup.calls.clone();
         let robot = self.setup.robot.clone();
         let api = self.setup.method.api.clone();
@@ -299,11 +298,6 @@ impl Handler<Flush> for Collector {
         })
     }
 }
-
-/// Stops the collector (its file is closed as it stops).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Retire;
 
 impl Handler<Retire> for Collector {
     type Result = ();

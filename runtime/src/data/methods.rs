@@ -18,7 +18,6 @@ use bytes::Bytes;
 use prost::Message;
 use prost_reflect::{DynamicMessage, MessageDescriptor, SerializeOptions};
 use serde_json::{Map, Value};
-use std::sync::Arc;
 use std::time::Duration;
 use tonic::Status;
 
@@ -46,7 +45,6 @@ pub struct Plan {
     /// The service, if axle's protos have it; else it is looked up among
     /// the services modules and sub-parts declared, at each capture.
     service: Option<String>,
-    input: MessageDescriptor,
     output: MessageDescriptor,
     request: Bytes,
     images: bool,
@@ -84,7 +82,6 @@ impl Plan {
         Ok(Self {
             service: service.map(str::to_string),
             rpc,
-            input,
             output,
             request,
             images,
@@ -141,11 +138,6 @@ impl Plan {
                 "{path}: cannot show the answer as JSON: {e}"
             ))),
         }
-    }
-
-    /// The request's message type, for messages.
-    pub fn input_name(&self) -> &str {
-        self.input.full_name()
     }
 }
 
@@ -254,9 +246,6 @@ pub fn mime_details(mime: &str) -> (&'static str, MimeType) {
         _ => ("", MimeType::Unspecified),
     }
 }
-
-/// Shared plans are cheap to hand to each capture.
-pub type SharedPlan = Arc<Plan>;
 
 #[cfg(test)]
 mod tests {

@@ -24,3 +24,9 @@ pub mod syncer;
 pub mod target;
 
 pub use service::DataManagerService;
+
+/// Stops a collector (it closes its file as it stops) or the syncer (a pass
+/// in flight is dropped; its files stay for the next one).
+#[derive(actix::Message)]
+#[rtype(result = "()")]
+pub struct Retire;

@@ -2,11 +2,12 @@
 //! syncer it started, and the status they share. Dropping it (removed,
 //! reconfigured, shutdown) retires them; each collector closes its file.
 
+use super::Retire;
 use super::capture_file::{self, Recovered};
-use super::collector::{Collector, CollectorSetup, CollectorStats, Retire as RetireCollector};
+use super::collector::{Collector, CollectorSetup, CollectorStats};
 use super::config::{self, CaptureMethod, DataManagerConfig};
 use super::methods::Plan;
-use super::syncer::{Retire as RetireSyncer, SharedStatus, SyncNow, Syncer};
+use super::syncer::{SharedStatus, SyncNow, Syncer};
 use crate::grpc::local::LocalCalls;
 use crate::robot::{Robot, Serving};
 use actix::{Actor, Addr};
@@ -160,7 +161,7 @@ fn start_collectors(
             );
             let (collector, stats) = Collector::new(CollectorSetup {
                 method: m.clone(),
-                plan,
+                plan: Arc::new(plan),
                 calls: calls.clone(),
                 robot: robot.clone(),
                 dir,
@@ -196,9 +197,9 @@ fn recover_once(dir: &Path) -> std::io::Result<Recovered> {
 impl Drop for DataManagerService {
     fn drop(&mut self) {
         for (_, _, c) in &self.collectors {
-            c.do_send(RetireCollector);
+            c.do_send(Retire);
         }
-        self.syncer.do_send(RetireSyncer);
+        self.syncer.do_send(Retire);
     }
 }
 

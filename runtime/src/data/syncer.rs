@@ -11,6 +11,7 @@
 //! closed early, so an outage makes full-size files, not a heap of tiny
 //! ones. Every few seconds it also surveys the disk (limits, pending).
 
+use super::Retire;
 use super::collector::{Collector, Flush};
 use super::config::{DataManagerConfig, TargetConfig};
 use super::space::{self, Limits};
@@ -54,9 +55,6 @@ pub struct Syncer {
     queued: Vec<oneshot::Sender<Result<(), String>>>,
     retry_at: Option<Instant>,
     backoff: Duration,
-    /// Whether the last pass reached the store: only then are collectors'
-    /// files closed for a pass.
-    reached: bool,
     surveying: bool,
 }
 
@@ -82,7 +80,6 @@ impl Syncer {
             queued: Vec::new(),
             retry_at: None,
             backoff: Duration::ZERO,
-            reached: true,
             surveying: false,
         }
     }
@@ -96,6 +93,10 @@ impl Syncer {
             Err(_) => None,
         };
         self.robot.set_problem(&self.name, problem);
+    }
+
+    fn state(&self) -> SyncState {
+        self.status.lock().map(|s| s.state).unwrap_or_default()
     }
 
     fn tick(&mut self, ctx: &mut Context<Self>) {
@@ -115,7 +116,10 @@ impl Syncer {
         };
         self.running = true;
         self.answering = std::mem::take(&mut self.queued);
-        let flush: Vec<_> = if self.reached {
+        // Collectors' files are closed for a pass only while the store is
+        // reached: an outage makes full-size files, not one per tick.
+        let reached = !matches!(self.state(), SyncState::Offline | SyncState::Misconfigured);
+        let flush: Vec<_> = if reached {
             self.collectors.clone()
         } else {
             Vec::new()
@@ -165,13 +169,12 @@ impl Syncer {
     }
 
     fn resume(&mut self, uploaded: u64) {
-        let was = self.status.lock().map(|s| s.state).unwrap_or_default();
+        let was = self.state();
         if matches!(was, SyncState::Offline | SyncState::Misconfigured) {
             info!(service = %self.name, uploaded, "sync resumed");
         } else if uploaded > 0 {
             debug!(service = %self.name, uploaded, "sync pass done");
         }
-        self.reached = true;
         self.retry_at = None;
         self.backoff = Duration::ZERO;
         let url = self.target.as_ref().map(|t| t.url.clone());
@@ -199,11 +202,8 @@ impl Syncer {
         self.backoff = (self.backoff * 2).clamp(first, cap);
         let wait = jitter(self.backoff);
         self.retry_at = Some(Instant::now() + wait);
-        self.reached = false;
-        let was = self.status.lock().map(|s| s.state).unwrap_or_default();
-        let text = match &failure {
-            Failure::Offline(t) | Failure::Misconfigured(t) => t.clone(),
-        };
+        let was = self.state();
+        let text = failure.reason().to_string();
         // Say it once when it starts; the status shows it all along.
         if was != state {
             match state {
@@ -307,11 +307,6 @@ impl Handler<SyncNow> for Syncer {
         })
     }
 }
-
-/// Stops the syncer (a pass in flight is dropped; its files stay).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Retire;
 
 impl Handler<Retire> for Syncer {
     type Result = ();

@@ -30,6 +30,15 @@ pub enum Failure {
     Misconfigured(String),
 }
 
+impl Failure {
+    /// What the store said, without the kind.
+    pub fn reason(&self) -> &str {
+        match self {
+            Self::Offline(why) | Self::Misconfigured(why) => why,
+        }
+    }
+}
+
 /// An open store, and the prefix its keys go under.
 pub struct Target {
     store: Arc<dyn ObjectStore>,

@@ -167,12 +167,6 @@ impl ChannelServer {
             source,
         })?;
         let id = frame.stream.map_or(0, |s| s.id);
-        tracing::trace!(
-            stream = id,
-            bytes = data.len(),
-            frame = ?frame.r#type,
-            "data-channel frame"
-        );
         match frame.r#type {
             Some(request::Type::Headers(h)) => self.open(id, h),
             Some(request::Type::Message(m)) => self.message(id, m),
