@@ -10,9 +10,9 @@ const MONITORED_OPTION: &str = "(viam.common.v1.safety_heartbeat_monitored) = tr
 fn main() -> io::Result<()> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     // `viam/`: the Viam API packages; `proto/`: goutils' `proto.rpc.v1` (auth) and
-    // `proto.rpc.webrtc.v1` (signaling, gRPC over data channels); `google/`: `google.rpc.Status`.
+    // `proto.rpc.webrtc.v1` (signaling, gRPC over data channels); `google/`: `google.rpc.Status`; `axle/`: axle's own additions.
     let mut protos = Vec::new();
-    for dir in ["viam", "proto", "google"] {
+    for dir in ["viam", "proto", "google", "axle"] {
         let proto_dir = root.join(dir);
         collect_protos(&proto_dir, &mut protos)?;
         // Neither prost-build nor tonic-prost-build asks cargo to watch the inputs.

@@ -6,6 +6,13 @@
 
 #![allow(clippy::all, missing_docs)]
 
+/// axle's own additions to the robot API.
+pub mod axle {
+    pub mod v1 {
+        tonic::include_proto!("axle.v1");
+    }
+}
+
 pub mod viam {
     pub mod common {
         pub mod v1 {

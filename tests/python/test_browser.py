@@ -81,6 +81,7 @@ def rover(**network):
             {"name": "temp", "api": "rdk:component:sensor", "model": "fake"},
             {"name": "cam", "api": "rdk:component:camera", "model": "fake",
              "attributes": {"width_px": 160, "height_px": 120}},
+            {"name": "pad", "api": "rdk:component:input_controller", "model": "fake"},
         ],
     }
 
@@ -158,6 +159,20 @@ def test_the_page_lists_resources_and_drives_the_base_while_held(browser, start_
             browser.do("leave", tab=tab)
 
 
+def test_the_page_shows_input_controller_events_as_they_happen(browser, start_axle, watch):
+    axle = start_axle(rover())
+    w = watch(axle.address)
+    tab = open_page(browser, axle)
+    pad = Controller.from_robot(w.robot, "pad")
+    w.call(pad.do_command({"hold": {"control": "AbsoluteX", "value": 0.5, "for_ms": 3000, "hz": 20}}))
+    # Streamed, not polled: many events of one control, not just its latest.
+    js = """new Promise(r => { const end = Date.now() + 5000; const t = setInterval(() => {
+        const n = [...document.querySelectorAll('.card[data-name="pad"] .events li')]
+            .filter(li => li.textContent.startsWith('AbsoluteX PositionChangeAbs 0.50')).length;
+        if (n >= 5 || Date.now() > end) { clearInterval(t); r(n); } }, 20); })"""
+    assert browser.do("eval", tab=tab, js=js)["value"] >= 5
+
+
 def test_a_killed_tab_stops_the_base_within_the_window(browser, start_axle, watch):
     axle = start_axle(rover())
     w = watch(axle.address)
@@ -178,10 +193,28 @@ def test_two_tabs_drive_two_motors_and_closing_one_stops_only_its_own(browser, s
     browser.do("down", tab=b, selector='.card[data-name="m2"] button[data-action="hold"]')
     w.wait("motor", "m1", True, timeout=5)
     w.wait("motor", "m2", True, timeout=5)
+    # Each page says which session drives each motor.
+    assert driver_line(browser, a, "m1", "driven by this page") == "driven by this page's session"
+    assert driver_line(browser, b, "m1", "driven by session ").startswith("driven by session ")
+    assert driver_line(browser, b, "m2", "driven by this page") == "driven by this page's session"
     browser.do("close", tab=a)
     w.wait("motor", "m1", False, timeout=WINDOW_S + 0.6)
     time.sleep(WINDOW_S * 2)
     assert w.moving("motor", "m2"), "the other tab's motor runs on"
+    assert driver_line(browser, b, "m1", "no session") == "no session drives it"
+
+
+def driver_line(browser, tab, motor, expected, timeout_ms=5000):
+    """The "who drives it" line of a motor's card, once it starts with
+    `expected` (or whatever it says after `timeout_ms`)."""
+    js = f"""new Promise(r => {{
+        const line = () => document.querySelector('.card[data-name="{motor}"] .driver')?.textContent ?? '';
+        const end = Date.now() + {timeout_ms};
+        const t = setInterval(() => {{
+            if (line().startsWith({json.dumps(expected)}) || Date.now() > end) {{ clearInterval(t); r(line()); }}
+        }}, 50);
+    }})"""
+    return browser.do("eval", tab=tab, js=js)["value"]
 
 
 def test_a_page_of_another_origin_is_refused_and_nothing_moves(browser, start_axle, watch, tmp_path):
@@ -275,9 +308,7 @@ def sdk(browser, tab, call):
 def test_the_typescript_sdk_over_grpc_web_sessions_events_and_a_killed_tab(browser, start_axle, watch, tmp_path):
     server, origin = sdk_page(tmp_path)
     try:
-        config = rover(cors_origins=[origin])
-        config["components"].append({"name": "pad", "api": "rdk:component:input_controller", "model": "fake"})
-        axle = start_axle(config)
+        axle = start_axle(rover(cors_origins=[origin]))
         w = watch(axle.address)
         host = page_url(axle).rstrip("/")
         tab = open_sdk_page(browser, origin)
@@ -329,6 +360,7 @@ def test_the_typescript_sdk_over_webrtc_with_axle_as_its_signaling_server(browse
         assert got["ice"] in ("connected", "completed"), got
         assert "WebRTC peer connected" in axle.log_text()
         assert got["sid"], "the SDK started its session over the peer connection"
+        assert got["sid"] in sdk(browser, tab, "sessions()"), "GetSessions over WebRTC lists it"
         sdk(browser, tab, "setPower('m1', 0.5)")
         w.wait("motor", "m1", True, timeout=5)
         os.kill(browser.pid, signal.SIGKILL)

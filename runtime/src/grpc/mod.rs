@@ -3,6 +3,7 @@
 //! service, the request reading the layers share, and the server.
 
 pub mod descriptors;
+mod last_users;
 pub mod local;
 pub mod malformed;
 pub mod named;

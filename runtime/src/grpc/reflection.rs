@@ -8,14 +8,15 @@ use prost_types::FileDescriptorSet;
 use tonic_reflection::server::v1::{ServerReflection, ServerReflectionServer};
 
 /// Whether reflection lists `service`: the robot's, every resource API's
-/// (any of them can be served by a module or a sub-part), signaling, and
-/// auth if configured. Not the app's or the module protocol's.
+/// (any of them can be served by a module or a sub-part), signaling,
+/// axle's own, and auth if configured. Not the app's or the module protocol's.
 fn listed(service: &str, auth: bool) -> bool {
     let prefixes: &[&str] = &[
         "viam.robot.",
         "viam.component.",
         "viam.service.",
         "proto.rpc.webrtc.",
+        "axle.",
     ];
     prefixes.iter().any(|p| service.starts_with(p))
         || (auth && service == "proto.rpc.v1.AuthService")

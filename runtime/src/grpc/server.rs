@@ -104,7 +104,8 @@ fn layers(s: &Served, gate: &Gate) -> Layers {
 
 /// Axle's own services; with `signaling`, WebRTC calls are answered too.
 fn routes(s: &Served) -> Routes {
-    let robot = Routes::new(RobotServiceServer::new(RobotApi::new(s)));
+    let robot = Routes::new(RobotServiceServer::new(RobotApi::new(s)))
+        .add_service(super::last_users::LastUsers::server(s.sessions.clone()));
     axle_sdk_module::grpc::add_services(robot, s.robot.clone())
 }
 

@@ -27,6 +27,13 @@ use std::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 use uuid::Uuid;
 
+/// How long a new session lives before its first heartbeat, at least.
+/// The TypeScript SDK reads server reflection between StartSession and its
+/// first heartbeat, which can outlast a short window. The grace cannot
+/// delay a stop: a session drives nothing until its first monitored call,
+/// and that call renews it with the plain window.
+pub const FIRST_HEARTBEAT_GRACE: Duration = Duration::from_secs(3);
+
 /// Why a session request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
@@ -300,7 +307,7 @@ impl SessionSupervisor {
             });
         }
         let id = Uuid::new_v4();
-        let expires_at = Instant::now() + window;
+        let expires_at = Instant::now() + window.max(FIRST_HEARTBEAT_GRACE);
         self.deadlines.insert(expires_at, id);
         let peer: Arc<str> = msg.peer.into();
         debug!(session = %id, peer = %peer, "session started");
@@ -419,6 +426,32 @@ impl Handler<ConduitClosed> for SessionSupervisor {
     }
 }
 
+/// Which session last drove each actuator: (full name, that session).
+#[derive(Message)]
+#[rtype(result = "Vec<(Arc<str>, SessionInfo)>")]
+pub struct ListLastUsers;
+
+impl Handler<ListLastUsers> for SessionSupervisor {
+    type Result = MessageResult<ListLastUsers>;
+
+    fn handle(&mut self, _: ListLastUsers, _: &mut Context<Self>) -> Self::Result {
+        let mut users: Vec<_> = self
+            .last_user
+            .iter()
+            .filter_map(|(name, id)| {
+                let s = self.sessions.get(id)?;
+                let info = SessionInfo {
+                    id: *id,
+                    peer: s.peer.clone(),
+                };
+                Some((name.clone(), info))
+            })
+            .collect();
+        users.sort_by(|a, b| a.0.cmp(&b.0));
+        MessageResult(users)
+    }
+}
+
 impl Handler<ListSessions> for SessionSupervisor {
     type Result = MessageResult<ListSessions>;
 
@@ -527,6 +560,21 @@ mod tests {
     }
 
     #[actix::test]
+    async fn a_new_session_outlives_a_window_until_its_first_heartbeat() {
+        let s = supervisor(10);
+        let m = motor("m");
+        let id = start(&s, "").await;
+        sleep(WINDOW + Duration::from_millis(15)).await;
+        drive(&s, Some(&id), &m).await.unwrap();
+        sleep(WINDOW + Duration::from_millis(15)).await;
+        assert!(
+            !m.is_moving().await.unwrap(),
+            "once used, the window applies"
+        );
+        assert_eq!(heartbeat(&s, &id).await, Err(SessionError::Expired));
+    }
+
+    #[actix::test]
     async fn heartbeats_and_monitored_calls_keep_a_session_alive() {
         let s = supervisor(10);
         let m = motor("m");
@@ -558,6 +606,16 @@ mod tests {
             heartbeat(&s, &b).await.unwrap();
         }
         assert_eq!(heartbeat(&s, &a).await, Err(SessionError::Expired));
+        let users = s.send(ListLastUsers).await.unwrap();
+        let users: Vec<_> = users
+            .iter()
+            .map(|(n, i)| (&**n, i.id.to_string()))
+            .collect();
+        assert_eq!(
+            users,
+            [("rdk:component:motor/m", b.clone())],
+            "n has no last user"
+        );
         assert!(m.is_moving().await.unwrap());
         assert!(n.is_moving().await.unwrap());
         sleep(WINDOW + Duration::from_millis(15)).await;

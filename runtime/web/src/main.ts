@@ -17,7 +17,33 @@ const el = (tag: string, attrs: Record<string, string> = {}, ...kids: (Node | st
   return e;
 };
 
+// axle.v1.SessionService (proto/axle/v1/sessions.proto): which session
+// last drove each actuator. Not in the Viam API, so not in the SDK: its
+// messages are made with the protobuf runtime the SDK bundles (importing
+// @bufbuild/protobuf again would ship a second copy).
+const proto3 = VIAM.robotApi.GetSessionsRequest.runtime;
+const UNARY = 0; // MethodKind.Unary
+const LastUser = proto3.makeMessageType('axle.v1.LastUser', [
+  { no: 1, name: 'resource', kind: 'scalar', T: 9 },
+  { no: 2, name: 'session', kind: 'scalar', T: 9 },
+  { no: 3, name: 'peer', kind: 'scalar', T: 9 },
+]);
+const SessionService = {
+  typeName: 'axle.v1.SessionService',
+  methods: {
+    getLastUsers: {
+      name: 'GetLastUsers',
+      I: proto3.makeMessageType('axle.v1.GetLastUsersRequest', []),
+      O: proto3.makeMessageType('axle.v1.GetLastUsersResponse', [
+        { no: 1, name: 'last_users', kind: 'message', T: LastUser, repeated: true },
+      ]),
+      kind: UNARY,
+    },
+  },
+} as const;
+
 let client: VIAM.RobotClient | undefined;
+let sessionID: string | undefined;
 let connected = false;
 /** What this page set moving: stopped together on release, blur, hide. */
 const driving = new Map<string, () => Promise<void>>();
@@ -88,6 +114,7 @@ async function connect(credentials?: VIAM.Credential) {
     say('connected');
   });
   const sid = await startSession(client).catch(() => undefined);
+  sessionID = sid;
   $('#session').textContent = sid ? `session ${sid}` : 'no session';
   say('connected');
   await render(client);
@@ -99,16 +126,44 @@ async function render(c: VIAM.RobotClient) {
   const list = $('#resources');
   list.replaceChildren();
   for (const n of names) {
-    const card = el('section', { class: 'card', 'data-name': n.name, 'data-kind': n.subtype },
+    const full = `${n.namespace}:${n.type}:${n.subtype}/${n.name}`;
+    const card = el('section', { class: 'card', 'data-name': n.name, 'data-kind': n.subtype, 'data-full': full },
       el('h2', {}, n.name, el('small', {}, ` ${n.type}:${n.subtype}`)));
     const body = el('div', { class: 'body' });
     card.append(body);
     list.append(card);
     const builder = BUILDERS[n.subtype];
     if (builder) builder(c, n.name, body);
+    // Here from the start: a line appearing later would shift the layout
+    // under a held button, and the pointer leaving it stops the motion.
+    if (ACTUATORS.has(n.subtype)) card.append(el('div', { class: 'driver' }, '…'));
   }
   $('#count').textContent = `${names.length} resources`;
+  showDrivers(c);
 }
+
+/** Every actuator card says which session drives it: the one whose end
+ * stops it. */
+function showDrivers(c: VIAM.RobotClient) {
+  const sessions = c.createServiceClient(SessionService as any) as any;
+  poll(500, async () => {
+    const { lastUsers } = await sessions.getLastUsers({});
+    const by = new Map<string, { session: string; peer: string }>(
+      lastUsers.map((u: any) => [u.resource, u]));
+    for (const card of document.querySelectorAll<HTMLElement>('.card')) {
+      const line = card.querySelector<HTMLElement>('.driver');
+      if (!line) continue;
+      const u = by.get(card.dataset.full ?? '');
+      line.dataset.session = u?.session ?? '';
+      line.textContent = !u ? 'no session drives it'
+        : u.session === sessionID ? 'driven by this page\'s session'
+        : `driven by session ${u.session.slice(0, 8)}… from ${u.peer}`;
+    }
+  });
+}
+
+/** The kinds a session can drive, and so stop. */
+const ACTUATORS = new Set(['arm', 'base', 'gantry', 'gripper', 'motor', 'servo', 'switch', 'button']);
 
 const BUILDERS: Record<string, (c: VIAM.RobotClient, name: string, body: HTMLElement) => void> = {
   motor: motorCard,
@@ -261,14 +316,50 @@ function cameraCard(c: VIAM.RobotClient, name: string, body: HTMLElement) {
   });
 }
 
+// StreamEvents and GetControls are not in the SDK's InputControllerClient: call them with the
+// SDK's generated messages through the client's own transport.
+const InputControllerService = {
+  typeName: 'viam.component.inputcontroller.v1.InputControllerService',
+  methods: {
+    streamEvents: {
+      name: 'StreamEvents',
+      I: VIAM.inputControllerApi.StreamEventsRequest,
+      O: VIAM.inputControllerApi.StreamEventsResponse,
+      kind: 1, // MethodKind.ServerStreaming
+    },
+    getControls: {
+      name: 'GetControls',
+      I: VIAM.inputControllerApi.GetControlsRequest,
+      O: VIAM.inputControllerApi.GetControlsResponse,
+      kind: UNARY,
+    },
+  },
+} as const;
+const EVENT_TYPES = ['ButtonPress', 'ButtonRelease', 'ButtonHold', 'ButtonChange', 'PositionChangeAbs',
+  'PositionChangeRel', 'Connect', 'Disconnect'];
+
+/** The controller's events as they happen (StreamEvents over grpc-web),
+ * newest first; the stream is re-opened while the page is connected. */
 function controllerCard(c: VIAM.RobotClient, name: string, body: HTMLElement) {
-  const ic = new VIAM.InputControllerClient(c, name);
+  const ic = c.createServiceClient(InputControllerService as any) as any;
   const out = el('ul', { class: 'events' });
   body.append(out);
-  poll(300, async () => {
-    const events = await ic.getEvents();
-    out.replaceChildren(...events.map((e) => el('li', {}, `${e.control} ${e.event} ${e.value.toFixed(2)}`)));
-  });
+  const listen = async () => {
+    const { controls } = await ic.getControls({ controller: name });
+    const request = { controller: name, events: controls.map((control: string) => ({ control, events: EVENT_TYPES })) };
+    for await (const { event: e } of ic.streamEvents(request)) {
+      if (!e) continue;
+      out.prepend(el('li', {}, `${e.control} ${e.event} ${e.value.toFixed(2)}`));
+      while (out.children.length > 8) out.lastChild?.remove();
+    }
+  };
+  const keep = async () => {
+    for (;;) {
+      if (connected) await listen().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
+  void keep();
 }
 
 function wire() {
