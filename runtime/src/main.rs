@@ -9,7 +9,7 @@ use axle_runtime::mdns::Advertiser;
 use axle_runtime::modules::{Directory, Modules, SocketDir, restrict};
 use axle_runtime::reconfigure::{Apply, Close, ConfigState, Reconfigurer, Running, Watcher};
 use axle_runtime::robot::Robot;
-use axle_runtime::sessions::SessionSupervisor;
+use axle_runtime::sessions::Sessions;
 use axle_runtime::webrtc::{Hosts, Peers, Signaling, Uplink};
 use clap::Parser;
 use std::io::IsTerminal;
@@ -246,9 +246,8 @@ async fn run(args: RobotArgs, config: RobotConfig, text: Vec<u8>) -> Result<(), 
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
-    let sessions = SessionSupervisor::new(config.sessions)
-        .map_err(|e| format!("cannot start the session supervisor: {e}"))?
-        .start();
+    let sessions = Sessions::start(config.sessions)
+        .map_err(|e| format!("cannot start the session supervisor: {e}"))?;
     let auth = match &config.auth {
         Some(a) => Some(Arc::new(Authenticator::new(a).map_err(|_| {
             "cannot draw a random token-signing key from the OS".to_string()
@@ -267,9 +266,11 @@ async fn run(args: RobotArgs, config: RobotConfig, text: Vec<u8>) -> Result<(), 
         keepalive: config.sessions.heartbeat_window / 2,
         origins: axle_runtime::browser::Origins::new(&config.reach.cors_origins),
     };
-    served.robot.attach_sessions(served.sessions.clone());
+    served
+        .robot
+        .attach_sessions(served.sessions.supervisor.clone());
     served.robot.attach_self();
-    let peers = Arc::new(Peers::new(served.sessions.clone()));
+    let peers = Arc::new(Peers::new(served.sessions.supervisor.clone()));
     let served = with_signaling(served, &config.reach, local.port(), peers.clone());
     let uplink = start_uplink(&served, &config.reach)?;
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
@@ -317,7 +318,7 @@ async fn run(args: RobotArgs, config: RobotConfig, text: Vec<u8>) -> Result<(), 
         .unwrap_or_else(|| "(built-in rover)".into());
     let running = Running {
         robot: served.robot.clone(),
-        sessions: served.sessions.clone(),
+        sessions: served.sessions.supervisor.clone(),
         modules,
         state: served.config.clone(),
         auth: auth.clone(),

@@ -2,7 +2,6 @@
 //! (`modules/fakes`) and a real client on the parent socket: add,
 //! reconfigure, remove, shut down and reap.
 
-use actix::Actor;
 use axle_proto::common::DoCommandRequest;
 use axle_proto::motor::motor_service_client::MotorServiceClient;
 use axle_runtime::auth::Gate;
@@ -12,7 +11,7 @@ use axle_runtime::modules::{Directory, Modules, SocketDir};
 use axle_runtime::reconfigure::ConfigState;
 use axle_runtime::registry::Registry;
 use axle_runtime::robot::Robot;
-use axle_runtime::sessions::SessionSupervisor;
+use axle_runtime::sessions::Sessions;
 use axle_sdk_module::client::{Options, RobotClient};
 use axle_sdk_module::grpc::convert::{from_struct, to_struct};
 use std::path::PathBuf;
@@ -70,9 +69,7 @@ async fn a_modular_motor_is_added_reconfigured_removed_and_its_module_reaped() {
     let sockets = SocketDir::create().expect("socket dir");
     let served = Served {
         robot: Arc::new(Robot::default()),
-        sessions: SessionSupervisor::new(SessionsConfig::default())
-            .expect("supervisor")
-            .start(),
+        sessions: Sessions::start(SessionsConfig::default()).expect("supervisor"),
         modules: Arc::new(Directory::default()),
         config: Arc::new(ConfigState::default()),
         auth: None,

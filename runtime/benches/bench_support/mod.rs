@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each bench uses its own subset
 
+pub mod raw_h2;
+
 use hyper_util::rt::TokioIo;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -176,6 +178,9 @@ pub fn median(v: &[f64]) -> f64 {
 
 /// The `p`th percentile (nearest rank) of unsorted samples.
 pub fn percentile(v: &[f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
     let mut v = v.to_vec();
     v.sort_by(f64::total_cmp);
     let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;

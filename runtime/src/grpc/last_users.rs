@@ -1,19 +1,18 @@
 //! `axle.v1.SessionService`: which session answers for each actuator, so a
 //! control page can show who drives what (the Viam API has no such call).
 
-use crate::sessions::supervisor::ListLastUsers;
-use crate::sessions::{SessionSupervisor, supervisor_gone};
-use actix::Addr;
+use crate::sessions::SessionTable;
 use axle_proto::axle::v1::session_service_server::{SessionService, SessionServiceServer};
 use axle_proto::axle::v1::{GetLastUsersRequest, GetLastUsersResponse, LastUser};
+use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
-/// Serves [`SessionService`] from the session supervisor's table.
-pub struct LastUsers(pub Addr<SessionSupervisor>);
+/// Serves [`SessionService`] from the session table.
+pub struct LastUsers(pub Arc<SessionTable>);
 
 impl LastUsers {
     /// The service, ready to route.
-    pub fn server(sessions: Addr<SessionSupervisor>) -> SessionServiceServer<Self> {
+    pub fn server(sessions: Arc<SessionTable>) -> SessionServiceServer<Self> {
         SessionServiceServer::new(Self(sessions))
     }
 }
@@ -24,8 +23,9 @@ impl SessionService for LastUsers {
         &self,
         _: Request<GetLastUsersRequest>,
     ) -> Result<Response<GetLastUsersResponse>, Status> {
-        let users = self.0.send(ListLastUsers).await.map_err(supervisor_gone)?;
-        let last_users = users
+        let last_users = self
+            .0
+            .last_users()
             .into_iter()
             .map(|(resource, s)| LastUser {
                 resource: resource.to_string(),

@@ -5,11 +5,10 @@ use crate::modules::Directory;
 use crate::modules::directory::ModuleState;
 use crate::reconfigure::ConfigState;
 use crate::robot::{ResourceState, Robot};
-use crate::sessions::supervisor::{Heartbeat, ListSessions, StartSession};
-use crate::sessions::{Owner, SessionSupervisor, conduit_of, peer_of, supervisor_gone};
+use crate::sessions::supervisor::StartSession;
+use crate::sessions::{Owner, Sessions, conduit_of, peer_of, supervisor_gone};
 use crate::webrtc::LinkStatus;
 use crate::webrtc::uplink::{LinkReport, LinkState};
-use actix::Addr;
 use axle_proto::common::ResourceName;
 use axle_proto::robot::robot_service_server::RobotService;
 use axle_proto::robot::*;
@@ -25,7 +24,7 @@ pub const API_VERSION: &str = "v0.1.601";
 /// Serves the robot-wide API.
 pub struct RobotApi {
     robot: Arc<Robot>,
-    sessions: Addr<SessionSupervisor>,
+    sessions: Sessions,
     modules: Arc<Directory>,
     config: Arc<ConfigState>,
     uplink: LinkStatus,
@@ -250,7 +249,12 @@ impl RobotService for RobotApi {
             via: conduit_of(req.extensions()),
             resume: req.into_inner().resume,
         };
-        let started = self.sessions.send(start).await.map_err(supervisor_gone)??;
+        let started = self
+            .sessions
+            .supervisor
+            .send(start)
+            .await
+            .map_err(supervisor_gone)??;
         Ok(Response::new(StartSessionResponse {
             id: started.id.to_string(),
             heartbeat_window: Some(duration(started.window)),
@@ -261,25 +265,21 @@ impl RobotService for RobotApi {
         &self,
         req: Request<SendSessionHeartbeatRequest>,
     ) -> Reply<SendSessionHeartbeatResponse> {
-        let heartbeat = Heartbeat {
-            owner: Owner::of(req.extensions()),
-            via: conduit_of(req.extensions()),
-            id: req.into_inner().id,
-        };
+        // Straight into the table: a heartbeat waits behind no mailbox.
+        let owner = Owner::of(req.extensions());
+        let via = conduit_of(req.extensions());
+        let id = req.into_inner().id;
         self.sessions
-            .send(heartbeat)
-            .await
-            .map_err(supervisor_gone)??;
+            .table
+            .renew(&id, &owner, via.as_ref())
+            .inspect_err(
+                |_| debug!(session = %id, "heartbeat refused: session expired or unknown"),
+            )?;
         Ok(Response::new(SendSessionHeartbeatResponse {}))
     }
 
     async fn get_sessions(&self, req: Request<GetSessionsRequest>) -> Reply<GetSessionsResponse> {
-        let owner = Owner::of(req.extensions());
-        let live = self
-            .sessions
-            .send(ListSessions { owner })
-            .await
-            .map_err(supervisor_gone)?;
+        let live = self.sessions.table.list(&Owner::of(req.extensions()));
         let sessions = live
             .into_iter()
             .map(|s| Session {

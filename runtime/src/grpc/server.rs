@@ -14,9 +14,8 @@ use crate::modules::Directory;
 use crate::proxy::RouteLayer;
 use crate::reconfigure::ConfigState;
 use crate::robot::Robot;
-use crate::sessions::{SessionLayer, SessionSupervisor};
+use crate::sessions::{HeartbeatLayer, SessionLayer, Sessions};
 use crate::webrtc::{CallService, LinkStatus, Signaling};
-use actix::Addr;
 use axle_proto::robot::robot_service_server::RobotServiceServer;
 use axle_proto::rpc::auth_service_server::AuthServiceServer;
 use axle_proto::webrtc::signaling_service_server::SignalingServiceServer;
@@ -54,7 +53,7 @@ pub struct Served {
     /// The robot's resources.
     pub robot: Arc<Robot>,
     /// The session supervisor.
-    pub sessions: Addr<SessionSupervisor>,
+    pub sessions: Sessions,
     /// The modules' states.
     pub modules: Arc<Directory>,
     /// The config revision in use, and the last refusal.
@@ -78,10 +77,13 @@ type Layers = Stack<
     Stack<
         SessionLayer,
         Stack<
-            AuthLayer,
+            HeartbeatLayer,
             Stack<
-                MalformedLayer,
-                Stack<GrpcWebLayer, Stack<PageLayer, Stack<OriginLayer, Identity>>>,
+                AuthLayer,
+                Stack<
+                    MalformedLayer,
+                    Stack<GrpcWebLayer, Stack<PageLayer, Stack<OriginLayer, Identity>>>,
+                >,
             >,
         >,
     >,
@@ -89,7 +91,8 @@ type Layers = Stack<
 
 /// The services, behind the layers every listener has: browsers' origins
 /// checked, the page, grpc-web translated to gRPC, the malformed-request
-/// answer, the gate, sessions, the module router.
+/// answer, the gate, heartbeats (answered there), sessions, the module
+/// router.
 fn layers(s: &Served, gate: &Gate) -> Layers {
     tower::ServiceBuilder::new()
         .layer(OriginLayer(s.origins.clone()))
@@ -97,15 +100,17 @@ fn layers(s: &Served, gate: &Gate) -> Layers {
         .layer(GrpcWebLayer::new())
         .layer(MalformedLayer)
         .layer(AuthLayer(gate.clone()))
-        .layer(SessionLayer::new(s.robot.clone(), s.sessions.clone()))
+        .layer(HeartbeatLayer(s.sessions.table.clone()))
+        .layer(SessionLayer::new(s.robot.clone(), s.sessions.table.clone()))
         .layer(RouteLayer::new(s.robot.clone()))
         .into_inner()
 }
 
 /// Axle's own services; with `signaling`, WebRTC calls are answered too.
 fn routes(s: &Served) -> Routes {
-    let robot = Routes::new(RobotServiceServer::new(RobotApi::new(s)))
-        .add_service(super::last_users::LastUsers::server(s.sessions.clone()));
+    let robot = Routes::new(RobotServiceServer::new(RobotApi::new(s))).add_service(
+        super::last_users::LastUsers::server(s.sessions.table.clone()),
+    );
     axle_sdk_module::grpc::add_services(robot, s.robot.clone())
 }
 

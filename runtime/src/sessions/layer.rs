@@ -5,16 +5,14 @@
 //! Which methods are monitored comes from the `safety_heartbeat_monitored`
 //! option in our .proto files ([`axle_proto::is_safety_monitored`]). For
 //! those, the layer reads the resource name from the request (field 1 of
-//! every monitored request, checked at build time), asks the
-//! [`SessionSupervisor`] to validate and heartbeat `viam-sid` and to record
-//! the last user, and names the resource in the `viam-smrn` response header.
+//! every monitored request, checked at build time), validates and renews
+//! `viam-sid` in the [`SessionTable`] and records the last user there (no
+//! actor round trip), and names the resource in the `viam-smrn` response header.
 //! Every other call passes straight through.
 
-use super::supervisor::{MonitoredCall, SessionSupervisor};
-use super::{Owner, supervisor_gone};
+use super::{Owner, SessionTable};
 use crate::grpc::named::{read_first, resource_name};
 use crate::robot::Robot;
-use actix::Addr;
 use axle_sdk_module::Api;
 use axle_sdk_module::host::caller::{self, Caller};
 use futures::future::{BoxFuture, Either};
@@ -35,12 +33,12 @@ pub const SMRN_HEADER: &str = "viam-smrn";
 #[derive(Clone)]
 pub struct SessionLayer {
     robot: Arc<Robot>,
-    sessions: Addr<SessionSupervisor>,
+    sessions: Arc<SessionTable>,
 }
 
 impl SessionLayer {
     /// Checks monitored calls to `robot`'s resources against `sessions`.
-    pub fn new(robot: Arc<Robot>, sessions: Addr<SessionSupervisor>) -> Self {
+    pub fn new(robot: Arc<Robot>, sessions: Arc<SessionTable>) -> Self {
         Self { robot, sessions }
     }
 }
@@ -145,19 +143,13 @@ where
         .as_ref()
         .and_then(|r| HeaderValue::from_str(&r.name).ok());
     if sid.is_some() || resource.is_some() {
-        let call = MonitoredCall {
-            sid,
-            owner: Owner::of(&parts.extensions),
-            via: super::conduit_of(&parts.extensions),
-            resource,
-        };
-        let refusal = match layer.sessions.send(call).await {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(Status::from(e)),
-            Err(gone) => Some(supervisor_gone(gone)),
-        };
-        if let Some(status) = refusal {
-            return Ok(with_smrn(status.into_http(), smrn));
+        let owner = Owner::of(&parts.extensions);
+        let via = super::conduit_of(&parts.extensions);
+        let checked = layer
+            .sessions
+            .monitored(sid.as_deref(), &owner, via.as_ref(), resource);
+        if let Err(e) = checked {
+            return Ok(with_smrn(Status::from(e).into_http(), smrn));
         }
     }
     let req = Request::from_parts(parts, opened.into_body());

@@ -1,25 +1,25 @@
-//! The `SessionSupervisor` actor: the session table, each session's deadline,
-//! and the stops an expiry sends.
+//! The `SessionSupervisor` actor: it starts sessions, expires them, and
+//! sends the stops an expiry calls for.
 //!
-//! Each session's deadline sits in [`Deadlines`], which wakes the actor when
-//! the earliest passes, to the tens of microseconds. There is no polling
-//! tick. Every lookup also checks the deadline itself, so a heartbeat that
-//! arrives after the deadline but before the timer is handled expires the
-//! session instead of reviving it. An expired session is removed at once:
-//! its id is simply unknown from then on.
+//! The sessions themselves live in the shared [`SessionTable`], which the
+//! request path renews without a round trip to this actor. The actor keeps
+//! one precise [`Timer`] armed at the earliest deadline. When it fires, the
+//! actor first lets the runtime read what has already arrived (a heartbeat
+//! waiting in a socket buffer counts), then expires every session still
+//! past its deadline. A heartbeat that arrives after the deadline but before
+//! the expiry is refused: nothing revives a session.
 //!
 //! Stops run in a task of their own, concurrently, each bounded by
-//! [`STOP_TIMEOUT`]: a hung driver delays no other stop, and the actor goes
-//! straight back to answering heartbeats.
+//! [`STOP_TIMEOUT`]: a hung driver delays no other stop.
 
 use super::Owner;
-use super::deadlines::Deadlines;
+use super::table::{Opening, Session, SessionTable};
+use super::timer::Timer;
 use crate::config::SessionsConfig;
 use crate::resources::Stoppable;
 use crate::robot::STOP_TIMEOUT;
 use actix::prelude::*;
 use futures::future::join_all;
-use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{self, Poll};
@@ -27,12 +27,7 @@ use std::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 use uuid::Uuid;
 
-/// How long a new session lives before its first heartbeat, at least.
-/// The TypeScript SDK reads server reflection between StartSession and its
-/// first heartbeat, which can outlast a short window. The grace cannot
-/// delay a stop: a session drives nothing until its first monitored call,
-/// and that call renews it with the plain window.
-pub const FIRST_HEARTBEAT_GRACE: Duration = Duration::from_secs(3);
+pub use super::table::FIRST_HEARTBEAT_GRACE;
 
 /// Why a session request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,21 +79,8 @@ pub struct Started {
     pub window: Duration,
 }
 
-/// SendSessionHeartbeat: pushes the session's deadline to now + window.
-#[derive(Message)]
-#[rtype(result = "Result<(), SessionError>")]
-pub struct Heartbeat {
-    /// The session id, as the client sent it.
-    pub id: String,
-    /// The caller.
-    pub owner: Owner,
-    /// The WebRTC peer connection it came over, if any.
-    pub via: Option<Arc<str>>,
-}
-
-/// A safety-monitored call is about to run. Its session (if `sid` is set)
-/// must be live; the call heartbeats it and becomes `resource`'s last user.
-/// Without `sid`, `resource` is left with no last user: no expiry stops it.
+/// A safety-monitored call is about to run, from an actor rather than the
+/// request path (which calls [`SessionTable::monitored`] itself).
 #[derive(Message)]
 #[rtype(result = "Result<(), SessionError>")]
 pub struct MonitoredCall {
@@ -112,14 +94,6 @@ pub struct MonitoredCall {
     pub resource: Option<Stoppable>,
 }
 
-/// GetSessions: the caller's own live sessions.
-#[derive(Message)]
-#[rtype(result = "Vec<SessionInfo>")]
-pub struct ListSessions {
-    /// The caller.
-    pub owner: Owner,
-}
-
 /// One live session, as GetSessions shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionInfo {
@@ -129,125 +103,159 @@ pub struct SessionInfo {
     pub peer: Arc<str>,
 }
 
-struct Session {
-    owner: Owner,
-    peer: Arc<str>,
-    /// The heartbeat window the session was started with: a config change
-    /// applies to new sessions, whose clients learn the new window.
-    window: Duration,
-    expires_at: Instant,
-    /// The actuators whose last monitored call came from this session.
-    driving: HashMap<Arc<str>, Stoppable>,
-    /// The one peer connection every heartbeat came over, if so far they
-    /// all came over one (`None`: over HTTP/2, or over several).
-    only_via: Option<Arc<str>>,
-}
+/// A runtime this far behind is overloaded: heartbeats wait as long.
+const LATE: Duration = Duration::from_millis(20);
+/// At most one overload warning per this long.
+const LATE_LOG_EVERY: Duration = Duration::from_secs(5);
+/// How often the supervisor checks how far behind the runtime runs.
+const PROBE_EVERY: Duration = Duration::from_millis(50);
 
-/// Owns every live session and stops what a session drove when it expires.
+/// Starts and expires sessions, and stops what an expired session drove.
 pub struct SessionSupervisor {
     config: SessionsConfig,
-    sessions: HashMap<Uuid, Session>,
-    deadlines: Deadlines,
-    /// Resource full name → the session that last drove it. Absent: nobody.
-    last_user: HashMap<Arc<str>, Uuid>,
+    table: Arc<SessionTable>,
+    timer: Timer,
+    /// When the last overload warning went out, and the worst lateness since.
+    late_logged: Option<Instant>,
+    worst_late: Duration,
 }
 
 impl SessionSupervisor {
     /// A supervisor with no sessions. Fails only if the OS refuses a timer.
     pub fn new(config: SessionsConfig) -> std::io::Result<Self> {
+        let (timer, arm) = Timer::new()?;
         Ok(Self {
             config,
-            sessions: HashMap::new(),
-            deadlines: Deadlines::new()?,
-            last_user: HashMap::new(),
+            table: Arc::new(SessionTable::with_timer(arm)),
+            timer,
+            late_logged: None,
+            worst_late: Duration::ZERO,
         })
     }
 
-    /// Pushes the deadline of `id`, if it is live and `owner`'s, to now +
-    /// window; notes the connection it came `via`.
-    fn extend(
-        &mut self,
-        id: &str,
-        owner: &Owner,
-        via: Option<&Arc<str>>,
-    ) -> Result<Uuid, SessionError> {
-        let id = Uuid::parse_str(id).map_err(|_| SessionError::Expired)?;
-        let now = Instant::now();
-        let session = match self.sessions.get_mut(&id) {
-            Some(s) if owner.may_use(&s.owner) => s,
-            _ => return Err(SessionError::Expired),
-        };
-        let was = session.expires_at;
-        if now >= was {
-            self.deadlines.remove(was, id);
-            self.expire(id, "no heartbeat for a whole window");
-            return Err(SessionError::Expired);
-        }
-        session.expires_at = now + session.window;
-        if session.only_via.as_ref() != via {
-            session.only_via = None;
-        }
-        self.deadlines.reset(was, session.expires_at, id);
-        Ok(id)
+    /// The table the request path renews sessions in.
+    pub fn table(&self) -> Arc<SessionTable> {
+        self.table.clone()
     }
 
-    /// Makes `session` (or nobody) the last user of `resource`.
-    fn record_use(&mut self, session: Option<Uuid>, resource: Stoppable) {
-        let name = resource.name.clone();
-        let previous = match session {
-            Some(id) => self.last_user.insert(name.clone(), id),
-            None => self.last_user.remove(&name),
-        };
-        if let Some(s) = previous
-            .filter(|p| Some(*p) != session)
-            .and_then(|p| self.sessions.get_mut(&p))
-        {
-            s.driving.remove(&name);
-        }
-        if let Some(s) = session.and_then(|id| self.sessions.get_mut(&id)) {
-            s.driving.insert(name, resource);
-        }
-    }
-
-    /// A session's deadline passed (and left [`Deadlines`]), or its only
-    /// connection closed: forget the session and stop what it drove.
-    fn expire(&mut self, id: Uuid, cause: &'static str) {
-        let Some(session) = self.sessions.remove(&id) else {
-            return;
-        };
-        for name in session.driving.keys() {
-            self.last_user.remove(name);
-        }
-        let peer = session.peer;
-        let driving: Vec<Stoppable> = session.driving.into_values().collect();
-        if driving.is_empty() {
-            info!(session = %id, peer = %peer, cause, stopped = "", "session expired; it drove nothing");
-            return;
-        }
-        // Off the actor: the stops may take up to STOP_TIMEOUT, heartbeats may not wait.
-        actix::spawn(async move {
-            let began = Instant::now();
-            let outcomes = join_all(
-                driving
-                    .iter()
-                    .map(|r| r.stop_within("session expired", STOP_TIMEOUT)),
-            )
-            .await;
-            let (mut stopped, mut failed) = (Vec::new(), Vec::new());
-            for (r, outcome) in driving.iter().zip(outcomes) {
-                match outcome {
-                    Ok(()) => stopped.push(&*r.name),
-                    Err(e) => failed.push(format!("{} ({e})", r.name)),
-                }
-            }
-            let took_ms = began.elapsed().as_secs_f64() * 1000.0;
-            if failed.is_empty() {
-                info!(session = %id, peer = %peer, cause, stopped = %stopped.join(", "), took_ms, "session expired; stopped what it drove");
-            } else {
-                warn!(session = %id, peer = %peer, cause, stopped = %stopped.join(", "), failed = %failed.join("; "), took_ms, "session expired; some resources did not confirm Stop");
-            }
+    /// Checks, every [`PROBE_EVERY`], how late the runtime runs this
+    /// actor: every call waits about as long, heartbeats included.
+    fn probe_lag(&mut self, ctx: &mut Context<Self>) {
+        let due = Instant::now() + PROBE_EVERY;
+        ctx.run_later(PROBE_EVERY, move |act, ctx| {
+            let late = Instant::now().saturating_duration_since(due);
+            act.note_lateness(late, "the runtime ran this far behind");
+            act.probe_lag(ctx);
         });
     }
+
+    /// The timer fired: expire what is due once what has arrived is read.
+    fn check_soon(&mut self, ctx: &mut Context<Self>) {
+        // Two turns of the runtime: it polls the sockets, and the calls
+        // they woke run, renewing their sessions, before the check.
+        let turns = async {
+            tokio::task::yield_now().await;
+            tokio::task::yield_now().await;
+        };
+        ctx.spawn(actix::fut::wrap_future(turns).map(|_, act: &mut Self, _| act.expire_due()));
+    }
+
+    /// Expires every session past its deadline; re-arms the timer.
+    fn expire_due(&mut self) {
+        let now = Instant::now();
+        let (due, first) = self.table.take_due(now);
+        if let Some(first) = first {
+            let late = now.saturating_duration_since(first);
+            self.note_lateness(late, "sessions expired this long after their deadline");
+        }
+        for (id, session) in due {
+            expire(id, session, "no heartbeat for a whole window");
+        }
+        self.table.rearm();
+    }
+
+    /// A runtime running late delays every heartbeat as long: say so, with
+    /// the worst lateness seen, at most every [`LATE_LOG_EVERY`].
+    fn note_lateness(&mut self, late: Duration, seen: &'static str) {
+        if late < LATE {
+            return;
+        }
+        self.worst_late = self.worst_late.max(late);
+        if self
+            .late_logged
+            .is_some_and(|t| t.elapsed() < LATE_LOG_EVERY)
+        {
+            return;
+        }
+        warn!(
+            late_ms = self.worst_late.as_secs_f64() * 1e3,
+            seen,
+            live = self.table.len(),
+            window = ?self.config.heartbeat_window,
+            "axle is overloaded: heartbeats wait this long before they renew their session; \
+             one that waits a whole window loses it (give axle more CPU, fewer calls, or a longer window)"
+        );
+        self.late_logged = Some(Instant::now());
+        self.worst_late = Duration::ZERO;
+    }
+
+    fn open(&mut self, msg: StartSession) -> Result<Started, SessionError> {
+        if !msg.resume.is_empty()
+            && let Some(resumed) = self
+                .table
+                .resume(&msg.resume, &msg.owner, msg.via.as_ref())?
+        {
+            return Ok(resumed);
+        }
+        let peer: Arc<str> = msg.peer.into();
+        let opening = Opening {
+            owner: msg.owner,
+            peer: peer.clone(),
+            via: msg.via,
+            window: self.config.heartbeat_window,
+        };
+        let max = self.config.max_sessions;
+        let started = self
+            .table
+            .open(opening, max)
+            .inspect_err(|_| warn!(peer = %peer, max, "session refused: table full"))?;
+        debug!(session = %started.id, peer = %peer, "session started");
+        Ok(started)
+    }
+}
+
+/// Forgets nothing (the table has removed `session`): stops what it drove.
+/// This is what happens when a session expires, whatever the cause.
+fn expire(id: Uuid, session: Session, cause: &'static str) {
+    let peer = session.peer;
+    let driving: Vec<Stoppable> = session.driving.into_values().collect();
+    if driving.is_empty() {
+        info!(session = %id, peer = %peer, cause, stopped = "", "session expired; it drove nothing");
+        return;
+    }
+    // Off the actor: the stops may take up to STOP_TIMEOUT.
+    actix::spawn(async move {
+        let began = Instant::now();
+        let outcomes = join_all(
+            driving
+                .iter()
+                .map(|r| r.stop_within("session expired", STOP_TIMEOUT)),
+        )
+        .await;
+        let (mut stopped, mut failed) = (Vec::new(), Vec::new());
+        for (r, outcome) in driving.iter().zip(outcomes) {
+            match outcome {
+                Ok(()) => stopped.push(&*r.name),
+                Err(e) => failed.push(format!("{} ({e})", r.name)),
+            }
+        }
+        let took_ms = began.elapsed().as_secs_f64() * 1000.0;
+        if failed.is_empty() {
+            info!(session = %id, peer = %peer, cause, stopped = %stopped.join(", "), took_ms, "session expired; stopped what it drove");
+        } else {
+            warn!(session = %id, peer = %peer, cause, stopped = %stopped.join(", "), failed = %failed.join("; "), took_ms, "session expired; some resources did not confirm Stop");
+        }
+    });
 }
 
 impl Actor for SessionSupervisor {
@@ -255,12 +263,13 @@ impl Actor for SessionSupervisor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.spawn(Expiries);
+        self.probe_lag(ctx);
         debug!(window = ?self.config.heartbeat_window, max = self.config.max_sessions, "session supervisor started");
     }
 }
 
-/// Runs inside the supervisor for its whole life, expiring each session as
-/// its deadline passes. [`Deadlines`] keeps this context's waker.
+/// Runs inside the supervisor for its whole life, checking for due
+/// sessions each time the timer fires.
 struct Expiries;
 
 impl ActorFuture<SessionSupervisor> for Expiries {
@@ -269,13 +278,11 @@ impl ActorFuture<SessionSupervisor> for Expiries {
     fn poll(
         self: Pin<&mut Self>,
         act: &mut SessionSupervisor,
-        _: &mut Context<SessionSupervisor>,
+        ctx: &mut Context<SessionSupervisor>,
         task: &mut task::Context<'_>,
     ) -> Poll<()> {
-        while let Poll::Ready(expired) = act.deadlines.poll_expired(task) {
-            for id in expired {
-                act.expire(id, "no heartbeat for a whole window");
-            }
+        while act.timer.poll_fired(task).is_ready() {
+            act.check_soon(ctx);
         }
         Poll::Pending
     }
@@ -286,62 +293,6 @@ impl Handler<StartSession> for SessionSupervisor {
 
     fn handle(&mut self, msg: StartSession, _: &mut Context<Self>) -> Self::Result {
         self.open(msg)
-    }
-}
-
-impl SessionSupervisor {
-    fn open(&mut self, msg: StartSession) -> Result<Started, SessionError> {
-        let window = self.config.heartbeat_window;
-        if !msg.resume.is_empty() {
-            match self.extend(&msg.resume, &msg.owner, msg.via.as_ref()) {
-                Ok(id) => return Ok(Started { id, window }),
-                // Resuming another owner's live session is an attempt to take it over.
-                Err(e) if self.owned_by_other(&msg.resume, &msg.owner) => return Err(e),
-                Err(_) => {}
-            }
-        }
-        if self.sessions.len() >= self.config.max_sessions {
-            warn!(peer = %msg.peer, max = self.config.max_sessions, "session refused: table full");
-            return Err(SessionError::TooMany {
-                max: self.config.max_sessions,
-            });
-        }
-        let id = Uuid::new_v4();
-        let expires_at = Instant::now() + window.max(FIRST_HEARTBEAT_GRACE);
-        self.deadlines.insert(expires_at, id);
-        let peer: Arc<str> = msg.peer.into();
-        debug!(session = %id, peer = %peer, "session started");
-        self.sessions.insert(
-            id,
-            Session {
-                owner: msg.owner,
-                peer,
-                window,
-                expires_at,
-                driving: HashMap::new(),
-                only_via: msg.via,
-            },
-        );
-        Ok(Started { id, window })
-    }
-
-    fn owned_by_other(&self, id: &str, owner: &Owner) -> bool {
-        Uuid::parse_str(id)
-            .ok()
-            .and_then(|id| self.sessions.get(&id))
-            .is_some_and(|s| !owner.may_use(&s.owner))
-    }
-}
-
-impl Handler<Heartbeat> for SessionSupervisor {
-    type Result = Result<(), SessionError>;
-
-    fn handle(&mut self, msg: Heartbeat, _: &mut Context<Self>) -> Self::Result {
-        self.extend(&msg.id, &msg.owner, msg.via.as_ref())
-            .map(drop)
-            .inspect_err(
-                |_| debug!(session = %msg.id, "heartbeat refused: session expired or unknown"),
-            )
     }
 }
 
@@ -358,7 +309,7 @@ impl Handler<SetConfig> for SessionSupervisor {
         info!(
             heartbeat_window = ?config.heartbeat_window,
             max_sessions = config.max_sessions,
-            live = self.sessions.len(),
+            live = self.table.len(),
             "session settings changed; the window applies to new sessions"
         );
         self.config = config;
@@ -375,13 +326,7 @@ impl Handler<Forget> for SessionSupervisor {
     type Result = ();
 
     fn handle(&mut self, Forget(names): Forget, _: &mut Context<Self>) {
-        for name in names {
-            if let Some(id) = self.last_user.remove(name.as_str())
-                && let Some(s) = self.sessions.get_mut(&id)
-            {
-                s.driving.remove(name.as_str());
-            }
-        }
+        self.table.forget(&names);
     }
 }
 
@@ -389,16 +334,12 @@ impl Handler<MonitoredCall> for SessionSupervisor {
     type Result = Result<(), SessionError>;
 
     fn handle(&mut self, msg: MonitoredCall, _: &mut Context<Self>) -> Self::Result {
-        let session = match &msg.sid {
-            Some(sid) => Some(self.extend(sid, &msg.owner, msg.via.as_ref()).inspect_err(
-                |_| debug!(session = %sid, "monitored call refused: session expired or unknown"),
-            )?),
-            None => None,
-        };
-        if let Some(resource) = msg.resource {
-            self.record_use(session, resource);
-        }
-        Ok(())
+        self.table.monitored(
+            msg.sid.as_deref(),
+            &msg.owner,
+            msg.via.as_ref(),
+            msg.resource,
+        )
     }
 }
 
@@ -413,60 +354,9 @@ impl Handler<ConduitClosed> for SessionSupervisor {
     type Result = ();
 
     fn handle(&mut self, ConduitClosed(via): ConduitClosed, _: &mut Context<Self>) {
-        let orphans: Vec<(Uuid, Instant)> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| s.only_via.as_ref() == Some(&via))
-            .map(|(id, s)| (*id, s.expires_at))
-            .collect();
-        for (id, expires_at) in orphans {
-            self.deadlines.remove(expires_at, id);
-            self.expire(id, "its only connection closed");
+        for (id, session) in self.table.take_carried_by(&via) {
+            expire(id, session, "its only connection closed");
         }
-    }
-}
-
-/// Which session last drove each actuator: (full name, that session).
-#[derive(Message)]
-#[rtype(result = "Vec<(Arc<str>, SessionInfo)>")]
-pub struct ListLastUsers;
-
-impl Handler<ListLastUsers> for SessionSupervisor {
-    type Result = MessageResult<ListLastUsers>;
-
-    fn handle(&mut self, _: ListLastUsers, _: &mut Context<Self>) -> Self::Result {
-        let mut users: Vec<_> = self
-            .last_user
-            .iter()
-            .filter_map(|(name, id)| {
-                let s = self.sessions.get(id)?;
-                let info = SessionInfo {
-                    id: *id,
-                    peer: s.peer.clone(),
-                };
-                Some((name.clone(), info))
-            })
-            .collect();
-        users.sort_by(|a, b| a.0.cmp(&b.0));
-        MessageResult(users)
-    }
-}
-
-impl Handler<ListSessions> for SessionSupervisor {
-    type Result = MessageResult<ListSessions>;
-
-    fn handle(&mut self, msg: ListSessions, _: &mut Context<Self>) -> Self::Result {
-        let now = Instant::now();
-        MessageResult(
-            self.sessions
-                .iter()
-                .filter(|(_, s)| s.owner == msg.owner && s.expires_at > now)
-                .map(|(id, s)| SessionInfo {
-                    id: *id,
-                    peer: s.peer.clone(),
-                })
-                .collect(),
-        )
     }
 }
 
@@ -482,13 +372,30 @@ mod tests {
 
     const WINDOW: Duration = Duration::from_millis(60);
 
-    fn supervisor(max_sessions: usize) -> Addr<SessionSupervisor> {
-        SessionSupervisor::new(SessionsConfig {
+    /// A running supervisor, and its table.
+    struct Sup {
+        addr: Addr<SessionSupervisor>,
+        table: Arc<SessionTable>,
+    }
+
+    impl std::ops::Deref for Sup {
+        type Target = Addr<SessionSupervisor>;
+        fn deref(&self) -> &Self::Target {
+            &self.addr
+        }
+    }
+
+    fn supervisor(max_sessions: usize) -> Sup {
+        let sup = SessionSupervisor::new(SessionsConfig {
             heartbeat_window: WINDOW,
             max_sessions,
         })
-        .unwrap()
-        .start()
+        .unwrap();
+        let table = sup.table();
+        Sup {
+            addr: sup.start(),
+            table,
+        }
     }
 
     fn motor(name: &str) -> MotorHandle {
@@ -496,7 +403,7 @@ mod tests {
         crate::resources::Handle::start(format!("rdk:component:motor/{name}").into(), driver)
     }
 
-    async fn start(s: &Addr<SessionSupervisor>, owner: &str) -> String {
+    async fn start(s: &Sup, owner: &str) -> String {
         let started = s
             .send(StartSession {
                 resume: String::new(),
@@ -511,11 +418,7 @@ mod tests {
         started.id.to_string()
     }
 
-    async fn drive(
-        s: &Addr<SessionSupervisor>,
-        sid: Option<&str>,
-        m: &MotorHandle,
-    ) -> Result<(), SessionError> {
+    async fn drive(s: &Sup, sid: Option<&str>, m: &MotorHandle) -> Result<(), SessionError> {
         s.send(MonitoredCall {
             sid: sid.map(str::to_owned),
             owner: Owner::default(),
@@ -528,14 +431,8 @@ mod tests {
         Ok(())
     }
 
-    async fn heartbeat(s: &Addr<SessionSupervisor>, id: &str) -> Result<(), SessionError> {
-        s.send(Heartbeat {
-            id: id.into(),
-            owner: Owner::default(),
-            via: None,
-        })
-        .await
-        .unwrap()
+    async fn heartbeat(s: &Sup, id: &str) -> Result<(), SessionError> {
+        s.table.renew(id, &Owner::default(), None).map(drop)
     }
 
     #[actix::test]
@@ -550,13 +447,7 @@ mod tests {
         assert!(other.is_moving().await.unwrap(), "only what it drove stops");
         assert_eq!(heartbeat(&s, &id).await, Err(SessionError::Expired));
         assert_eq!(drive(&s, Some(&id), &m).await, Err(SessionError::Expired));
-        let listed = s
-            .send(ListSessions {
-                owner: Owner::default(),
-            })
-            .await
-            .unwrap();
-        assert!(listed.is_empty());
+        assert!(s.table.list(&Owner::default()).is_empty());
     }
 
     #[actix::test]
@@ -606,7 +497,7 @@ mod tests {
             heartbeat(&s, &b).await.unwrap();
         }
         assert_eq!(heartbeat(&s, &a).await, Err(SessionError::Expired));
-        let users = s.send(ListLastUsers).await.unwrap();
+        let users = s.table.last_users();
         let users: Vec<_> = users
             .iter()
             .map(|(n, i)| (&**n, i.id.to_string()))
@@ -646,21 +537,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_ne!(fresh.id.to_string(), id);
-        let mine = |owner: &str| {
-            s.send(ListSessions {
-                owner: Owner::Entity(owner.into()),
-            })
-        };
-        assert_eq!(mine("alice").await.unwrap().len(), 2);
-        assert!(mine("mallory").await.unwrap().is_empty());
+        let mine = |owner: &str| s.table.list(&Owner::Entity(owner.into()));
+        assert_eq!(mine("alice").len(), 2);
+        assert!(mine("mallory").is_empty());
         assert_eq!(
-            s.send(Heartbeat {
-                id: id.clone(),
-                owner: Owner::Entity("mallory".into()),
-                via: None,
-            })
-            .await
-            .unwrap(),
+            s.table.renew(&id, &Owner::Entity("mallory".into()), None),
             Err(SessionError::Expired)
         );
     }
@@ -686,30 +567,26 @@ mod tests {
     }
 
     #[actix::test]
-    async fn a_heartbeat_after_the_deadline_expires_the_session_even_before_the_timer_fires() {
-        // No actor: the timer is never polled, so only the deadline check can act.
-        let mut sup = SessionSupervisor::new(SessionsConfig {
-            heartbeat_window: WINDOW,
-            max_sessions: 2,
-        })
-        .unwrap();
-        let started = sup
-            .open(StartSession {
-                resume: String::new(),
-                owner: Owner::default(),
-                peer: "test".into(),
-                via: None,
-            })
-            .unwrap();
+    async fn a_heartbeat_after_the_deadline_is_refused_even_before_the_expiry() {
+        // The actor never runs its timer here: only the deadline check acts.
+        let table = SessionTable::default();
+        let opening = Opening {
+            owner: Owner::default(),
+            peer: "test".into(),
+            via: None,
+            window: WINDOW,
+        };
+        let started = table.open(opening, 2).unwrap();
         let id = started.id.to_string();
-        assert!(sup.extend(&id, &Owner::default(), None).is_ok());
+        assert!(table.renew(&id, &Owner::default(), None).is_ok());
         std::thread::sleep(WINDOW + Duration::from_millis(5));
         assert_eq!(
-            sup.extend(&id, &Owner::default(), None),
+            table.renew(&id, &Owner::default(), None),
             Err(SessionError::Expired)
         );
-        assert!(sup.sessions.is_empty());
-        assert!(sup.deadlines.is_empty());
+        let (due, _) = table.take_due(Instant::now());
+        assert_eq!(due.len(), 1, "the supervisor expires it");
+        assert!(table.is_empty() && table.earliest().is_none());
     }
 
     #[actix::test]
@@ -741,14 +618,7 @@ mod tests {
             m.set_power(0.5).await.unwrap();
         }
         // One heartbeat of `mixed` came over HTTP/2: it may live on there.
-        s.send(Heartbeat {
-            id: mixed.to_string(),
-            owner: Owner::default(),
-            via: None,
-        })
-        .await
-        .unwrap()
-        .unwrap();
+        heartbeat(&s, &mixed.to_string()).await.unwrap();
         s.send(ConduitClosed(peer)).await.unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(!a.is_moving().await.unwrap(), "its only connection closed");
