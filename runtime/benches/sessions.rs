@@ -583,7 +583,7 @@ fn under_a_flood(dir: &Path) -> String {
             )
         };
         format!(
-            "4. Heartbeat round trips, idle and under a flood (h2load: GetPosition 8x16 streams, DoCommand of 1 MB \
+            "4. Heartbeat round trips, idle and under a flood (h2load: GetPosition 4x4 streams, DoCommand of 1 MB \
              from a module 2x2; axle at {:.0}% CPU), {FLOOD_CLIENTS} sessions heartbeating and {FLOOD_CLIENTS} clients \
              calling GetVersion, each every {FLOOD_INTERVAL:?}, {FLOOD_MEASURE:?}\n\
              {:<34} {:>8} {:>8} {:>8} {:>8}\n{}{}{}{}\

@@ -1,10 +1,10 @@
 //! Heartbeats first: a busy robot never expires a healthy client.
 //!
 //! A real `axle` (one thread, as shipped) is saturated by an RPC flood from
-//! `h2load`: GetPosition on a built-in motor, and DoCommand answers of 1 MB
-//! forwarded from a module's motor. Beside it, 20 clients hold sessions with
-//! a 100 ms window, heartbeating every 20 ms, each driving a motor of its
-//! own. Over the flood no session may expire; then one client dies, and its
+//! `h2load`: GetPosition on a built-in motor (16 streams), and DoCommand
+//! answers of 1 MB forwarded from a module's motor. Beside it, 20 clients
+//! hold sessions with a 100 ms window, heartbeating every 20 ms, each
+//! driving a motor of its own. Over the flood no session may expire; then one client dies, and its
 //! motor must stop within window + 100 ms, as on an idle robot.
 //!
 //! `AXLE_FLOOD_SECS` shortens the flood (default 60 s) for local runs.
@@ -130,6 +130,14 @@ fn under_an_rpc_flood_no_healthy_session_expires_and_a_dead_clients_motor_still_
         .unwrap_or(60);
     let dir = workdir();
     let (_axle, addr, log) = start_axle(&dir);
+    // The clients must be healthy for an expiry to be false: on two cores
+    // shared with a saturated axle, they get the CPU first (as root, which
+    // CI is; elsewhere this does nothing). Threads started from here on
+    // inherit the priority; axle, started before, keeps the usual one.
+    let tid = nix::unistd::gettid().to_string();
+    let _ = Command::new("renice")
+        .args(["-n", "-10", "-p", &tid])
+        .output();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -77,9 +77,14 @@ impl Drop for Flood {
 }
 
 /// The flood that saturates axle in "heartbeats first": GetPosition of the
-/// built-in motor `flood` (8 connections of 16 streams), and DoCommand
+/// built-in motor `flood` (4 connections of 4 streams), and DoCommand
 /// answers of 1 MB from `modmotor`, a module's fake motor, forwarded by
 /// axle (2 of 2). The robot must have both motors.
+///
+/// 16 GetPosition streams keep axle's thread busy all the time. Deeper
+/// queues add their own wait: the runtime runs ready calls in turn, so a
+/// heartbeat waits behind every call in flight (128 streams of a debug
+/// build: 60–80 ms at times, near a 100 ms window).
 pub fn saturate(dir: &Path, addr: &str, secs: u64) -> std::io::Result<[Flood; 2]> {
     use prost::Message;
     let position = axle_proto::motor::GetPositionRequest {
@@ -106,7 +111,7 @@ pub fn saturate(dir: &Path, addr: &str, secs: u64) -> std::io::Result<[Flood; 2]
         Flood::start(
             dir,
             addr,
-            &spec("position", "GetPosition", &position, 8, 16),
+            &spec("position", "GetPosition", &position, 4, 4),
             secs,
         )?,
         Flood::start(
