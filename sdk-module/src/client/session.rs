@@ -13,7 +13,9 @@
 
 use axle_proto::robot::robot_service_client::RobotServiceClient;
 use axle_proto::robot::{SendSessionHeartbeatRequest, StartSessionRequest};
+use futures::StreamExt;
 use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
 use http::{HeaderValue, Request, Response};
 use http_body_util::{BodyExt, Full};
 use std::sync::{Arc, Weak};
@@ -197,28 +199,36 @@ impl Sessions {
 }
 
 /// Heartbeats session `id` every window/5 until a heartbeat fails, the
-/// session is dropped, or the client is.
+/// session is dropped, or the client is. Heartbeats go on schedule, not
+/// one after the other's answer: a slow answer must not delay the next
+/// heartbeat, or a busy robot would see gaps of a round trip and more.
 async fn heartbeat(sessions: Weak<Sessions>, raw: Authorized, id: String, window: Duration) {
-    let mut robot = RobotServiceClient::new(raw);
+    let robot = RobotServiceClient::new(raw);
     let mut tick = tokio::time::interval(window / 5);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.tick().await;
-    loop {
-        tick.tick().await;
-        let request = SendSessionHeartbeatRequest { id: id.clone() };
-        // A heartbeat unanswered for a whole window has missed its session.
-        let failure =
-            match tokio::time::timeout(window, robot.send_session_heartbeat(request)).await {
-                Ok(Ok(_)) => continue,
-                Ok(Err(status)) => status.to_string(),
-                Err(_) => format!("no answer within {window:?}"),
-            };
-        warn!(session = %id, error = %failure, "heartbeat failed; the next monitored call starts a new session");
-        if let Some(s) = sessions.upgrade() {
-            // This aborts the task at its next await; there is none.
-            s.reset(&id).await;
+    let mut in_flight = FuturesUnordered::new();
+    let failure = loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let mut robot = robot.clone();
+                let request = SendSessionHeartbeatRequest { id: id.clone() };
+                // A heartbeat unanswered for a whole window has missed its session.
+                in_flight.push(async move {
+                    tokio::time::timeout(window, robot.send_session_heartbeat(request)).await
+                });
+            }
+            Some(answer) = in_flight.next(), if !in_flight.is_empty() => match answer {
+                Ok(Ok(_)) => {}
+                Ok(Err(status)) => break status.to_string(),
+                Err(_) => break format!("no answer within {window:?}"),
+            },
         }
-        return;
+    };
+    warn!(session = %id, error = %failure, "heartbeat failed; the next monitored call starts a new session");
+    if let Some(s) = sessions.upgrade() {
+        // This aborts the task at its next await; there is none.
+        s.reset(&id).await;
     }
 }
 
