@@ -11,8 +11,6 @@
 //! headers alone (a trailers-only error) or was reset was refused.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 
@@ -67,32 +65,24 @@ pub async fn run(
     for (i, m) in messages.into_iter().enumerate() {
         per_conn[i % connections].push((i, m));
     }
-    let closed = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for clients_here in per_conn {
         let stream = TcpStream::connect(&addr).await.expect("connect");
         stream.set_nodelay(true).expect("nodelay");
         let head = header_blocks(&addr, path);
         let conn = Connection::new(stream, head, clients_here, clients, interval, window);
-        let closed = closed.clone();
-        tasks.push(tokio::spawn(async move {
-            let (report, was_closed) = conn.drive().await;
-            if was_closed {
-                closed.fetch_add(1, Ordering::Relaxed);
-            }
-            report
-        }));
+        tasks.push(tokio::spawn(conn.drive()));
     }
     let mut report = Report::default();
     for t in tasks {
-        let r = t.await.expect("connection task");
+        let (r, closed) = t.await.expect("connection task");
+        report.closed += u64::from(closed);
         report.ok += r.ok;
         report.refused += r.refused;
         report.max_gap = report.max_gap.max(r.max_gap);
         report.unsent += r.unsent;
         report.latencies_ms.extend(r.latencies_ms);
     }
-    report.closed = closed.load(Ordering::Relaxed);
     report
 }
 

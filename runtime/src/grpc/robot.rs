@@ -265,16 +265,9 @@ impl RobotService for RobotApi {
         &self,
         req: Request<SendSessionHeartbeatRequest>,
     ) -> Reply<SendSessionHeartbeatResponse> {
-        // Straight into the table: a heartbeat waits behind no mailbox.
-        let owner = Owner::of(req.extensions());
-        let via = conduit_of(req.extensions());
-        let id = req.into_inner().id;
-        self.sessions
-            .table
-            .renew(&id, &owner, via.as_ref())
-            .inspect_err(
-                |_| debug!(session = %id, "heartbeat refused: session expired or unknown"),
-            )?;
+        // Reached only by a heartbeat the HeartbeatLayer did not answer.
+        let (_, extensions, request) = req.into_parts();
+        crate::sessions::heartbeat::renew(&self.sessions.table, &request.id, &extensions)?;
         Ok(Response::new(SendSessionHeartbeatResponse {}))
     }
 

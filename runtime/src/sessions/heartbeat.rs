@@ -80,19 +80,28 @@ fn is_grpc(headers: &HeaderMap) -> bool {
 }
 
 async fn heartbeat(table: &SessionTable, req: Request<Body>) -> Response<Body> {
-    let owner = Owner::of(req.extensions());
-    let via = conduit_of(req.extensions());
-    let id = match session_id(req.into_body()).await {
-        Ok(id) => id,
-        Err(status) => return status.into_http(),
+    let (parts, body) = req.into_parts();
+    let renewed = match session_id(body).await {
+        Ok(id) => renew(table, &id, &parts.extensions),
+        Err(status) => Err(status),
     };
-    match table.renew(&id, &owner, via.as_ref()) {
-        Ok(_) => ok(),
-        Err(e) => {
-            debug!(session = %id, "heartbeat refused: session expired or unknown");
-            Status::from(e).into_http()
-        }
+    match renewed {
+        Ok(()) => ok(),
+        Err(status) => status.into_http(),
     }
+}
+
+/// Renews session `id` for the caller of a request with `extensions`: what
+/// every heartbeat does, whichever way it came in.
+pub fn renew(table: &SessionTable, id: &str, extensions: &http::Extensions) -> Result<(), Status> {
+    let via = conduit_of(extensions);
+    table
+        .renew(id, &Owner::of(extensions), via.as_ref())
+        .map(drop)
+        .map_err(|e| {
+            debug!(session = %id, "heartbeat refused: session expired or unknown");
+            Status::from(e)
+        })
 }
 
 /// The request's one message, decoded.
