@@ -1,6 +1,5 @@
-"""Every Viam API: resources of APIs axle has no service of its own for (a
-camera, a sensor, a vision service) are served by an unmodified viam-sdk
-module, through axle and through a main part, streams and big messages
+"""Every Viam API: resources of any API (a camera, a sensor, an arm, a vision
+service) are served by an unmodified viam-sdk module, through axle and through a main part, streams and big messages
 included.
 """
 
@@ -8,6 +7,7 @@ import asyncio
 
 import pytest
 from grpclib import GRPCError, Status
+from viam.components.arm import Arm, JointPositions
 from viam.components.camera import Camera
 from viam.components.sensor import Sensor
 from viam.proto.component.camera import CameraServiceStub, GetImagesRequest
@@ -32,6 +32,7 @@ def things(tmp_path, image_bytes=1000):
             {"name": "cam", "api": "rdk:component:camera", "model": "acme:test:pycamera",
              "attributes": {"image_bytes": image_bytes}},
             {"name": "thermo", "api": "rdk:component:sensor", "model": "acme:test:pysensor"},
+            {"name": "arm", "api": "rdk:component:arm", "model": "acme:test:pyarm"},
         ],
         "services": [{"name": "detector", "api": "rdk:service:vision", "model": "acme:test:pyvision"}],
     }
@@ -45,11 +46,18 @@ async def use_everything(address, prefix="", image_bytes=1000):
     robot = await connect(address)
     try:
         names = {(r.subtype, r.name) for r in robot.resource_names}
-        assert {("camera", f"{prefix}cam"), ("sensor", f"{prefix}thermo"), ("vision", f"{prefix}detector")} <= names
+        assert {("camera", f"{prefix}cam"), ("sensor", f"{prefix}thermo"), ("vision", f"{prefix}detector"),
+                ("arm", f"{prefix}arm")} <= names
         images, _ = await Camera.from_robot(robot, f"{prefix}cam").get_images()
         assert images[0].data == pattern(image_bytes)
         readings = await Sensor.from_robot(robot, f"{prefix}thermo").get_readings()
         assert readings["temperature"] == 21.5
+        arm = Arm.from_robot(robot, f"{prefix}arm")
+        await arm.move_to_joint_positions(JointPositions(values=[10, 20, 30, 40, 50, 60]))
+        assert list((await arm.get_joint_positions()).values) == [10, 20, 30, 40, 50, 60]
+        assert (await arm.get_end_position()).z == 3
+        await arm.stop()
+        assert not await arm.is_moving()
         vision = VisionClient.from_robot(robot, f"{prefix}detector")
         detections = await vision.get_detections_from_camera(f"{prefix}cam")
         assert detections[0].class_name == "widget"
@@ -74,7 +82,7 @@ async def use_everything(address, prefix="", image_bytes=1000):
         await robot.close()
 
 
-def test_a_python_module_serves_a_camera_a_sensor_and_a_vision_service(start_axle, tmp_path):
+def test_a_python_module_serves_a_camera_a_sensor_an_arm_and_a_vision_service(start_axle, tmp_path):
     axle = start_axle(things(tmp_path, image_bytes=3 * MIB))
     run(use_everything(axle.address, image_bytes=3 * MIB))
 
@@ -146,7 +154,6 @@ def test_a_killed_client_has_a_modular_arm_a_remote_gripper_and_a_servo_stopped(
     def moving_parts(tmp):
         robot = things(tmp)
         robot["components"] += [
-            {"name": "arm", "api": "rdk:component:arm", "model": "acme:test:pyarm"},
             {"name": "gripper", "api": "rdk:component:gripper", "model": "acme:test:pygripper"},
         ]
         robot["network"] = {"sessions": {"heartbeat_window": "500ms"}}
