@@ -169,3 +169,33 @@ async fn after_a_robot_restart_the_next_call_starts_a_new_session() {
     assert_ne!(first, second);
     assert_eq!(live_sessions(&client(&axle, true).await).await, 1);
 }
+
+#[tokio::test]
+async fn heartbeats_that_arrived_while_axle_was_frozen_keep_their_session() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let axle = Axle::start(&workdir("frozen"));
+    let observer = client(&axle, true).await;
+    let robot = client(&axle, false).await;
+    let gone = client(&axle, false).await;
+    robot.motor("left").set_power(0.5).await.unwrap();
+    gone.motor("right").set_power(0.5).await.unwrap();
+    let id = robot.session_id().await.unwrap();
+    drop(gone);
+    // Frozen for three windows, axle reads nothing; `robot`'s heartbeats
+    // wait in its socket buffer. They arrived in time, so they count.
+    let pid = Pid::from_raw(axle.child.id() as i32);
+    kill(pid, Signal::SIGSTOP).unwrap();
+    tokio::time::sleep(WINDOW * 3).await;
+    kill(pid, Signal::SIGCONT).unwrap();
+    tokio::time::sleep(WINDOW / 2).await;
+    assert!(
+        observer.motor("left").is_moving().await.unwrap(),
+        "a session whose heartbeats arrived in time was expired"
+    );
+    assert_eq!(robot.session_id().await, Some(id), "the same session");
+    assert!(
+        !observer.motor("right").is_moving().await.unwrap(),
+        "nothing heartbeated the dropped client's session: it expired"
+    );
+}

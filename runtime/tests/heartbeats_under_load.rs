@@ -9,11 +9,9 @@
 //!
 //! `AXLE_FLOOD_SECS` shortens the flood (default 60 s) for local runs.
 //!
-//! Run it with `cargo test -p axle-runtime --test heartbeats_under_load --
-//! --ignored`. It is not in `.ci/run` yet. Alone on a 2-core machine it
-//! passes; in two fresh-clone runs of the whole suite, 5 to 11 sessions
-//! expired at once while axle measured itself at most 42 ms late. Until
-//! that is explained, the suite does not depend on it.
+//! A failure says who fell behind: axle's expiry lines give how late each
+//! came, the clients' own log (warnings of the Rust client) is shown, and a
+//! watcher thread in this process reports how long it was descheduled.
 
 mod support;
 
@@ -23,7 +21,9 @@ use axle_sdk_module::client::{Options, RobotClient};
 use prost::Message;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const WINDOW: Duration = Duration::from_millis(100);
 const CLIENTS: usize = 20;
@@ -128,14 +128,43 @@ fn now_of_day() -> f64 {
     s.as_secs_f64() % 86_400.0
 }
 
+/// Watches how late this process's threads get the CPU: a thread that
+/// sleeps 5 ms at a time and keeps the longest oversleep, in µs.
+fn stall_watcher() -> Arc<AtomicU64> {
+    let worst = Arc::new(AtomicU64::new(0));
+    let seen = worst.clone();
+    std::thread::spawn(move || {
+        loop {
+            let t = Instant::now();
+            std::thread::sleep(Duration::from_millis(5));
+            let over = t.elapsed().saturating_sub(Duration::from_millis(5));
+            seen.fetch_max(over.as_micros() as u64, Ordering::Relaxed);
+        }
+    });
+    worst
+}
+
+/// The Rust client's own warnings (a heartbeat refused, a session
+/// dropped) go to `client.log` in `dir`.
+fn log_clients(dir: &Path) -> PathBuf {
+    let path = dir.join("client.log");
+    let file = std::fs::File::create(&path).expect("client log");
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_env_filter("warn")
+        .try_init();
+    path
+}
+
 #[test]
-#[ignore = "not in .ci/run yet: it passes alone on this machine, but failed in fresh-clone suite runs; run it with --ignored"]
 fn under_an_rpc_flood_no_healthy_session_expires_and_a_dead_clients_motor_still_stops() {
     let secs: u64 = std::env::var("AXLE_FLOOD_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
     let dir = workdir();
+    let client_log = log_clients(&dir);
     let (_axle, addr, log) = start_axle(&dir);
     // The clients must be healthy for an expiry to be false: on two cores
     // shared with a saturated axle, they get the CPU first (as root, which
@@ -145,6 +174,7 @@ fn under_an_rpc_flood_no_healthy_session_expires_and_a_dead_clients_motor_still_
     let _ = Command::new("renice")
         .args(["-n", "-10", "-p", &tid])
         .output();
+    let descheduled = stall_watcher();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -212,17 +242,22 @@ fn under_an_rpc_flood_no_healthy_session_expires_and_a_dead_clients_motor_still_
         .collect();
     assert!(
         healthy.is_empty(),
-        "false expiries under the flood ({floods}):\n{}\naxle said:\n{}",
+        "false expiries under the flood ({floods}):\n{}\naxle said:\n{}\nthe clients said:\n{}\n\
+         this process was descheduled for up to {} ms",
         expired.join("\n"),
-        overloaded.join("\n")
+        overloaded.join("\n"),
+        std::fs::read_to_string(&client_log).unwrap_or_default(),
+        descheduled.load(Ordering::Relaxed) as f64 / 1e3
     );
     let stopped = dead
         .first()
         .expect("the dead client's session expired, stopping c0");
     let after = time_of_day(stopped) - died;
     eprintln!(
-        "flood of {secs} s: {floods}; no false expiry; c0 stopped {:.0} ms after its client died",
-        after * 1e3
+        "flood of {secs} s: {floods}; no false expiry; c0 stopped {:.0} ms after its client died; \
+         the clients' process was descheduled for up to {} ms",
+        after * 1e3,
+        descheduled.load(Ordering::Relaxed) as f64 / 1e3
     );
     assert!(
         after < (WINDOW + Duration::from_millis(100)).as_secs_f64(),

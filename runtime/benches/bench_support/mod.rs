@@ -52,7 +52,10 @@ pub fn spawn_listening(mut cmd: Command, log: Option<PathBuf>) -> (Child, String
 
 /// The `axle` binary of this build, serving on a free TCP port and `socket`.
 pub fn axle_command(socket: &Path, io_threads: usize) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_axle"));
+    // `AXLE_BENCH_BIN` runs another build of axle (another profile, say).
+    let bin =
+        std::env::var_os("AXLE_BENCH_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_axle").into());
+    let mut c = Command::new(bin);
     c.args([
         "--bind",
         "127.0.0.1:0",

@@ -5,9 +5,13 @@
 //! monitored call costs a hash lookup and an O(log n) deadline move, with
 //! no actor round trip, so it never waits behind a busy mailbox or another
 //! thread. Only the `SessionSupervisor` removes sessions: when their
-//! deadline passes, or their only connection closes. A renewal that finds
-//! its deadline passed is refused and leaves the session to the supervisor,
-//! which keeps "what happens when a session expires" in one place.
+//! deadline passes, or their only connection closes. That keeps "what
+//! happens when a session expires" in one place, and makes the supervisor
+//! the one judge of a deadline: a session lives until it is removed, so a
+//! heartbeat that waited in a socket buffer or a queue while axle ran
+//! behind still renews it. The supervisor expires a session only after the
+//! runtime has taken in what arrived, so a heartbeat that *arrived* in time
+//! counts, however late axle reads it.
 
 use super::Owner;
 use super::supervisor::{SessionError, SessionInfo, Started};
@@ -191,19 +195,17 @@ impl SessionTable {
     }
 
     /// Removes and answers every session whose deadline is at or before
-    /// `now`, with the earliest such deadline.
-    pub(super) fn take_due(&self, now: Instant) -> (Vec<(Uuid, Session)>, Option<Instant>) {
+    /// `now`, earliest first, each with its deadline.
+    pub(super) fn take_due(&self, now: Instant) -> Vec<(Uuid, Session, Instant)> {
         let mut t = self.lock();
         let mut due = Vec::new();
-        let mut first = None;
         while let Some(&(at, id)) = t.order.first().filter(|(at, _)| *at <= now) {
-            first.get_or_insert(at);
             t.order.remove(&(at, id));
             if let Some(s) = t.remove(id) {
-                due.push((id, s));
+                due.push((id, s, at));
             }
         }
-        (due, first)
+        due
     }
 
     /// Removes and answers the sessions every heartbeat of which came over
@@ -274,11 +276,6 @@ impl Table {
             _ => return Err(SessionError::Expired),
         };
         let was = session.expires_at;
-        // Past its deadline: expired, though the supervisor may not have
-        // removed it yet. Nothing revives it.
-        if now >= was {
-            return Err(SessionError::Expired);
-        }
         session.expires_at = now + session.window;
         if session.only_via.as_ref() != via {
             session.only_via = None;
@@ -286,7 +283,8 @@ impl Table {
         let to = session.expires_at;
         self.order.remove(&(was, id));
         self.order.insert((to, id));
-        // Earlier only on the first renewal after the start-up grace.
+        // Earlier only on the first renewal after the start-up grace. (A
+        // renewal past its deadline finds the timer set no later than it.)
         if to < was {
             self.arm_by(to);
         }
