@@ -111,6 +111,9 @@ const LATE_LOG_EVERY: Duration = Duration::from_secs(5);
 const PROBE_EVERY: Duration = Duration::from_millis(50);
 /// A turn of the runtime this short had nothing much queued ahead of it.
 const QUICK_TURN: Duration = Duration::from_millis(1);
+/// The longest an expiry waits for the runtime to catch up (a quarter of
+/// the window, if that is shorter): a stop is late by no more than this.
+const CATCH_UP_AT_MOST: Duration = Duration::from_millis(50);
 
 /// Starts and expires sessions, and stops what an expired session drove.
 pub struct SessionSupervisor {
@@ -153,7 +156,7 @@ impl SessionSupervisor {
 
     /// The timer fired: expire what is due once what has arrived is in.
     fn check_soon(&mut self, ctx: &mut Context<Self>) {
-        let bound = self.config.heartbeat_window / 4;
+        let bound = (self.config.heartbeat_window / 4).min(CATCH_UP_AT_MOST);
         ctx.spawn(
             actix::fut::wrap_future(caught_up(bound)).map(|_, act: &mut Self, _| act.expire_due()),
         );
