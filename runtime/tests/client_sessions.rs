@@ -7,6 +7,7 @@ use axle_sdk_module::client::{Options, RobotClient};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const WINDOW: Duration = Duration::from_millis(300);
@@ -16,6 +17,8 @@ const WINDOW: Duration = Duration::from_millis(300);
 struct Axle {
     child: Child,
     dir: PathBuf,
+    /// Its TCP listener's address.
+    tcp: String,
 }
 
 impl Axle {
@@ -39,16 +42,21 @@ impl Axle {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        for line in lines.by_ref() {
-            if line.unwrap().contains("listening") {
-                break;
-            }
-        }
+        let tcp = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                let fields = line.split_once("listening ")?.1;
+                let address = fields.split("address=").nth(1)?;
+                Some(address.split_whitespace().next()?.to_owned())
+            })
+            .expect("axle logs its address");
         // Keep draining the log so axle never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
         Self {
             child,
             dir: dir.into(),
+            tcp,
         }
     }
 
@@ -198,4 +206,63 @@ async fn heartbeats_that_arrived_while_axle_was_frozen_keep_their_session() {
         !observer.motor("right").is_moving().await.unwrap(),
         "nothing heartbeated the dropped client's session: it expired"
     );
+}
+
+/// A TCP proxy that can cut every connection through it at once, as a
+/// Wi-Fi blip or a NAT rebinding would.
+struct Blips {
+    address: String,
+    open: Arc<Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Blips {
+    async fn to(upstream: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let open: Arc<Mutex<Vec<tokio::task::AbortHandle>>> = Arc::default();
+        let tracked = open.clone();
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                let relay = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                tracked.lock().unwrap().push(relay.abort_handle());
+            }
+        });
+        Self { address, open }
+    }
+
+    /// Closes every connection through the proxy.
+    fn cut(&self) {
+        for relay in self.open.lock().unwrap().drain(..) {
+            relay.abort();
+        }
+    }
+}
+
+#[tokio::test]
+async fn connection_blips_shorter_than_the_window_keep_the_session_and_the_motor() {
+    let axle = Axle::start(&workdir("blips"));
+    let observer = client(&axle, true).await;
+    let blips = Blips::to(axle.tcp.clone()).await;
+    let robot = RobotClient::connect(&blips.address, Options::default())
+        .await
+        .unwrap();
+    robot.motor("left").set_power(0.5).await.unwrap();
+    let id = robot.session_id().await.unwrap();
+    // Three windows, the connection cut every half window: heartbeats in
+    // flight are lost, and the next ones go over a new connection.
+    for _ in 0..6 {
+        blips.cut();
+        tokio::time::sleep(WINDOW / 2).await;
+    }
+    assert!(
+        observer.motor("left").is_moving().await.unwrap(),
+        "a client whose connection blipped lost its session"
+    );
+    assert_eq!(robot.session_id().await, Some(id), "the same session");
+    assert_eq!(live_sessions(&observer).await, 1);
 }

@@ -3,10 +3,12 @@
 //!
 //! - Which calls are monitored comes from the protos
 //!   ([`axle_proto::is_safety_monitored`]), as on the server.
-//! - A heartbeat refused (or one that cannot reach the robot) drops the
-//!   session; the next monitored call starts a new one before it runs. A
-//!   slow answer drops nothing: the robot alone judges a deadline, and it
-//!   counts a heartbeat that arrived in time however late it reads it.
+//! - A heartbeat the robot refuses drops the session; the next monitored
+//!   call starts a new one before it runs. Nothing else does: the robot
+//!   alone judges a deadline. A slow answer may still renew (the robot
+//!   counts a heartbeat that arrived in time however late it reads it), and
+//!   after a lost connection the next heartbeat goes over a new one, so a
+//!   blip shorter than the window keeps the session and what it drives.
 //! - A monitored call answered `SESSION_EXPIRED` drops the session and is
 //!   sent once more under a new one. Monitored calls are unary, so the
 //!   request is buffered for that.
@@ -230,7 +232,8 @@ async fn heartbeat(sessions: Weak<Sessions>, raw: Authorized, id: String, window
             }
             Some(answer) = in_flight.next(), if !in_flight.is_empty() => match answer {
                 Ok(Ok(_)) => {}
-                Ok(Err(status)) => break status.to_string(),
+                Ok(Err(status)) if refused(&status) => break status.to_string(),
+                Ok(Err(status)) => debug!(session = %id, error = %status, "a heartbeat did not reach the robot; the next one goes on"),
                 Err(_) => debug!(session = %id, "a heartbeat went unanswered for {UNANSWERED} windows"),
             },
         }
@@ -240,6 +243,21 @@ async fn heartbeat(sessions: Weak<Sessions>, raw: Authorized, id: String, window
         // This aborts the task at its next await; there is none.
         s.reset(&id).await;
     }
+}
+
+/// Whether the robot answered a heartbeat with a refusal (the session is
+/// gone, or this client may not keep it), rather than the heartbeat failing
+/// on its way: a lost connection, a robot restarting.
+fn refused(status: &Status) -> bool {
+    matches!(
+        status.code(),
+        Code::InvalidArgument
+            | Code::NotFound
+            | Code::PermissionDenied
+            | Code::Unauthenticated
+            | Code::Unimplemented
+            | Code::FailedPrecondition
+    )
 }
 
 /// Whether a call failed writing to a connection the server had closed, so
