@@ -111,7 +111,7 @@ async fn session_driving_probe(
         resume: String::new(),
         owner: owner.clone(),
         peer: "bench".into(),
-        via: None,
+        via: Default::default(),
     };
     let started = supervisor
         .send(start)
@@ -131,7 +131,7 @@ async fn session_driving_probe(
     let call = MonitoredCall {
         sid: Some(started.id.to_string()),
         owner,
-        via: None,
+        via: Default::default(),
         resource: Some(resource),
     };
     supervisor.send(call).await.expect("mailbox").expect("call");

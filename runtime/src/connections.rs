@@ -166,6 +166,11 @@ pub fn closed(id: ConnId) -> impl std::future::Future<Output = ()> + Send + 'sta
     }
 }
 
+/// Whether connection `id` is still open.
+pub fn is_open(id: ConnId) -> bool {
+    open().contains_key(&id)
+}
+
 /// The connection a request came on, if it came on a tracked socket.
 pub fn connection_of(extensions: &http::Extensions) -> Option<ConnId> {
     extensions

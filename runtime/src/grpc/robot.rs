@@ -6,7 +6,7 @@ use crate::modules::directory::ModuleState;
 use crate::reconfigure::ConfigState;
 use crate::robot::{ResourceState, Robot};
 use crate::sessions::supervisor::StartSession;
-use crate::sessions::{Owner, Sessions, conduit_of, peer_of, supervisor_gone};
+use crate::sessions::{Owner, Sessions, Via, peer_of, supervisor_gone};
 use crate::webrtc::LinkStatus;
 use crate::webrtc::uplink::{LinkReport, LinkState};
 use axle_proto::common::ResourceName;
@@ -246,7 +246,7 @@ impl RobotService for RobotApi {
         let start = StartSession {
             owner: Owner::of(req.extensions()),
             peer: peer_of(req.extensions()),
-            via: conduit_of(req.extensions()),
+            via: Via::of(req.extensions()),
             resume: req.into_inner().resume,
         };
         let started = self

@@ -227,7 +227,7 @@ impl RemoteControl {
             sessions.do_send(MonitoredCall {
                 sid,
                 owner: Owner::Modules,
-                via: None,
+                via: Default::default(),
                 resource: self.base.stoppable(),
             });
         }

@@ -8,7 +8,7 @@
 //! heartbeat must pass (origins, grpc-web, authentication) is in front of
 //! this layer, so the answer is the same as the full path's.
 
-use super::{Owner, SessionTable, conduit_of};
+use super::{Owner, SessionTable, Via};
 use axle_proto::robot::SendSessionHeartbeatRequest;
 use bytes::{Buf, Bytes};
 use futures::future::{BoxFuture, Either};
@@ -94,9 +94,8 @@ async fn heartbeat(table: &SessionTable, req: Request<Body>) -> Response<Body> {
 /// Renews session `id` for the caller of a request with `extensions`: what
 /// every heartbeat does, whichever way it came in.
 pub fn renew(table: &SessionTable, id: &str, extensions: &http::Extensions) -> Result<(), Status> {
-    let via = conduit_of(extensions);
     table
-        .renew(id, &Owner::of(extensions), via.as_ref())
+        .renew(id, &Owner::of(extensions), &Via::of(extensions))
         .map(drop)
         .map_err(|e| {
             debug!(session = %id, "heartbeat refused: session expired or unknown");

@@ -144,10 +144,10 @@ where
         .and_then(|r| HeaderValue::from_str(&r.name).ok());
     if sid.is_some() || resource.is_some() {
         let owner = Owner::of(&parts.extensions);
-        let via = super::conduit_of(&parts.extensions);
+        let via = super::Via::of(&parts.extensions);
         let checked = layer
             .sessions
-            .monitored(sid.as_deref(), &owner, via.as_ref(), resource);
+            .monitored(sid.as_deref(), &owner, &via, resource);
         if let Err(e) = checked {
             return Ok(with_smrn(Status::from(e).into_http(), smrn));
         }

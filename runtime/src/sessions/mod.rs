@@ -93,6 +93,26 @@ impl Owner {
     }
 }
 
+/// How a call reached axle: the connection it came on, and the WebRTC
+/// peer connection (its call uuid) if it came over one.
+#[derive(Debug, Clone, Default)]
+pub struct Via {
+    /// The WebRTC peer connection, if any.
+    pub conduit: Option<Arc<str>>,
+    /// The socket or peer connection, if it is tracked.
+    pub conn: Option<crate::connections::ConnId>,
+}
+
+impl Via {
+    /// How the request with `extensions` came.
+    pub fn of(extensions: &http::Extensions) -> Self {
+        Self {
+            conduit: conduit_of(extensions),
+            conn: crate::connections::connection_of(extensions),
+        }
+    }
+}
+
 /// The WebRTC peer connection a request came over (its call uuid), if it
 /// came over one. A session every heartbeat of which came over one peer
 /// connection ends the moment that connection closes cleanly: nothing can

@@ -12,9 +12,9 @@
 //! Stops run in a task of their own, concurrently, each bounded by
 //! [`STOP_TIMEOUT`]: a hung driver delays no other stop.
 
-use super::Owner;
 use super::table::{Opening, Session, SessionTable};
 use super::timer::Timer;
+use super::{Owner, Via};
 use crate::config::SessionsConfig;
 use crate::resources::Stoppable;
 use crate::robot::STOP_TIMEOUT;
@@ -66,8 +66,8 @@ pub struct StartSession {
     pub owner: Owner,
     /// The caller's address, for logs and GetSessions.
     pub peer: String,
-    /// The WebRTC peer connection it came over, if any.
-    pub via: Option<Arc<str>>,
+    /// How it came: its connection, and WebRTC peer connection if any.
+    pub via: Via,
 }
 
 /// A live session, as StartSession answers.
@@ -88,8 +88,8 @@ pub struct MonitoredCall {
     pub sid: Option<String>,
     /// The caller.
     pub owner: Owner,
-    /// The WebRTC peer connection it came over, if any.
-    pub via: Option<Arc<str>>,
+    /// How it came: its connection, and WebRTC peer connection if any.
+    pub via: Via,
     /// The actuator the call drives, if the name resolved to one.
     pub resource: Option<Stoppable>,
 }
@@ -156,25 +156,62 @@ impl SessionSupervisor {
 
     /// The timer fired: expire what is due once what has arrived is in.
     fn check_soon(&mut self, ctx: &mut Context<Self>) {
+        // A due session whose connection has closed has no heartbeat
+        // waiting anywhere: it expires now, without waiting for turns.
+        let now = Instant::now();
+        let gone = self.table.take_due(now, Session::connection_closed);
+        self.expire_all(
+            gone,
+            now,
+            "no heartbeat for a whole window; its connection closed",
+        );
+        if !self.table.any_due(now) {
+            self.table.rearm();
+            return;
+        }
         let bound = (self.config.heartbeat_window / 4).min(CATCH_UP_AT_MOST);
+        // The turns are taken by a task of the runtime, queued behind the
+        // connections' tasks. This actor lives in actix's local set, which
+        // the runtime polls ahead of its queue: turns taken here would come
+        // back before any socket's task had run.
+        let turns = tokio::spawn(caught_up(bound));
+        // Only what was due when the turns began: a session that came due
+        // during them may have a heartbeat they did not wait for. The
+        // timer, re-armed, checks it with turns of its own.
+        let due_by = Instant::now();
         ctx.spawn(
-            actix::fut::wrap_future(caught_up(bound)).map(|_, act: &mut Self, _| act.expire_due()),
+            actix::fut::wrap_future(turns).map(move |_, act: &mut Self, _| act.expire_due(due_by)),
         );
     }
 
-    /// Expires every session past its deadline; re-arms the timer.
-    fn expire_due(&mut self) {
-        let now = Instant::now();
-        let due = self.table.take_due(now);
+    /// Expires every session whose deadline is at or before `due_by`;
+    /// re-arms the timer.
+    fn expire_due(&mut self, due_by: Instant) {
+        let due = self.table.take_due(due_by, |_| true);
+        self.expire_all(due, Instant::now(), "no heartbeat for a whole window");
+        self.table.rearm();
+    }
+
+    /// Expires sessions taken from the table (earliest deadline first),
+    /// noting how late the first came.
+    fn expire_all(
+        &mut self,
+        due: Vec<(Uuid, Session, Instant)>,
+        now: Instant,
+        cause: &'static str,
+    ) {
         if let Some((_, _, first)) = due.first() {
             let late = now.saturating_duration_since(*first);
             self.note_lateness(late, "sessions expired this long after their deadline");
         }
         for (id, session, deadline) in due {
-            let late = now.saturating_duration_since(deadline);
-            expire(id, session, "no heartbeat for a whole window", Some(late));
+            expire(
+                id,
+                session,
+                cause,
+                Some(now.saturating_duration_since(deadline)),
+            );
         }
-        self.table.rearm();
     }
 
     /// A runtime running late delays every heartbeat as long: say so, with
@@ -204,9 +241,7 @@ impl SessionSupervisor {
 
     fn open(&mut self, msg: StartSession) -> Result<Started, SessionError> {
         if !msg.resume.is_empty()
-            && let Some(resumed) = self
-                .table
-                .resume(&msg.resume, &msg.owner, msg.via.as_ref())?
+            && let Some(resumed) = self.table.resume(&msg.resume, &msg.owner, &msg.via)?
         {
             return Ok(resumed);
         }
@@ -237,7 +272,7 @@ async fn caught_up(bound: Duration) {
         let t = Instant::now();
         tokio::task::yield_now().await;
         let quick = t.elapsed() < QUICK_TURN;
-        if (turn >= 2 && quick) || began.elapsed() >= bound {
+        if turn >= 1 && (quick || began.elapsed() >= bound) {
             break;
         }
     }
@@ -355,12 +390,8 @@ impl Handler<MonitoredCall> for SessionSupervisor {
     type Result = Result<(), SessionError>;
 
     fn handle(&mut self, msg: MonitoredCall, _: &mut Context<Self>) -> Self::Result {
-        self.table.monitored(
-            msg.sid.as_deref(),
-            &msg.owner,
-            msg.via.as_ref(),
-            msg.resource,
-        )
+        self.table
+            .monitored(msg.sid.as_deref(), &msg.owner, &msg.via, msg.resource)
     }
 }
 
@@ -430,7 +461,7 @@ mod tests {
                 resume: String::new(),
                 owner: Owner::Entity(owner.into()),
                 peer: "test".into(),
-                via: None,
+                via: Via::default(),
             })
             .await
             .unwrap()
@@ -443,7 +474,7 @@ mod tests {
         s.send(MonitoredCall {
             sid: sid.map(str::to_owned),
             owner: Owner::default(),
-            via: None,
+            via: Via::default(),
             resource: Some(m.stoppable()),
         })
         .await
@@ -453,7 +484,9 @@ mod tests {
     }
 
     async fn heartbeat(s: &Sup, id: &str) -> Result<(), SessionError> {
-        s.table.renew(id, &Owner::default(), None).map(drop)
+        s.table
+            .renew(id, &Owner::default(), &Via::default())
+            .map(drop)
     }
 
     #[actix::test]
@@ -544,7 +577,7 @@ mod tests {
                 resume: resume.into(),
                 owner: Owner::Entity(owner.into()),
                 peer: "test".into(),
-                via: None,
+                via: Via::default(),
             })
         };
         let again = resume(&id, "alice").await.unwrap().unwrap();
@@ -562,7 +595,8 @@ mod tests {
         assert_eq!(mine("alice").len(), 2);
         assert!(mine("mallory").is_empty());
         assert_eq!(
-            s.table.renew(&id, &Owner::Entity("mallory".into()), None),
+            s.table
+                .renew(&id, &Owner::Entity("mallory".into()), &Via::default()),
             Err(SessionError::Expired)
         );
     }
@@ -577,7 +611,7 @@ mod tests {
                 resume: String::new(),
                 owner: Owner::default(),
                 peer: "test".into(),
-                via: None,
+                via: Via::default(),
             })
             .await
             .unwrap();
@@ -595,21 +629,24 @@ mod tests {
         let opening = Opening {
             owner: Owner::default(),
             peer: "test".into(),
-            via: None,
+            via: Via::default(),
             window: WINDOW,
         };
         let started = table.open(opening, 2).unwrap();
         let id = started.id.to_string();
-        assert!(table.renew(&id, &Owner::default(), None).is_ok());
+        assert!(table.renew(&id, &Owner::default(), &Via::default()).is_ok());
         std::thread::sleep(WINDOW + Duration::from_millis(5));
-        assert!(table.renew(&id, &Owner::default(), None).is_ok());
-        assert!(table.take_due(Instant::now()).is_empty(), "renewed in time");
+        assert!(table.renew(&id, &Owner::default(), &Via::default()).is_ok());
+        assert!(
+            table.take_due(Instant::now(), |_| true).is_empty(),
+            "renewed in time"
+        );
         std::thread::sleep(WINDOW + Duration::from_millis(5));
-        let due = table.take_due(Instant::now());
+        let due = table.take_due(Instant::now(), |_| true);
         assert_eq!(due.len(), 1, "the supervisor expires it");
         assert!(table.is_empty() && table.earliest().is_none());
         assert_eq!(
-            table.renew(&id, &Owner::default(), None),
+            table.renew(&id, &Owner::default(), &Via::default()),
             Err(SessionError::Expired),
             "and nothing revives it"
         );
@@ -619,11 +656,14 @@ mod tests {
     async fn a_closed_connection_ends_only_the_sessions_it_alone_carried() {
         let s = supervisor(4);
         let peer: Arc<str> = "call-1".into();
-        let open = |via: Option<Arc<str>>| StartSession {
+        let open = |conduit: Option<Arc<str>>| StartSession {
             resume: String::new(),
             owner: Owner::default(),
             peer: "test".into(),
-            via,
+            via: Via {
+                conduit,
+                conn: None,
+            },
         };
         let alone = s.send(open(Some(peer.clone()))).await.unwrap().unwrap().id;
         let mixed = s.send(open(Some(peer.clone()))).await.unwrap().unwrap().id;
@@ -637,7 +677,10 @@ mod tests {
             let call = MonitoredCall {
                 sid: Some(id.to_string()),
                 owner: Owner::default(),
-                via: via.cloned(),
+                via: Via {
+                    conduit: via.cloned(),
+                    conn: None,
+                },
                 resource: Some(m.stoppable()),
             };
             s.send(call).await.unwrap().unwrap();
@@ -679,7 +722,7 @@ mod tests {
         s.send(MonitoredCall {
             sid: Some(id),
             owner: Owner::default(),
-            via: None,
+            via: Via::default(),
             resource: Some(m.stoppable()),
         })
         .await
@@ -718,7 +761,7 @@ mod tests {
         s.send(MonitoredCall {
             sid: Some(doomed.clone()),
             owner: Owner::default(),
-            via: None,
+            via: Via::default(),
             resource: Some(hung),
         })
         .await

@@ -13,9 +13,10 @@
 //! runtime has taken in what arrived, so a heartbeat that *arrived* in time
 //! counts, however late axle reads it.
 
-use super::Owner;
 use super::supervisor::{SessionError, SessionInfo, Started};
 use super::timer::Arm;
+use super::{Owner, Via};
+use crate::connections::{self, ConnId};
 use crate::resources::Stoppable;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -42,6 +43,16 @@ pub(super) struct Session {
     /// The one peer connection every heartbeat came over, if so far they
     /// all came over one (`None`: over HTTP/2, or over several).
     only_via: Option<Arc<str>>,
+    /// The connection the latest renewal came on, if tracked.
+    conn: Option<ConnId>,
+}
+
+impl Session {
+    /// Whether the connection its latest renewal came on has closed: no
+    /// heartbeat of its can be waiting to be read.
+    pub(super) fn connection_closed(&self) -> bool {
+        self.conn.is_some_and(|c| !connections::is_open(c))
+    }
 }
 
 #[derive(Default)]
@@ -65,7 +76,7 @@ pub struct SessionTable(Mutex<Table>);
 pub(super) struct Opening {
     pub owner: Owner,
     pub peer: Arc<str>,
-    pub via: Option<Arc<str>>,
+    pub via: Via,
     pub window: Duration,
 }
 
@@ -96,12 +107,7 @@ impl SessionTable {
 
     /// SendSessionHeartbeat: pushes the deadline of `id`, if it is live and
     /// `owner`'s, to now + window; notes the connection it came `via`.
-    pub fn renew(
-        &self,
-        id: &str,
-        owner: &Owner,
-        via: Option<&Arc<str>>,
-    ) -> Result<Uuid, SessionError> {
+    pub fn renew(&self, id: &str, owner: &Owner, via: &Via) -> Result<Uuid, SessionError> {
         self.lock().renew(id, owner, via, Instant::now())
     }
 
@@ -112,7 +118,7 @@ impl SessionTable {
         &self,
         sid: Option<&str>,
         owner: &Owner,
-        via: Option<&Arc<str>>,
+        via: &Via,
         resource: Option<Stoppable>,
     ) -> Result<(), SessionError> {
         let mut t = self.lock();
@@ -156,7 +162,7 @@ impl SessionTable {
         &self,
         resume: &str,
         owner: &Owner,
-        via: Option<&Arc<str>>,
+        via: &Via,
     ) -> Result<Option<Started>, SessionError> {
         let mut t = self.lock();
         match t.renew(resume, owner, via, Instant::now()) {
@@ -185,7 +191,8 @@ impl SessionTable {
             window: o.window,
             expires_at,
             driving: HashMap::new(),
-            only_via: o.via,
+            only_via: o.via.conduit,
+            conn: o.via.conn,
         };
         t.sessions.insert(id, session);
         Ok(Started {
@@ -195,17 +202,32 @@ impl SessionTable {
     }
 
     /// Removes and answers every session whose deadline is at or before
-    /// `now`, earliest first, each with its deadline.
-    pub(super) fn take_due(&self, now: Instant) -> Vec<(Uuid, Session, Instant)> {
+    /// `by` and that is `which`, earliest first, each with its deadline.
+    pub(super) fn take_due(
+        &self,
+        by: Instant,
+        which: impl Fn(&Session) -> bool,
+    ) -> Vec<(Uuid, Session, Instant)> {
         let mut t = self.lock();
-        let mut due = Vec::new();
-        while let Some(&(at, id)) = t.order.first().filter(|(at, _)| *at <= now) {
-            t.order.remove(&(at, id));
-            if let Some(s) = t.remove(id) {
-                due.push((id, s, at));
-            }
-        }
-        due
+        let picked: Vec<(Instant, Uuid)> = t
+            .order
+            .iter()
+            .take_while(|(at, _)| *at <= by)
+            .filter(|(_, id)| t.sessions.get(id).is_some_and(&which))
+            .copied()
+            .collect();
+        picked
+            .into_iter()
+            .filter_map(|(at, id)| {
+                t.order.remove(&(at, id));
+                t.remove(id).map(|s| (id, s, at))
+            })
+            .collect()
+    }
+
+    /// Whether any session's deadline is at or before `by`.
+    pub(super) fn any_due(&self, by: Instant) -> bool {
+        self.lock().order.first().is_some_and(|(at, _)| *at <= by)
     }
 
     /// Removes and answers the sessions every heartbeat of which came over
@@ -267,7 +289,7 @@ impl Table {
         &mut self,
         id: &str,
         owner: &Owner,
-        via: Option<&Arc<str>>,
+        via: &Via,
         now: Instant,
     ) -> Result<Uuid, SessionError> {
         let id = Uuid::parse_str(id).map_err(|_| SessionError::Expired)?;
@@ -277,8 +299,11 @@ impl Table {
         };
         let was = session.expires_at;
         session.expires_at = now + session.window;
-        if session.only_via.as_ref() != via {
+        if session.only_via != via.conduit {
             session.only_via = None;
+        }
+        if via.conn.is_some() {
+            session.conn = via.conn;
         }
         let to = session.expires_at;
         self.order.remove(&(was, id));
