@@ -155,6 +155,31 @@ def test_a_client_that_dies_or_freezes_leaves_nothing_running(start_axle, client
     assert "rdk:component:motor/left" in line and "peer=127.0.0.1:" in line, line
 
 
+@pytest.mark.parametrize("kind", ["python", "rust"])
+def test_a_frozen_robot_keeps_the_sessions_whose_heartbeats_waited(start_axle, clients, kind):
+    """axle is stopped (SIGSTOP) for three windows while a client heartbeats:
+    its heartbeats wait in the socket, arrived in time, and renew the
+    session once axle runs again. Nothing it drove stops."""
+    axle = start_axle(config())
+    client = clients(kind, axle.address)
+    client.drive_left()
+
+    async def go():
+        observer = await connect(axle.address)
+        (before,) = await sessions(observer)
+        axle.proc.send_signal(signal.SIGSTOP)
+        await asyncio.sleep(3 * WINDOW)
+        axle.proc.send_signal(signal.SIGCONT)
+        await asyncio.sleep(WINDOW / 2)
+        assert await Motor.from_robot(observer, "left").is_moving(), axle.log_text()
+        (after,) = await sessions(observer)
+        assert after.id == before.id, "the client's session was replaced"
+        await observer.close()
+
+    run(go())
+    assert "session expired" not in axle.log_text()
+
+
 def test_the_last_user_wins(start_axle, clients):
     axle = start_axle(config())
     a = clients("python", axle.address)
