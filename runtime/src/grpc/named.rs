@@ -109,7 +109,7 @@ pub fn resource_name(framed: &Bytes) -> Option<String> {
 
 /// The first gRPC message of `framed` (the 5-byte header stripped), and
 /// the bytes after it; `None` until the message is whole.
-fn split_first(framed: &[u8]) -> Option<(bool, &[u8], &[u8])> {
+pub(crate) fn split_first(framed: &[u8]) -> Option<(bool, &[u8], &[u8])> {
     let (&compressed, rest) = framed.split_first()?;
     let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
     Some((compressed != 0, rest.get(4..4 + len)?, rest.get(4 + len..)?))

@@ -9,8 +9,9 @@
 //! this layer, so the answer is the same as the full path's.
 
 use super::{Owner, SessionTable, Via};
+use crate::grpc::named::split_first;
 use axle_proto::robot::SendSessionHeartbeatRequest;
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use futures::future::{BoxFuture, Either};
 use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body::Frame;
@@ -106,25 +107,22 @@ pub fn renew(table: &SessionTable, id: &str, extensions: &http::Extensions) -> R
 /// The request's one message, decoded.
 async fn session_id(body: Body) -> Result<String, Status> {
     let bad = |why: &str| Status::invalid_argument(format!("not a heartbeat request: {why}"));
-    let mut bytes = Limited::new(body, MAX_REQUEST)
+    let bytes = Limited::new(body, MAX_REQUEST)
         .collect()
         .await
         .map_err(|e| bad(&e.to_string()))?
         .to_bytes();
-    if bytes.len() < 5 {
-        return Err(bad("no message"));
-    }
-    let compressed = bytes.get_u8() != 0;
-    let len = bytes.get_u32() as usize;
+    let (compressed, message, after) =
+        split_first(&bytes).ok_or_else(|| bad("no whole message"))?;
     if compressed {
         return Err(Status::unimplemented(
             "compressed heartbeats are not accepted",
         ));
     }
-    if bytes.len() != len {
-        return Err(bad("the message length does not match the body"));
+    if !after.is_empty() {
+        return Err(bad("more than one message"));
     }
-    let request = SendSessionHeartbeatRequest::decode(bytes).map_err(|e| bad(&e.to_string()))?;
+    let request = SendSessionHeartbeatRequest::decode(message).map_err(|e| bad(&e.to_string()))?;
     Ok(request.id)
 }
 

@@ -97,7 +97,9 @@ impl Owner {
 /// peer connection (its call uuid) if it came over one.
 #[derive(Debug, Clone, Default)]
 pub struct Via {
-    /// The WebRTC peer connection, if any.
+    /// The WebRTC peer connection, if any. A session every heartbeat of
+    /// which came over one peer connection ends the moment that connection
+    /// closes cleanly: nothing can heartbeat it any more.
     pub conduit: Option<Arc<str>>,
     /// The socket or peer connection, if it is tracked.
     pub conn: Option<crate::connections::ConnId>,
@@ -107,20 +109,12 @@ impl Via {
     /// How the request with `extensions` came.
     pub fn of(extensions: &http::Extensions) -> Self {
         Self {
-            conduit: conduit_of(extensions),
+            conduit: extensions
+                .get::<crate::webrtc::WebRtcPeer>()
+                .map(|p| p.call.clone()),
             conn: crate::connections::connection_of(extensions),
         }
     }
-}
-
-/// The WebRTC peer connection a request came over (its call uuid), if it
-/// came over one. A session every heartbeat of which came over one peer
-/// connection ends the moment that connection closes cleanly: nothing can
-/// heartbeat it any more.
-pub fn conduit_of(extensions: &http::Extensions) -> Option<Arc<str>> {
-    extensions
-        .get::<crate::webrtc::WebRtcPeer>()
-        .map(|p| p.call.clone())
 }
 
 /// The caller's address, for logs and GetSessions: `ip:port` over TCP,

@@ -46,8 +46,8 @@ const MAX_HELD: usize = 64 << 20;
 const HIGH_WATER: usize = 1 << 20;
 const LOW_WATER: usize = 512 << 10;
 
-/// Which peer connection a call came over: `peer_of` and `conduit_of`
-/// read it.
+/// Which peer connection a call came over: `peer_of` and `Via::of` read
+/// it.
 #[derive(Clone, Debug)]
 pub struct WebRtcPeer {
     /// `webrtc:<the signaling caller's address>`.
