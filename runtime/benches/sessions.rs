@@ -19,7 +19,9 @@
 //!    (both are false expiries: every client is alive), round trips and the
 //!    longest gap between two answered heartbeats of one session.
 //!    Baseline: the same schedule of GetVersion calls, which no session
-//!    touches.
+//!    touches. Floors: the same schedule against bare `h2`, hyper and tonic
+//!    servers that answer every call and do nothing else (`h2_floor`), each
+//!    in its own process: what the HTTP/2 stack costs before axle's code.
 //! 4. **Heartbeats under a flood**: h2load floods axle with GetPosition and
 //!    1 MB DoCommand answers forwarded from a module; 20 sessions heartbeat
 //!    every 20 ms (window 100 ms) beside 20 clients calling GetVersion on
@@ -43,7 +45,8 @@ use axle_runtime::sessions::Owner;
 use axle_runtime::sessions::supervisor::{MonitoredCall, SessionSupervisor, StartSession};
 use axle_sdk_module::ResourceError;
 use bench_support::{
-    axle_command, median, percentile, raw_h2, spawn_listening, tcp_channel, unix_channel,
+    axle_command, h2_floor, h2_floor::Floor, median, percentile, raw_h2, spawn_listening,
+    tcp_channel, unix_channel,
 };
 use futures::future::join_all;
 use prost::Message;
@@ -54,6 +57,9 @@ use tokio::sync::mpsc;
 use tonic::transport::Channel;
 
 fn main() {
+    if let Some(role) = std::env::var_os(h2_floor::ROLE) {
+        return h2_floor::serve(&role);
+    }
     let dir = std::env::temp_dir().join(format!("axle-bench-sessions-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     // `AXLE_BENCH_PARTS=3` runs only part 3, for instance (to profile it).
@@ -239,19 +245,20 @@ fn stop_latency() -> String {
 const ROUNDS: usize = 7;
 const CALLS: usize = 2000;
 
-struct Axle {
+/// A server process (axle, or the h2 floor), killed when dropped.
+struct Server {
     child: Child,
     tcp: String,
 }
 
-impl Drop for Axle {
+impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-fn start_axle(dir: &Path, name: &str, config: &str) -> (Axle, std::path::PathBuf) {
+fn start_axle(dir: &Path, name: &str, config: &str) -> (Server, std::path::PathBuf) {
     let config_path = dir.join(format!("{name}.json"));
     std::fs::write(&config_path, config).expect("config");
     let socket = dir.join(format!("{name}.sock"));
@@ -259,7 +266,7 @@ fn start_axle(dir: &Path, name: &str, config: &str) -> (Axle, std::path::PathBuf
     let mut cmd = axle_command(&socket, 0);
     cmd.arg("--config").arg(&config_path);
     let (child, tcp) = spawn_listening(cmd, Some(log.clone()));
-    (Axle { child, tcp }, log)
+    (Server { child, tcp }, log)
 }
 
 const ROBOT: &str = r#"{"network": {"sessions": {"heartbeat_window": "2s", "max_sessions": 60000}},
@@ -370,7 +377,7 @@ struct Level {
 }
 
 /// `n` new sessions, started over a few connections at once.
-async fn start_sessions(axle: &Axle, n: usize) -> Vec<String> {
+async fn start_sessions(axle: &Server, n: usize) -> Vec<String> {
     let mut channels = Vec::new();
     for _ in 0..CONNECTIONS {
         channels.push(tcp_channel(&axle.tcp).await);
@@ -396,7 +403,7 @@ async fn start_sessions(axle: &Axle, n: usize) -> Vec<String> {
 
 /// `sessions` clients heartbeating on the schedule for MEASURE; with
 /// `heartbeat` false, the same schedule of GetVersion (the baseline).
-async fn level(axle: &Axle, log: &Path, sessions: usize, heartbeat: bool) -> Level {
+async fn level(axle: &Server, log: &Path, sessions: usize, heartbeat: bool) -> Level {
     let began = Instant::now();
     let messages: Vec<Vec<u8>> = if heartbeat {
         let ids = start_sessions(axle, sessions).await;
@@ -457,7 +464,7 @@ fn heartbeat_capacity(dir: &Path) -> String {
             "3. Heartbeat capacity (axle on one thread, window {WINDOW:?}, a call every {INTERVAL:?} per client, \
              pre-encoded HTTP/2 frames over {CONNECTIONS} TCP connections, {MEASURE:?} per level)\n\
              {:<26} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>7}\n",
-            "load", "calls/s", "axle CPU", "gen CPU", "refused", "unsent", "expired", "p50 ms", "p99 ms", "max gap", "closed"
+            "load", "calls/s", "srv CPU", "gen CPU", "refused", "unsent", "expired", "p50 ms", "p99 ms", "max gap", "closed"
         );
         let mut row = |label: String, l: &Level| {
             out += &format!(
@@ -484,10 +491,22 @@ fn heartbeat_capacity(dir: &Path) -> String {
         }
         let base = level(&axle, &log, 10_000, false).await;
         row("baseline: 10000 GetVersion".into(), &base);
+        let mut floors = Vec::new();
+        for floor in [Floor::H2, Floor::Hyper, Floor::Tonic] {
+            let (child, tcp) = h2_floor::start(floor);
+            let l = level(&Server { child, tcp }, &log, 10_000, false).await;
+            row(format!("floor: bare {floor:?}, 10000"), &l);
+            floors.push(l);
+        }
         if let Some(l) = at_10k {
+            let per_call = |l: &Level| l.axle_cpu / l.rate;
             out += &format!(
-                "axle CPU per heartbeat / per GetVersion at 10k: {:.2}x\n",
-                (l.axle_cpu / l.rate) / (base.axle_cpu / base.rate)
+                "axle CPU per heartbeat at 10k / per GetVersion: {:.2}x; / per call of bare h2: {:.2}x, \
+                 of bare hyper: {:.2}x, of bare tonic: {:.2}x\n",
+                per_call(&l) / per_call(&base),
+                per_call(&l) / per_call(&floors[0]),
+                per_call(&l) / per_call(&floors[1]),
+                per_call(&l) / per_call(&floors[2]),
             );
         }
         out

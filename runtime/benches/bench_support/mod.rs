@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each bench uses its own subset
 
+pub mod h2_floor;
 pub mod raw_h2;
 
 use hyper_util::rt::TokioIo;
