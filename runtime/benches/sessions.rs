@@ -369,7 +369,8 @@ fn expiries_logged(log: &Path) -> usize {
 
 /// What one level measured.
 struct Level {
-    axle_cpu: f64,
+    /// The server's CPU (axle's, or a floor's), in cores.
+    server_cpu: f64,
     bench_cpu: f64,
     rate: f64,
     report: raw_h2::Report,
@@ -401,12 +402,13 @@ async fn start_sessions(axle: &Server, n: usize) -> Vec<String> {
     join_all(starts).await.into_iter().flatten().collect()
 }
 
-/// `sessions` clients heartbeating on the schedule for MEASURE; with
-/// `heartbeat` false, the same schedule of GetVersion (the baseline).
-async fn level(axle: &Server, log: &Path, sessions: usize, heartbeat: bool) -> Level {
+/// `sessions` clients heartbeating on `server` on the schedule for MEASURE;
+/// with `heartbeat` false, the same schedule of GetVersion (the baseline,
+/// and what the floors answer).
+async fn level(server: &Server, log: &Path, sessions: usize, heartbeat: bool) -> Level {
     let began = Instant::now();
     let messages: Vec<Vec<u8>> = if heartbeat {
-        let ids = start_sessions(axle, sessions).await;
+        let ids = start_sessions(server, sessions).await;
         eprintln!(
             "started {sessions} sessions in {:.2} s",
             began.elapsed().as_secs_f64()
@@ -421,7 +423,7 @@ async fn level(axle: &Server, log: &Path, sessions: usize, heartbeat: bool) -> L
     let settle = INTERVAL * 2;
     let logged_before = expiries_logged(log);
     let load = raw_h2::run(
-        axle.tcp.clone(),
+        server.tcp.clone(),
         path,
         messages,
         CONNECTIONS,
@@ -431,15 +433,15 @@ async fn level(axle: &Server, log: &Path, sessions: usize, heartbeat: bool) -> L
     );
     let load = tokio::spawn(load);
     tokio::time::sleep(settle).await;
-    let (axle_cpu0, bench_cpu0, t0) = (
-        cpu_seconds(axle.child.id()),
+    let (server_cpu0, bench_cpu0, t0) = (
+        cpu_seconds(server.child.id()),
         cpu_seconds(std::process::id()),
         Instant::now(),
     );
     let report = load.await.expect("load");
     let wall = t0.elapsed().as_secs_f64();
     let result = Level {
-        axle_cpu: (cpu_seconds(axle.child.id()) - axle_cpu0) / wall,
+        server_cpu: (cpu_seconds(server.child.id()) - server_cpu0) / wall,
         bench_cpu: (cpu_seconds(std::process::id()) - bench_cpu0) / wall,
         rate: report.ok as f64 / MEASURE.as_secs_f64(),
         logged: expiries_logged(log) - logged_before,
@@ -470,7 +472,7 @@ fn heartbeat_capacity(dir: &Path) -> String {
             out += &format!(
                 "{label:<26} {:>9.0} {:>8.1}% {:>8.1}% {:>8} {:>8} {:>8} {:>8.2} {:>8.2} {:>7.0}ms {:>7}\n",
                 l.rate,
-                l.axle_cpu * 100.0,
+                l.server_cpu * 100.0,
                 l.bench_cpu * 100.0,
                 l.report.refused,
                 l.report.unsent,
@@ -492,14 +494,14 @@ fn heartbeat_capacity(dir: &Path) -> String {
         let base = level(&axle, &log, 10_000, false).await;
         row("baseline: 10000 GetVersion".into(), &base);
         let mut floors = Vec::new();
-        for floor in [Floor::H2, Floor::Hyper, Floor::Tonic] {
+        for floor in Floor::ALL {
             let (child, tcp) = h2_floor::start(floor);
             let l = level(&Server { child, tcp }, &log, 10_000, false).await;
             row(format!("floor: bare {floor:?}, 10000"), &l);
             floors.push(l);
         }
         if let Some(l) = at_10k {
-            let per_call = |l: &Level| l.axle_cpu / l.rate;
+            let per_call = |l: &Level| l.server_cpu / l.rate;
             out += &format!(
                 "axle CPU per heartbeat at 10k / per GetVersion: {:.2}x; / per call of bare h2: {:.2}x, \
                  of bare hyper: {:.2}x, of bare tonic: {:.2}x\n",

@@ -23,24 +23,35 @@ use std::convert::Infallible;
 use std::process::{Child, Command};
 use tokio::net::{TcpListener, TcpStream};
 
-/// Set, to `h2` or `hyper`, in the environment of the child that serves.
+/// Set, to a [`Floor`]'s name, in the environment of the child that serves.
 pub const ROLE: &str = "AXLE_BENCH_FLOOR";
 
 /// Which bare server.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Floor {
     H2,
     Hyper,
     Tonic,
 }
 
+impl Floor {
+    pub const ALL: [Floor; 3] = [Floor::H2, Floor::Hyper, Floor::Tonic];
+
+    fn name(self) -> &'static str {
+        match self {
+            Floor::H2 => "h2",
+            Floor::Hyper => "hyper",
+            Floor::Tonic => "tonic",
+        }
+    }
+}
+
 /// In the child: serves the floor its [`ROLE`] names until killed.
 pub fn serve(role: &std::ffi::OsStr) {
-    let floor = match role.to_str() {
-        Some("hyper") => Floor::Hyper,
-        Some("tonic") => Floor::Tonic,
-        _ => Floor::H2,
-    };
+    let floor = Floor::ALL
+        .into_iter()
+        .find(|f| role == f.name())
+        .expect("a floor's name");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -50,17 +61,10 @@ pub fn serve(role: &std::ffi::OsStr) {
         let addr = listener.local_addr().expect("address");
         // The line `spawn_listening` waits for, as axle logs it.
         eprintln!("{floor:?} floor listening address={addr}");
-        if let Floor::Tonic = floor {
-            return tonic_floor(listener).await;
-        }
-        loop {
-            let (stream, _) = listener.accept().await.expect("accept");
-            let _ = stream.set_nodelay(true);
-            match floor {
-                Floor::H2 => tokio::spawn(h2_connection(stream)),
-                Floor::Hyper => tokio::spawn(hyper_connection(stream)),
-                Floor::Tonic => unreachable!("tonic accepts its own connections"),
-            };
+        match floor {
+            Floor::H2 => accept(listener, h2_connection).await,
+            Floor::Hyper => accept(listener, hyper_connection).await,
+            Floor::Tonic => tonic_floor(listener).await,
         }
     });
 }
@@ -68,15 +72,21 @@ pub fn serve(role: &std::ffi::OsStr) {
 /// In the bench: `floor`, started; and its TCP address.
 pub fn start(floor: Floor) -> (Child, String) {
     let mut cmd = Command::new(std::env::current_exe().expect("this bench's path"));
-    cmd.env(
-        ROLE,
-        match floor {
-            Floor::H2 => "h2",
-            Floor::Hyper => "hyper",
-            Floor::Tonic => "tonic",
-        },
-    );
+    cmd.env(ROLE, floor.name());
     super::spawn_listening(cmd, None)
+}
+
+/// Serves each connection `listener` accepts with `serve` (h2 and hyper
+/// leave accepting to their caller).
+async fn accept<F>(listener: TcpListener, serve: fn(TcpStream) -> F)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    loop {
+        let (stream, _) = listener.accept().await.expect("accept");
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(serve(stream));
+    }
 }
 
 /// Answers every call, as the floor's one layer.
@@ -108,13 +118,21 @@ impl tower::Service<Request<tonic::body::Body>> for Answer {
     }
 }
 
-/// An empty message, then status 0.
-fn empty_reply() -> [Result<Frame<Bytes>, Infallible>; 2] {
+/// An empty gRPC message: a 5-byte frame header of length 0.
+const EMPTY_MESSAGE: &[u8] = &[0; 5];
+
+/// Status 0.
+fn ok_trailers() -> HeaderMap {
     let mut trailers = HeaderMap::new();
     trailers.insert("grpc-status", HeaderValue::from_static("0"));
+    trailers
+}
+
+/// An empty message, then status 0, as a response body's frames.
+fn empty_reply() -> [Result<Frame<Bytes>, Infallible>; 2] {
     [
-        Ok(Frame::data(Bytes::from_static(&[0; 5]))),
-        Ok(Frame::trailers(trailers)),
+        Ok(Frame::data(Bytes::from_static(EMPTY_MESSAGE))),
+        Ok(Frame::trailers(ok_trailers())),
     ]
 }
 
@@ -171,8 +189,6 @@ async fn answer(request: Request<RecvStream>, mut respond: SendResponse<Bytes>) 
     let Ok(mut send) = respond.send_response(head, false) else {
         return;
     };
-    let _ = send.send_data(Bytes::from_static(&[0; 5]), false);
-    let mut trailers = HeaderMap::new();
-    trailers.insert("grpc-status", HeaderValue::from_static("0"));
-    let _ = send.send_trailers(trailers);
+    let _ = send.send_data(Bytes::from_static(EMPTY_MESSAGE), false);
+    let _ = send.send_trailers(ok_trailers());
 }

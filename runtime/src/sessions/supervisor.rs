@@ -264,7 +264,7 @@ impl SessionSupervisor {
 
 /// Turns of the runtime, so that it reads the sockets and runs the calls
 /// they woke (a heartbeat renews its session there) before an expiry: at
-/// least three, until one comes back quickly (little was queued ahead of
+/// least two, until one comes back quickly (little was queued ahead of
 /// it), for at most `bound`.
 async fn caught_up(bound: Duration) {
     let began = Instant::now();
