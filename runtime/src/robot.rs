@@ -3,19 +3,16 @@
 
 use crate::config::ComponentConfig;
 use crate::proxy::ProxyHandle;
-use crate::resources::{Kind, ResourceHandle, Stoppable};
+use crate::resources::{Kind, ResourceHandle, StopReport, Stoppable, stop_together};
 use actix::ArbiterHandle;
 use axle_sdk_module::grpc::Resources;
-use axle_sdk_module::{Api, Model, ResourceError};
+use axle_sdk_module::{Api, Model};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 use tonic::Status;
 use tracing::{info, warn};
-
-/// How long one actuator may take to stop before StopAll reports it.
-pub const STOP_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A resource's state.
 #[derive(Clone)]
@@ -483,36 +480,35 @@ impl Robot {
             .collect()
     }
 
-    /// Stops every actuator at once, each bounded by [`STOP_TIMEOUT`], and
-    /// returns the ones that failed or timed out.
-    pub async fn stop_all(&self, cause: &'static str) -> Vec<(String, ResourceError)> {
-        let actuators: Vec<_> = {
-            let table = self.read();
-            table
-                .entries
-                .iter()
-                .filter_map(|e| e.stoppable().map(|s| (e.name.clone(), s)))
-                .collect()
-        };
-        let count = actuators.len();
-        let pending = actuators
-            .into_iter()
-            .map(|(name, s)| async move { (name, s.stop_within(cause, STOP_TIMEOUT).await) });
-        let failures: Vec<_> = futures::future::join_all(pending)
-            .await
-            .into_iter()
-            .filter_map(|(name, r)| r.err().map(|e| (name, e)))
-            .collect();
-        for (name, e) in &failures {
-            warn!(resource = %name, cause, error = %e, "stop failed");
+    /// The actuators built after (and so driving) any of `names`.
+    pub fn actuators_using(&self, names: &[String]) -> Vec<Stoppable> {
+        let table = self.read();
+        table
+            .entries
+            .iter()
+            .filter(|e| e.depends_on.iter().any(|d| names.contains(d)))
+            .filter_map(|e| e.stoppable())
+            .collect()
+    }
+
+    /// Every serving actuator.
+    pub fn actuators(&self) -> Vec<Stoppable> {
+        self.read()
+            .entries
+            .iter()
+            .filter_map(|e| e.stoppable())
+            .collect()
+    }
+
+    /// Stops every actuator through the one stop path, and logs the outcome.
+    pub async fn stop_all(&self, cause: &'static str) -> StopReport {
+        let report = stop_together(self.actuators(), cause).await;
+        if report.all_stopped() {
+            info!(cause, stopped = %report.stopped_names(), took_ms = report.took_ms(), "stopped all actuators");
+        } else {
+            warn!(cause, stopped = %report.stopped_names(), failed = %report.failures(), took_ms = report.took_ms(), "stopped all actuators; some did not confirm Stop");
         }
-        info!(
-            cause,
-            actuators = count,
-            failed = failures.len(),
-            "stopped all actuators"
-        );
-        failures
+        report
     }
 }
 

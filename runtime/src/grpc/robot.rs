@@ -228,14 +228,13 @@ impl RobotService for RobotApi {
     }
 
     async fn stop_all(&self, _: Request<StopAllRequest>) -> Reply<StopAllResponse> {
-        let failures = self.robot.stop_all("StopAll").await;
-        if failures.is_empty() {
+        let report = self.robot.stop_all("StopAll").await;
+        if report.all_stopped() {
             return Ok(Response::new(StopAllResponse {}));
         }
-        let list: Vec<String> = failures.iter().map(|(n, e)| format!("{n}: {e}")).collect();
         Err(Status::internal(format!(
             "some actuators did not stop: {}",
-            list.join("; ")
+            report.failures()
         )))
     }
 

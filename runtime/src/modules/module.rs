@@ -33,7 +33,8 @@ impl Connection {
     }
 }
 use crate::config::{ComponentConfig, ModuleConfig};
-use crate::robot::{Robot, STOP_TIMEOUT};
+use crate::resources::stop_together;
+use crate::robot::Robot;
 use actix::prelude::*;
 use axle_proto::app::ComponentConfig as ProtoComponentConfig;
 use axle_proto::module::module_service_client::ModuleServiceClient;
@@ -293,15 +294,12 @@ impl ModuleActor {
         }
         let module = self.name.clone();
         actix::spawn(async move {
-            for a in actuators {
-                match a.stop_within("module crashed", STOP_TIMEOUT).await {
-                    Ok(()) => {
-                        info!(module = %module, resource = %a.name, "stopped what the crashed module drove")
-                    }
-                    Err(e) => {
-                        warn!(module = %module, resource = %a.name, error = %e, "could not stop what the crashed module drove")
-                    }
-                }
+            let report = stop_together(actuators, "module crashed").await;
+            let (stopped, took_ms) = (report.stopped_names(), report.took_ms());
+            if report.all_stopped() {
+                info!(module = %module, stopped, took_ms, "stopped what the crashed module drove");
+            } else {
+                warn!(module = %module, stopped, failed = %report.failures(), took_ms, "could not stop all that the crashed module drove");
             }
         });
     }

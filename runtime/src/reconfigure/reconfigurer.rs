@@ -23,7 +23,8 @@ use crate::modules::Modules;
 use crate::modules::module::CameUpLate;
 use crate::registry::Registry;
 use crate::remotes::Remotes;
-use crate::robot::{ResourceEntry, ResourceState, Robot, STOP_TIMEOUT, Source};
+use crate::resources::stop_together;
+use crate::robot::{ResourceEntry, ResourceState, Robot, Source};
 use crate::sessions::SessionSupervisor;
 use crate::sessions::supervisor::{Forget, SetConfig};
 use actix::prelude::*;
@@ -491,13 +492,11 @@ impl Live {
     }
 }
 
-/// Stops every actuator among `entries` at once, each bounded by
-/// [`STOP_TIMEOUT`]; a failure is logged, and does not hold the others.
+/// Stops every actuator among `entries` through the one stop path; a
+/// failure is logged, and does not hold the others.
 async fn stop_each(entries: &[ResourceEntry], cause: &'static str) {
-    let stops = entries.iter().filter_map(ResourceEntry::stoppable).map(|s| async move {
-        if let Err(e) = s.stop_within(cause, STOP_TIMEOUT).await {
-            warn!(resource = %s.name, cause, error = %e, "could not stop before taking it down");
-        }
-    });
-    futures::future::join_all(stops).await;
+    let report = stop_together(entries.iter().filter_map(ResourceEntry::stoppable), cause).await;
+    if !report.all_stopped() {
+        warn!(cause, failed = %report.failures(), "could not stop before taking them down");
+    }
 }

@@ -7,7 +7,7 @@
 use crate::proxy::ProxyHandle;
 use axle_proto::base::SetPowerRequest;
 use axle_proto::common;
-use axle_sdk_module::host::{BaseHandle, Stoppable};
+use axle_sdk_module::host::{BaseHandle, STOP_TIMEOUT, Stoppable};
 use axle_sdk_module::{Motion, ResourceError, Vector3};
 use futures::future::BoxFuture;
 use tokio::sync::watch;
@@ -108,7 +108,7 @@ impl BaseTarget {
                 Box::pin(async move {
                     match stoppable {
                         Some(s) => {
-                            s.stop_within("remote control safety stop", crate::robot::STOP_TIMEOUT)
+                            s.stop_within("remote control safety stop", STOP_TIMEOUT)
                                 .await
                         }
                         None => Ok(()),

@@ -15,6 +15,7 @@
 use crate::config::RemoteConfig;
 use crate::proxy::forwarder::Forwarder;
 use crate::proxy::{Link, Proxied, ProxyActor, ProxyHandle, Route};
+use crate::resources::stop_together;
 use crate::robot::{ResourceEntry, ResourceState, Robot};
 use actix::prelude::*;
 use axle_proto::common::ResourceName;
@@ -209,8 +210,33 @@ impl RemoteActor {
                 .set_problem(&local, Some(format!("{} {why}", self.via)));
         }
         warn!(remote = %self.config.name, address = %self.config.address, error = %error, "lost the link to the remote part; reconnecting");
+        self.stop_what_used_it();
         self.failures = 1;
         self.retry(ctx);
+    }
+
+    /// What this part drives over the link now drives blind: stop it. (The
+    /// sub-part stops what this part drove there when its session expires.)
+    fn stop_what_used_it(&self) {
+        let here: Vec<String> = self
+            .proxies
+            .keys()
+            .map(|t| self.config.local_name(t))
+            .collect();
+        let actuators = self.robot.actuators_using(&here);
+        if actuators.is_empty() {
+            return;
+        }
+        let remote = self.config.name.clone();
+        actix::spawn(async move {
+            let report = stop_together(actuators, "link lost").await;
+            let (stopped, took_ms) = (report.stopped_names(), report.took_ms());
+            if report.all_stopped() {
+                info!(remote = %remote, stopped, took_ms, "stopped what used the lost part");
+            } else {
+                warn!(remote = %remote, stopped, failed = %report.failures(), took_ms, "could not stop all that used the lost part");
+            }
+        });
     }
 
     fn retry(&mut self, ctx: &mut Context<Self>) {

@@ -10,16 +10,14 @@
 //! session stays expired: nothing revives it.
 //!
 //! Stops run in a task of their own, concurrently, each bounded by
-//! [`STOP_TIMEOUT`]: a hung driver delays no other stop.
+//! [`STOP_TIMEOUT`](crate::resources::STOP_TIMEOUT): a hung driver delays no other stop.
 
 use super::table::{Opening, Session, SessionTable};
 use super::timer::Timer;
 use super::{Owner, Via};
 use crate::config::SessionsConfig;
-use crate::resources::Stoppable;
-use crate::robot::STOP_TIMEOUT;
+use crate::resources::{Stoppable, stop_together};
 use actix::prelude::*;
-use futures::future::join_all;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{self, Poll};
@@ -291,25 +289,12 @@ fn expire(id: Uuid, session: Session, cause: &'static str, late: Option<Duration
     }
     // Off the actor: the stops may take up to STOP_TIMEOUT.
     actix::spawn(async move {
-        let began = Instant::now();
-        let outcomes = join_all(
-            driving
-                .iter()
-                .map(|r| r.stop_within("session expired", STOP_TIMEOUT)),
-        )
-        .await;
-        let (mut stopped, mut failed) = (Vec::new(), Vec::new());
-        for (r, outcome) in driving.iter().zip(outcomes) {
-            match outcome {
-                Ok(()) => stopped.push(&*r.name),
-                Err(e) => failed.push(format!("{} ({e})", r.name)),
-            }
-        }
-        let took_ms = began.elapsed().as_secs_f64() * 1000.0;
-        if failed.is_empty() {
-            info!(session = %id, peer = %peer, cause, late_ms, stopped = %stopped.join(", "), took_ms, "session expired; stopped what it drove");
+        let report = stop_together(driving, "session expired").await;
+        let (stopped, took_ms) = (report.stopped_names(), report.took_ms());
+        if report.all_stopped() {
+            info!(session = %id, peer = %peer, cause, late_ms, stopped, took_ms, "session expired; stopped what it drove");
         } else {
-            warn!(session = %id, peer = %peer, cause, late_ms, stopped = %stopped.join(", "), failed = %failed.join("; "), took_ms, "session expired; some resources did not confirm Stop");
+            warn!(session = %id, peer = %peer, cause, late_ms, stopped, failed = %report.failures(), took_ms, "session expired; some resources did not confirm Stop");
         }
     });
 }

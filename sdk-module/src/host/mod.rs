@@ -11,6 +11,7 @@ pub mod caller;
 mod input_controller;
 pub mod kind;
 mod motor;
+pub mod stop;
 
 pub use input_controller::{InputControllerHandle, StreamFilter};
 
@@ -22,6 +23,7 @@ use std::any::Any;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+pub use stop::{STOP_TIMEOUT, StopReport, Stoppable, stop_together};
 
 /// The address of one resource actor, and the resource's full name.
 pub struct Handle<K: Kind> {
@@ -196,36 +198,6 @@ where
         Stoppable {
             name: self.name.clone(),
             stopper: self.addr.clone().recipient(),
-        }
-    }
-}
-
-/// An actuator as StopAll, sessions and shutdown see it: its full name and
-/// where to send `Stop`.
-#[derive(Clone)]
-pub struct Stoppable {
-    /// The resource's full name, e.g. `rdk:component:motor/left`.
-    pub name: Arc<str>,
-    /// Its actor.
-    pub stopper: Recipient<Stop>,
-}
-
-impl Stoppable {
-    /// Sends `Stop` and waits at most `timeout` for the driver to confirm. The
-    /// Stop stays queued if the actor is busy: the timeout bounds the wait,
-    /// not the stop.
-    pub async fn stop_within(
-        &self,
-        cause: &'static str,
-        timeout: Duration,
-    ) -> Result<(), ResourceError> {
-        match tokio::time::timeout(timeout, self.stopper.send(Stop { cause })).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(gone(&self.name)),
-            Err(_) => Err(ResourceError::Unavailable(format!(
-                "{} did not confirm Stop within {timeout:?}",
-                self.name
-            ))),
         }
     }
 }

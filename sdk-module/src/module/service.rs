@@ -7,7 +7,7 @@ use super::{Registration, ResourceConfig};
 use crate::client::{Options, RobotClient, SID_HEADER};
 use crate::grpc::Resources;
 use crate::grpc::convert::from_struct;
-use crate::host::{Kind, ResourceHandle, caller};
+use crate::host::{Kind, ResourceHandle, caller, stop_together};
 use crate::{Api, Attributes, Model, validate_name};
 use actix::Arbiter;
 use axle_proto::app::ComponentConfig;
@@ -31,9 +31,6 @@ use tonic::transport::Server;
 use tonic::{Request as GrpcRequest, Response as GrpcResponse, Status};
 use tower::{Layer, Service};
 use tracing::{info, warn};
-
-/// How long a resource may take to confirm Stop when removed or at exit.
-const STOP_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Serves the module on `socket` until SIGTERM or SIGINT.
 pub(super) async fn serve(
@@ -74,9 +71,8 @@ pub(super) async fn serve(
         })
         .await;
     info!("module shutting down: stopping every resource");
-    for name in table.names() {
-        table.remove(&name).await;
-    }
+    let all = table.take(&table.names());
+    Table::retire(all, "module shutting down").await;
     let _ = std::fs::remove_file(&socket);
     served.map_err(|e| format!("serving failed: {e}"))
 }
@@ -112,24 +108,31 @@ impl Table {
         Ok(())
     }
 
-    /// Stops and removes resource `name`; whether there was one.
-    async fn remove(&self, name: &str) -> bool {
-        let hosted = {
-            let mut table = self.0.write().unwrap_or_else(|e| e.into_inner());
-            table.remove(name)
-        };
-        let Some(hosted) = hosted else {
-            return false;
-        };
-        if let Some(s) = hosted.handle.stoppable()
-            && let Err(e) = s.stop_within("removed", STOP_TIMEOUT).await
-        {
-            warn!(resource = %s.name, error = %e, "resource did not stop on removal");
+    /// Takes `names` out of the table; those it had.
+    fn take(&self, names: &[String]) -> Vec<Hosted> {
+        let mut table = self.0.write().unwrap_or_else(|e| e.into_inner());
+        names.iter().filter_map(|n| table.remove(n)).collect()
+    }
+
+    /// Stops `hosted` together (a hung driver holds no other), then ends
+    /// their threads.
+    async fn retire(hosted: Vec<Hosted>, cause: &'static str) {
+        let actuators = hosted.iter().filter_map(|h| h.handle.stoppable());
+        let report = stop_together(actuators, cause).await;
+        if !report.all_stopped() {
+            warn!(cause, failed = %report.failures(), "resources did not confirm Stop");
         }
-        if let Some(a) = hosted.arbiter {
+        for a in hosted.into_iter().filter_map(|h| h.arbiter) {
             a.stop();
         }
-        true
+    }
+
+    /// Stops and removes resource `name`; whether there was one.
+    async fn remove(&self, name: &str) -> bool {
+        let hosted = self.take(&[name.to_string()]);
+        let had = !hosted.is_empty();
+        Self::retire(hosted, "removed").await;
+        had
     }
 
     fn missing(name: &str, api: &str) -> Status {
