@@ -42,7 +42,7 @@ fn main() {
         return bench_support::in_netns();
     }
     // A thousand simulated robots hold a thousand connections here too.
-    axle_runtime::rendezvous::serve::raise_open_file_limit();
+    axle_rendezvous::serve::raise_open_file_limit();
     let cleanup = bench_dir("routes");
     let dir = cleanup.0.clone();
     let config = dir.join("rendezvous.json");
@@ -51,7 +51,7 @@ fn main() {
     cmd.args([
         "signal",
         "--log-level",
-        "warn,axle_runtime::rendezvous::serve=info",
+        "warn,axle_rendezvous::serve=info",
         "--config",
     ])
     .arg(&config);

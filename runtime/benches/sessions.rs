@@ -41,9 +41,9 @@ use axle_proto::robot::{GetVersionRequest, SendSessionHeartbeatRequest, StartSes
 use axle_runtime::config::SessionsConfig;
 use axle_runtime::resources::Stoppable;
 use axle_runtime::resources::actor::Stop;
-use axle_runtime::sessions::Owner;
 use axle_runtime::sessions::supervisor::{MonitoredCall, SessionSupervisor, StartSession};
 use axle_sdk_module::ResourceError;
+use axle_wire::Owner;
 use bench_support::{
     axle_command, h2_floor, h2_floor::Floor, median, percentile, raw_h2, spawn_listening,
     tcp_channel, unix_channel,

@@ -2,11 +2,9 @@
 //! the gRPC API.
 
 pub mod apis;
-pub mod auth;
 pub mod browser;
 pub mod builder;
 pub mod config;
-pub mod connections;
 pub mod data;
 pub mod grpc;
 pub mod mdns;
@@ -16,7 +14,6 @@ pub mod reconfigure;
 pub mod registry;
 pub mod remote_control;
 pub mod remotes;
-pub mod rendezvous;
 pub mod resources;
 pub mod robot;
 pub mod sessions;

@@ -2,7 +2,6 @@
 
 use actix::Actor;
 use actix::Addr;
-use axle_runtime::auth::{Authenticator, Gate};
 use axle_runtime::config::{DEFAULT_ROVER, ReachConfig, RobotConfig, revision_of};
 use axle_runtime::grpc::{self, Listeners, Served};
 use axle_runtime::mdns::Advertiser;
@@ -11,6 +10,7 @@ use axle_runtime::reconfigure::{Apply, Close, ConfigState, Reconfigurer, Running
 use axle_runtime::robot::Robot;
 use axle_runtime::sessions::Sessions;
 use axle_runtime::webrtc::{Hosts, Peers, Signaling, Uplink};
+use axle_wire::auth::{Authenticator, Gate};
 use clap::Parser;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -138,7 +138,7 @@ fn export(inputs: &[PathBuf], out: Option<&Path>, files_dir: Option<PathBuf>) ->
 
 /// `axle signal`: serves a rendezvous until SIGTERM or SIGINT.
 fn rendezvous(path: &Path) -> ExitCode {
-    let config = match axle_runtime::rendezvous::RendezvousConfig::load(path) {
+    let config = match axle_rendezvous::RendezvousConfig::load(path) {
         Ok(c) => c,
         Err(e) => {
             error!("{e}");
@@ -168,7 +168,7 @@ fn rendezvous(path: &Path) -> ExitCode {
                 _ = int.recv() => info!(signal = "SIGINT", "rendezvous shutting down"),
             }
         };
-        axle_runtime::rendezvous::serve(&config, listener, stop).await
+        axle_rendezvous::serve(&config, listener, stop).await
     });
     match served {
         Ok(()) => ExitCode::SUCCESS,
@@ -254,7 +254,11 @@ async fn run(args: RobotArgs, config: RobotConfig, text: Vec<u8>) -> Result<(), 
         })?)),
         None => None,
     };
-    let tls = config.tls.as_ref().map(grpc::load_tls).transpose()?;
+    let tls = config
+        .tls
+        .as_ref()
+        .map(axle_wire::settings::load_tls)
+        .transpose()?;
     let served = Served {
         robot: Arc::new(Robot::default()),
         sessions,

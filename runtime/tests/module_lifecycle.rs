@@ -4,7 +4,6 @@
 
 use axle_proto::common::DoCommandRequest;
 use axle_proto::motor::motor_service_client::MotorServiceClient;
-use axle_runtime::auth::Gate;
 use axle_runtime::config::{RobotConfig, SessionsConfig};
 use axle_runtime::grpc::{self, Listeners, Served};
 use axle_runtime::modules::{Directory, Modules, SocketDir};
@@ -14,6 +13,7 @@ use axle_runtime::robot::Robot;
 use axle_runtime::sessions::Sessions;
 use axle_sdk_module::client::{Options, RobotClient};
 use axle_sdk_module::grpc::convert::{from_struct, to_struct};
+use axle_wire::auth::Gate;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tonic::Code;

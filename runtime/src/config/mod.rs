@@ -2,19 +2,16 @@
 //! level is malformed, is refused whole; a bad component is refused alone,
 //! with an error naming it and the field, and the rest of the robot runs.
 
-mod auth;
-mod duration;
 mod modules;
 mod network;
 mod remotes;
 
-pub use auth::{ApiKey, AuthConfig, TlsFiles};
-
-pub(crate) use auth::{parse_auth, parse_tls};
-pub use duration::{parse_duration, show_duration};
+pub use axle_wire::settings::{
+    ApiKey, AuthConfig, IceServer, TlsFiles, is_host_name, parse_auth, parse_duration,
+    parse_ice_servers, parse_tls, show_duration,
+};
 pub use modules::{ModuleConfig, ModuleEntry, ModuleError};
-pub use network::{IceServer, ReachConfig, UplinkConfig};
-pub(crate) use network::{is_host_name, parse_ice_servers};
+pub use network::{ReachConfig, UplinkConfig};
 pub use remotes::{RemoteConfig, RemoteEntry, RemoteError};
 
 use axle_sdk_module::{Api, Attributes, Model, validate_name};
@@ -274,10 +271,10 @@ impl RobotConfig {
         };
         let auth = match root.get("auth") {
             None | Some(Value::Null) => None,
-            Some(v) => auth::parse_auth(v).map_err(|(field, message)| shape(field, &message))?,
+            Some(v) => parse_auth(v).map_err(|(field, message)| shape(field, &message))?,
         };
-        let tls = auth::parse_tls(root.get("network"))
-            .map_err(|(field, message)| shape(field, &message))?;
+        let tls =
+            parse_tls(root.get("network")).map_err(|(field, message)| shape(field, &message))?;
         let reach = network::parse_reach(root.get("network"))
             .map_err(|(field, message)| shape(field, &message))?;
         Ok(Self {

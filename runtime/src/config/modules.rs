@@ -1,7 +1,7 @@
 //! `modules`: the child processes that serve third-party models.
 
-use super::duration::{parse_duration, show_duration};
 use super::{open_entry, text_field};
+use axle_wire::settings::{parse_duration, show_duration};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! `remotes`: the sub-parts whose resources this part serves as its own.
 
-use super::duration::parse_duration;
 use super::{ApiKey, open_entry, text_field};
+use axle_wire::settings::parse_duration;
 use serde_json::Value;
 use std::time::Duration;
 use thiserror::Error;

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use std::time::Duration;
 use tonic::Status;
 
-use crate::grpc::descriptors::pool;
+use axle_wire::descriptors::pool;
 
 /// One reading as captured.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,13 +6,14 @@ use crate::modules::directory::ModuleState;
 use crate::reconfigure::ConfigState;
 use crate::robot::{ResourceState, Robot};
 use crate::sessions::supervisor::StartSession;
-use crate::sessions::{Owner, Sessions, Via, peer_of, supervisor_gone};
+use crate::sessions::{Sessions, supervisor_gone};
 use crate::webrtc::LinkStatus;
 use crate::webrtc::uplink::{LinkReport, LinkState};
 use axle_proto::common::ResourceName;
 use axle_proto::robot::robot_service_server::RobotService;
 use axle_proto::robot::*;
 use axle_sdk_module::grpc::convert::{duration, timestamp};
+use axle_wire::{Owner, Via, peer_of};
 use std::sync::Arc;
 use std::time::SystemTime;
 use tonic::{Request, Response, Status};
@@ -128,7 +129,7 @@ impl RobotApi {
 
 /// The process id of a caller on a Unix socket.
 fn peer_pid(extensions: &http::Extensions) -> Option<i32> {
-    crate::connections::uds_info(extensions)
+    axle_wire::connections::uds_info(extensions)
         .and_then(|i| i.peer_cred)
         .and_then(|c| c.pid())
 }

@@ -3,13 +3,8 @@
 //! gate (authentication), the session layer, then the router to proxied
 //! resources, then axle's own services.
 
-use super::malformed::MalformedLayer;
 use super::robot::RobotApi;
-use crate::auth::service::AuthApi;
-use crate::auth::{AuthLayer, Authenticator, Gate};
 use crate::browser::{OriginLayer, Origins, PageLayer};
-use crate::config::TlsFiles;
-use crate::connections::Tracked;
 use crate::modules::Directory;
 use crate::proxy::RouteLayer;
 use crate::reconfigure::ConfigState;
@@ -19,6 +14,10 @@ use crate::webrtc::{CallService, LinkStatus, Signaling};
 use axle_proto::robot::robot_service_server::RobotServiceServer;
 use axle_proto::rpc::auth_service_server::AuthServiceServer;
 use axle_proto::webrtc::signaling_service_server::SignalingServiceServer;
+use axle_wire::auth::service::AuthApi;
+use axle_wire::auth::{AuthLayer, Authenticator, Gate};
+use axle_wire::connections::Tracked;
+use axle_wire::malformed::MalformedLayer;
 use futures::future::join_all;
 use std::future::Future;
 use std::path::PathBuf;
@@ -28,7 +27,7 @@ use tokio_stream::StreamExt;
 use tokio_stream::wrappers::{TcpListenerStream, UnixListenerStream};
 use tonic::service::Routes;
 use tonic::transport::server::Router;
-use tonic::transport::{Identity as TlsIdentity, Server, ServerTlsConfig};
+use tonic::transport::{Server, ServerTlsConfig};
 use tonic_web::GrpcWebLayer;
 use tower::Layer;
 use tower::layer::util::{Identity, Stack};
@@ -157,24 +156,6 @@ pub fn call_service(s: &Served) -> CallService {
     }
     let service = layers(s, &Gate::Signaled).layer(routes);
     BoxCloneSyncService::new(service)
-}
-
-/// The TLS set-up for `files`, checked now so that a bad certificate or key
-/// fails axle at start, naming the file.
-pub fn load_tls(files: &TlsFiles) -> Result<ServerTlsConfig, String> {
-    let read = |p: &std::path::Path| {
-        std::fs::read(p).map_err(|e| format!("cannot read TLS file {}: {e}", p.display()))
-    };
-    let identity = TlsIdentity::from_pem(read(&files.cert)?, read(&files.key)?);
-    let tls = ServerTlsConfig::new().identity(identity);
-    Server::builder().tls_config(tls.clone()).map_err(|e| {
-        format!(
-            "cannot use TLS certificate {} with key {}: {e}",
-            files.cert.display(),
-            files.key.display()
-        )
-    })?;
-    Ok(tls)
 }
 
 /// Serves on every listener until `shutdown` resolves. Fails at once if

@@ -12,13 +12,13 @@
 //! DEADLINE_EXCEEDED.
 
 use super::forwarder::Forwarder;
-use crate::grpc::named::{Opened, with_name};
 use crate::resources::Stoppable;
 use crate::resources::actor::Stop;
 use crate::sessions::layer::SID_HEADER;
 use actix::prelude::*;
 use axle_sdk_module::ResourceError;
 use axle_sdk_module::client::{SessionChannel, error_chain};
+use axle_wire::named::{Opened, with_name};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use http::{Request, Response};

@@ -12,7 +12,7 @@
 //! its first message was read) follow as they come, within HTTP/2 flow
 //! control.
 
-use crate::grpc::named::Opened;
+use axle_wire::named::Opened;
 use bytes::Bytes;
 use http::{Request, Response, Uri};
 use http_body::Frame;

@@ -9,9 +9,9 @@
 //! resource of an API only others serve, is NOT_FOUND here, with why.
 
 use crate::apis::{is_own, service_of};
-use crate::grpc::named::{Opened, read_first, resource_name};
 use crate::robot::{Robot, Target};
 use axle_sdk_module::Api;
+use axle_wire::named::{Opened, read_first, resource_name};
 use futures::future::{BoxFuture, Either};
 use http::{Request, Response};
 use std::sync::Arc;

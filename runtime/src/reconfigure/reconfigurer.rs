@@ -16,7 +16,6 @@
 
 use super::ConfigState;
 use super::diff::{Changes, Serving, diff};
-use crate::auth::Authenticator;
 use crate::builder::{self, Sorted};
 use crate::config::{AuthConfig, ComponentConfig, ModuleConfig, RemoteConfig, RobotConfig};
 use crate::modules::Modules;
@@ -29,6 +28,7 @@ use crate::sessions::SessionSupervisor;
 use crate::sessions::supervisor::{Forget, SetConfig};
 use actix::prelude::*;
 use axle_sdk_module::Attributes;
+use axle_wire::auth::Authenticator;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -18,15 +18,15 @@
 use super::base::{BaseTarget, Command};
 use super::config::RemoteControlConfig;
 use super::modes::{Mapper, Throttle};
-use crate::connections::{self, ConnId};
 use crate::proxy::ProxyHandle;
-use crate::sessions::Owner;
 use crate::sessions::supervisor::{MonitoredCall, SessionSupervisor};
 use actix::prelude::*;
 use axle_sdk_module::grpc::input_controller::from_proto;
 use axle_sdk_module::host::caller::Caller;
 use axle_sdk_module::input::Published;
 use axle_sdk_module::{Document, Vector3};
+use axle_wire::Owner;
+use axle_wire::connections::{self, ConnId};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -8,9 +8,10 @@
 //! heartbeat must pass (origins, grpc-web, authentication) is in front of
 //! this layer, so the answer is the same as the full path's.
 
-use super::{Owner, SessionTable, Via};
-use crate::grpc::named::split_first;
+use super::SessionTable;
 use axle_proto::robot::SendSessionHeartbeatRequest;
+use axle_wire::frame::{Frame as GrpcFrame, split_first};
+use axle_wire::{Owner, Via};
 use bytes::Bytes;
 use futures::future::{BoxFuture, Either};
 use http::{HeaderMap, HeaderValue, Request, Response};
@@ -112,8 +113,13 @@ async fn session_id(body: Body) -> Result<String, Status> {
         .await
         .map_err(|e| bad(&e.to_string()))?
         .to_bytes();
-    let (compressed, message, after) =
-        split_first(&bytes).ok_or_else(|| bad("no whole message"))?;
+    let GrpcFrame {
+        compressed,
+        message,
+        rest: after,
+    } = split_first(&bytes)
+        .map_err(|e| bad(&e.to_string()))?
+        .ok_or_else(|| bad("no whole message"))?;
     if compressed {
         return Err(Status::unimplemented(
             "compressed heartbeats are not accepted",

@@ -10,11 +10,12 @@
 //! actor round trip), and names the resource in the `viam-smrn` response header.
 //! Every other call passes straight through.
 
-use super::{Owner, SessionTable};
-use crate::grpc::named::{read_first, resource_name};
+use super::SessionTable;
 use crate::robot::Robot;
 use axle_sdk_module::Api;
 use axle_sdk_module::host::caller::{self, Caller};
+use axle_wire::Owner;
+use axle_wire::named::{read_first, resource_name};
 use futures::future::{BoxFuture, Either};
 use http::{HeaderValue, Request, Response};
 use std::sync::Arc;
@@ -100,7 +101,7 @@ fn caller_of(req: &Request<Body>) -> Option<Caller> {
         .get(SID_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(Arc::from);
-    let connection = crate::connections::connection_of(req.extensions()).map(|c| c.get());
+    let connection = axle_wire::connections::connection_of(req.extensions()).map(|c| c.get());
     (session.is_some() || connection.is_some()).then_some(Caller {
         session,
         connection,
@@ -144,7 +145,7 @@ where
         .and_then(|r| HeaderValue::from_str(&r.name).ok());
     if sid.is_some() || resource.is_some() {
         let owner = Owner::of(&parts.extensions);
-        let via = super::Via::of(&parts.extensions);
+        let via = axle_wire::Via::of(&parts.extensions);
         let checked = layer
             .sessions
             .monitored(sid.as_deref(), &owner, &via, resource);

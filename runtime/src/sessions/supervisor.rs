@@ -14,10 +14,10 @@
 
 use super::table::{Opening, Session, SessionTable};
 use super::timer::Timer;
-use super::{Owner, Via};
 use crate::config::SessionsConfig;
 use crate::resources::{Stoppable, stop_together};
 use actix::prelude::*;
+use axle_wire::{Owner, Via};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{self, Poll};

@@ -15,9 +15,9 @@
 
 use super::supervisor::{SessionError, SessionInfo, Started};
 use super::timer::Arm;
-use super::{Owner, Via};
-use crate::connections::{self, ConnId};
 use crate::resources::Stoppable;
+use axle_wire::connections::{self, ConnId};
+use axle_wire::{Owner, Via};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};

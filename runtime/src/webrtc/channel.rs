@@ -5,14 +5,14 @@
 //! packets, and trailers, always in that order and always ending with
 //! trailers.
 
-use crate::auth::Authenticator;
-use crate::sessions::Owner;
 use axle_proto::google::rpc::Status as RpcStatus;
 use axle_proto::webrtc::{
     Metadata, Request as Frame, RequestHeaders, Response as Out, ResponseHeaders, ResponseMessage,
     ResponseTrailers, Stream, request, response,
 };
 use axle_sdk_module::webrtc::frames::{self, Deframer, Reassembly};
+use axle_wire::Owner;
+use axle_wire::auth::Authenticator;
 use bytes::Bytes;
 use futures::StreamExt;
 use http_body_util::{BodyExt, StreamBody};
@@ -56,7 +56,7 @@ pub struct WebRtcPeer {
     pub call: Arc<str>,
     /// The peer connection among the process's connections: closing it
     /// ends what it owns (a remote control's motion).
-    pub connection: crate::connections::ConnId,
+    pub connection: axle_wire::connections::ConnId,
 }
 
 /// A frame that is not a `Request`: the peer does not speak the protocol.
@@ -224,7 +224,7 @@ impl ChannelServer {
                 return self.refuse(id, status);
             }
         };
-        let one_message = crate::grpc::descriptors::takes_one_message(request.uri().path());
+        let one_message = axle_wire::descriptors::takes_one_message(request.uri().path());
         let (tx, rx) = mpsc::channel(QUEUED_MESSAGES);
         let body = StreamBody::new(
             tokio_stream::wrappers::ReceiverStream::new(rx)

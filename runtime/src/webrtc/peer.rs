@@ -85,7 +85,7 @@ pub struct PeerActor {
     offered: Instant,
     connected: bool,
     /// Counted among the open connections until the peer closes.
-    connection: Option<crate::connections::Connection>,
+    connection: Option<axle_wire::connections::Connection>,
 }
 
 impl PeerActor {
@@ -95,7 +95,7 @@ impl PeerActor {
         peer: String,
         pc: Arc<RTCPeerConnection>,
         peers: Arc<Peers>,
-        connection: crate::connections::Connection,
+        connection: axle_wire::connections::Connection,
     ) -> Self {
         Self {
             uuid,

@@ -10,19 +10,19 @@
 use super::channel::{CallService, ChannelServer, WebRtcPeer};
 use super::hosts::Hosts;
 use super::peer::{Event, PeerActor, Peers, RemoteCandidate, Serve};
-use crate::auth::Authenticator;
 use crate::config::IceServer;
-use crate::rendezvous::FromAnswerer;
-use crate::sessions::{Owner, peer_of};
 use actix::{Actor, Addr, ArbiterHandle};
 use axle_proto::webrtc::signaling_service_server::SignalingService;
 use axle_proto::webrtc::{
     AnswerRequest, AnswerResponse, CallRequest, CallResponse, CallResponseInitStage,
-    CallResponseUpdateStage, CallUpdateRequest, CallUpdateResponse, IceServer as WireIceServer,
-    OptionalWebRtcConfigRequest, OptionalWebRtcConfigResponse, WebRtcConfig, call_response,
-    call_update_request,
+    CallResponseUpdateStage, CallUpdateRequest, CallUpdateResponse, OptionalWebRtcConfigRequest,
+    OptionalWebRtcConfigResponse, call_response, call_update_request,
 };
 use axle_sdk_module::webrtc::{engine, sdp};
+use axle_wire::auth::Authenticator;
+use axle_wire::signaling::FromAnswerer;
+use axle_wire::signaling::webrtc_config;
+use axle_wire::{Owner, peer_of};
 use futures::Stream;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -136,7 +136,7 @@ impl Signaling {
                 .map_err(unavailable)?,
         );
         let uuid = call.uuid;
-        let connection = crate::connections::Connection::open();
+        let connection = axle_wire::connections::Connection::open();
         let connection_id = connection.id();
         let actor = PeerActor::new(
             uuid.clone(),
@@ -210,22 +210,6 @@ impl Signaling {
 
 fn unavailable(e: webrtc::Error) -> Status {
     Status::unavailable(format!("cannot answer over WebRTC: {e}"))
-}
-
-/// The ICE servers of the config, as signaling hands them to callers (and,
-/// from a rendezvous, to robots).
-pub fn webrtc_config(servers: &[IceServer]) -> WebRtcConfig {
-    WebRtcConfig {
-        additional_ice_servers: servers
-            .iter()
-            .map(|s| WireIceServer {
-                urls: s.urls.clone(),
-                username: s.username.clone(),
-                credential: s.credential.clone(),
-            })
-            .collect(),
-        disable_trickle: false,
-    }
 }
 
 /// Routes the connection's events to its actor, and data-channel messages

@@ -18,8 +18,6 @@
 use super::peer::{Close, RemoteCandidate};
 use super::signaling::{Incoming, Signaling};
 use crate::config::{IceServer, UplinkConfig};
-use crate::rendezvous::{FromAnswerer, ROBOT_SECRET};
-use crate::sessions::Owner;
 use actix::prelude::*;
 use axle_proto::google::rpc::Status as WireStatus;
 use axle_proto::rpc::auth_service_client::AuthServiceClient;
@@ -30,6 +28,8 @@ use axle_proto::webrtc::{
     AnswerResponseInitStage, AnswerResponseUpdateStage, answer_request, answer_response,
 };
 use axle_sdk_module::webrtc::sdp;
+use axle_wire::Owner;
+use axle_wire::signaling::{FromAnswerer, ROBOT_SECRET};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};

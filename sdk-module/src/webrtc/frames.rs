@@ -7,29 +7,15 @@
 //! at most [`MAX_PACKET_DATA`] bytes.
 
 use axle_proto::webrtc::{Metadata, PacketMessage, Strings};
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+pub use axle_wire::frame::{Deframer, FrameError, MAX_MESSAGE, with_prefix};
+use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue};
-use thiserror::Error;
 
 /// Data bytes per packet: leaves room in a 65,535-byte data-channel message
 /// for the envelope (stream id, oneof tags, lengths).
 pub const MAX_PACKET_DATA: usize = 65_000;
 /// The largest data-channel message either side may send.
 pub const MAX_DATA_CHANNEL_MESSAGE: usize = 65_535;
-/// The largest reassembled message accepted (as upstream: 32 MiB).
-pub const MAX_MESSAGE: usize = 32 << 20;
-
-/// A framing violation.
-#[derive(Debug, Error, PartialEq, Eq)]
-pub enum FrameError {
-    /// A message larger than [`MAX_MESSAGE`].
-    #[error("message exceeds {MAX_MESSAGE} bytes")]
-    TooLarge,
-    /// A compressed gRPC message: axle neither asks for nor accepts compression.
-    #[error("compressed gRPC messages are not supported")]
-    Compressed,
-}
-
 /// Splits one message into packets; an empty message is one empty packet.
 pub fn packets(message: Bytes) -> impl Iterator<Item = PacketMessage> {
     let count = message.len().div_ceil(MAX_PACKET_DATA).max(1);
@@ -68,52 +54,6 @@ impl Reassembly {
         }
         self.buf.extend_from_slice(&packet.data);
         Ok(packet.eom.then(|| self.buf.split().freeze()))
-    }
-}
-
-/// A message with gRPC's 5-byte prefix (uncompressed), for an HTTP/2 body.
-pub fn with_prefix(message: &[u8]) -> Bytes {
-    let mut out = BytesMut::with_capacity(message.len() + 5);
-    out.put_u8(0);
-    out.put_u32(message.len() as u32);
-    out.put_slice(message);
-    out.freeze()
-}
-
-/// Reads prefixed gRPC messages out of HTTP/2 body chunks.
-#[derive(Default)]
-pub struct Deframer {
-    buf: BytesMut,
-}
-
-impl Deframer {
-    /// Adds a body chunk.
-    pub fn push(&mut self, chunk: &[u8]) {
-        self.buf.extend_from_slice(chunk);
-    }
-
-    /// The next whole message, if one has arrived.
-    pub fn next_message(&mut self) -> Result<Option<Bytes>, FrameError> {
-        if self.buf.len() < 5 {
-            return Ok(None);
-        }
-        if self.buf[0] != 0 {
-            return Err(FrameError::Compressed);
-        }
-        let len = u32::from_be_bytes([self.buf[1], self.buf[2], self.buf[3], self.buf[4]]) as usize;
-        if len > MAX_MESSAGE {
-            return Err(FrameError::TooLarge);
-        }
-        if self.buf.len() < 5 + len {
-            return Ok(None);
-        }
-        self.buf.advance(5);
-        Ok(Some(self.buf.split_to(len).freeze()))
-    }
-
-    /// Whether a message was left half read.
-    pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
     }
 }
 
@@ -206,20 +146,6 @@ mod tests {
             }
         }
         assert_eq!(result, Err(FrameError::TooLarge));
-    }
-
-    #[test]
-    fn deframer_reads_split_and_joined_messages() {
-        let mut d = Deframer::default();
-        let two = [with_prefix(b"ab"), with_prefix(b"")].concat();
-        d.push(&two[..3]);
-        assert_eq!(d.next_message().unwrap(), None);
-        d.push(&two[3..]);
-        assert_eq!(d.next_message().unwrap().unwrap(), &b"ab"[..]);
-        assert_eq!(d.next_message().unwrap().unwrap(), &b""[..]);
-        assert!(d.is_empty());
-        d.push(&[1, 0, 0, 0, 0]);
-        assert_eq!(d.next_message(), Err(FrameError::Compressed));
     }
 
     #[test]

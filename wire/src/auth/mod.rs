@@ -14,8 +14,8 @@ pub mod service;
 
 pub use layer::{AuthLayer, Gate};
 
-use crate::config::AuthConfig;
-use crate::sessions::Owner;
+use crate::Owner;
+use crate::settings::AuthConfig;
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 use std::collections::HashMap;
@@ -188,7 +188,7 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ApiKey;
+    use crate::settings::ApiKey;
 
     fn auth(lifetime: Duration) -> Authenticator {
         let config = AuthConfig {

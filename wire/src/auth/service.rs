@@ -16,7 +16,7 @@ impl AuthService for AuthApi {
         &self,
         req: Request<AuthenticateRequest>,
     ) -> Result<Response<AuthenticateResponse>, Status> {
-        let peer = crate::sessions::peer_of(req.extensions());
+        let peer = crate::peer_of(req.extensions());
         let r = req.into_inner();
         let creds = r.credentials.unwrap_or_default();
         match self

@@ -1,10 +1,10 @@
 //! The authentication layer: in front of every service of a public
 //! listener, it lets through Authenticate, and any other call only with a
 //! valid `authorization: Bearer <token>`. The token's entity becomes the
-//! call's session [`Owner`](crate::sessions::Owner).
+//! call's session [`Owner`](crate::Owner).
 
 use super::{AuthError, Authenticator};
-use crate::sessions::Owner;
+use crate::Owner;
 use futures::future::{Either, Ready, ready};
 use http::{Request, Response};
 use std::sync::Arc;

@@ -9,6 +9,7 @@
 //! cannot grow without bound nor delay any other robot's.
 
 use axle_proto::webrtc::IceCandidate;
+pub use axle_wire::signaling::FromAnswerer;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
@@ -31,19 +32,6 @@ pub struct Offer {
     pub caller_entity: String,
     /// When the caller stops waiting for an answer.
     pub deadline: Instant,
-}
-
-/// From the answering robot to the caller.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FromAnswerer {
-    /// The answer SDP (base64 of JSON).
-    Init(String),
-    /// An ICE candidate.
-    Candidate(IceCandidate),
-    /// The answerer has sent everything.
-    Done,
-    /// The answerer gave up, and why.
-    Error(String),
 }
 
 /// From the caller to the answering robot.

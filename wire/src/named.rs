@@ -2,6 +2,7 @@
 //! the module router both need the resource's name, which every resource
 //! request carries as field 1 (`name`, or `controller` for input controllers).
 
+use crate::frame;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use prost::Message;
@@ -64,7 +65,8 @@ pub async fn read_first(mut body: Body) -> Result<Opened, Status> {
     use http_body::Body as _;
     let mut buf = bytes::BytesMut::new();
     loop {
-        if split_first(&buf).is_some() || buf.len() > MAX_REQUEST {
+        let whole = !matches!(frame::split_first(&buf), Ok(None));
+        if whole || buf.len() > MAX_REQUEST {
             let rest = (!body.is_end_stream()).then_some(body);
             return Ok(Opened {
                 first: buf.freeze(),
@@ -103,24 +105,8 @@ struct Named {
 /// big-endian length), then the protobuf message. Compressed or malformed
 /// requests name nothing here; the handler reports them.
 pub fn resource_name(framed: &Bytes) -> Option<String> {
-    let (message, _) = uncompressed(framed)?;
-    Named::decode(message).ok().map(|n| n.name)
-}
-
-/// The first gRPC message of `framed` (the 5-byte header stripped), and
-/// the bytes after it; `None` until the message is whole.
-pub(crate) fn split_first(framed: &[u8]) -> Option<(bool, &[u8], &[u8])> {
-    let (&compressed, rest) = framed.split_first()?;
-    let len = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-    Some((compressed != 0, rest.get(4..4 + len)?, rest.get(4 + len..)?))
-}
-
-/// As [`split_first`], for an uncompressed message only.
-fn uncompressed(framed: &[u8]) -> Option<(&[u8], &[u8])> {
-    match split_first(framed)? {
-        (false, message, after) => Some((message, after)),
-        (true, ..) => None,
-    }
+    let first = frame::uncompressed(framed)?;
+    Named::decode(first.message).ok().map(|n| n.name)
 }
 
 /// The same gRPC-framed request naming the resource `name` instead: field
@@ -129,7 +115,11 @@ fn uncompressed(framed: &[u8]) -> Option<(&[u8], &[u8])> {
 /// bytes after it (a stream's next messages). `None` for compressed or
 /// malformed frames.
 pub fn with_name(framed: &Bytes, name: &str) -> Option<Bytes> {
-    let (message, after) = uncompressed(framed)?;
+    let frame::Frame {
+        message,
+        rest: after,
+        ..
+    } = frame::uncompressed(framed)?;
     let field = Named { name: name.into() }.encode_to_vec();
     let total = u32::try_from(message.len() + field.len()).ok()?;
     let mut out = Vec::with_capacity(5 + total as usize + after.len());

@@ -9,17 +9,14 @@
 //!   hosts in `rpc-host` (1 to 5); with `heartbeats-allowed: true` it gets
 //!   a heartbeat every [`HEARTBEAT`] while it waits.
 //!
-//! Every call has passed the [`AuthLayer`](crate::auth::AuthLayer) with a
+//! Every call has passed the [`AuthLayer`](axle_wire::auth::AuthLayer) with a
 //! token; [`Admission`] says which hosts that token may call or answer.
 //! Both sides get the configured ICE servers, and TURN credentials minted
 //! for them alone.
 
-use super::admission::Admission;
-use super::config::TurnConfig;
-use super::queue::{AnswererEnd, CallQueue, FromAnswerer, FromCaller, Offer, QueueError};
-use crate::config::IceServer;
-use crate::sessions::Owner;
-use crate::webrtc::signaling::webrtc_config;
+use crate::admission::Admission;
+use crate::config::TurnConfig;
+use crate::queue::{AnswererEnd, CallQueue, FromAnswerer, FromCaller, Offer, QueueError};
 use axle_proto::webrtc::signaling_service_server::SignalingService;
 use axle_proto::webrtc::{
     AnswerRequest, AnswerRequestDoneStage, AnswerRequestErrorStage, AnswerRequestHeartbeatStage,
@@ -28,6 +25,9 @@ use axle_proto::webrtc::{
     OptionalWebRtcConfigRequest, OptionalWebRtcConfigResponse, WebRtcConfig, answer_request,
     answer_response, call_response, call_update_request,
 };
+use axle_wire::Owner;
+use axle_wire::settings::IceServer;
+use axle_wire::signaling::webrtc_config;
 use futures::Stream;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -72,16 +72,9 @@ impl<Q: CallQueue> Rendezvous<Q> {
         let minted = self
             .turn
             .as_ref()
-            .map(|t| super::turn::mint(t, who, SystemTime::now()));
+            .map(|t| crate::turn::mint(t, who, SystemTime::now()));
         let servers: Vec<_> = self.ice_servers.iter().cloned().chain(minted).collect();
         webrtc_config(&servers)
-    }
-}
-
-fn entity(owner: &Owner) -> &str {
-    match owner {
-        Owner::Entity(e) => e,
-        Owner::Modules => "",
     }
 }
 
@@ -174,7 +167,7 @@ impl<Q: CallQueue> SignalingService for Rendezvous<Q> {
         let offer = Offer {
             uuid: uuid.clone(),
             sdp: req.into_inner().sdp,
-            caller_entity: entity(&owner).to_owned(),
+            caller_entity: owner.entity().to_owned(),
             deadline: Instant::now() + OFFER_DEADLINE,
         };
         let caller = self.queue.offer(host, offer).map_err(|e| {
@@ -212,7 +205,7 @@ impl<Q: CallQueue> SignalingService for Rendezvous<Q> {
         }
         let robot = Owner::of(req.extensions());
         if let Err(refusal) = self.admission.robot(&robot, &hosts) {
-            warn!(hosts = ?hosts, entity = entity(&robot), "Answer refused: {}", refusal.message());
+            warn!(hosts = ?hosts, entity = robot.entity(), "Answer refused: {}", refusal.message());
             return Err(refusal);
         }
         let heartbeats = req
@@ -222,7 +215,7 @@ impl<Q: CallQueue> SignalingService for Rendezvous<Q> {
         let registration = self.queue.register(hosts.clone());
         let inbound = req.into_inner();
         let (tx, rx) = mpsc::channel(16);
-        let config = self.config(entity(&robot));
+        let config = self.config(robot.entity());
         tokio::spawn(async move {
             let mut inbound = inbound;
             let end = tokio::select! {
@@ -247,7 +240,7 @@ impl<Q: CallQueue> SignalingService for Rendezvous<Q> {
     ) -> Result<Response<OptionalWebRtcConfigResponse>, Status> {
         let owner = Owner::of(req.extensions());
         Ok(Response::new(OptionalWebRtcConfigResponse {
-            config: Some(self.config(entity(&owner))),
+            config: Some(self.config(owner.entity())),
         }))
     }
 }
@@ -394,17 +387,15 @@ mod tests {
     async fn rendezvous() -> (Channel, String, String) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let config = crate::rendezvous::RendezvousConfig::parse(CONFIG).unwrap();
-        tokio::spawn(async move {
-            crate::rendezvous::serve(&config, listener, std::future::pending()).await
-        });
+        let config = crate::RendezvousConfig::parse(CONFIG).unwrap();
+        tokio::spawn(async move { crate::serve(&config, listener, std::future::pending()).await });
         let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
             .unwrap()
             .connect()
             .await
             .unwrap();
         let caller = token(&channel, "driver", "api-key", "k3y").await.unwrap();
-        let robot = token(&channel, "rover", crate::rendezvous::ROBOT_SECRET, "s3cret")
+        let robot = token(&channel, "rover", crate::ROBOT_SECRET, "s3cret")
             .await
             .unwrap();
         (channel, caller, robot)
@@ -552,7 +543,7 @@ mod tests {
     #[tokio::test]
     async fn strangers_are_refused_and_a_flood_for_one_host_spares_the_others() {
         let (channel, c, r) = rendezvous().await;
-        let refused = token(&channel, "rover", crate::rendezvous::ROBOT_SECRET, "guess").await;
+        let refused = token(&channel, "rover", crate::ROBOT_SECRET, "guess").await;
         assert_eq!(refused.unwrap_err().code(), tonic::Code::Unauthenticated);
         let refused = token(&channel, "driver", "api-key", "guess").await;
         assert_eq!(refused.unwrap_err().code(), tonic::Code::Unauthenticated);
@@ -593,7 +584,7 @@ mod tests {
         );
 
         // Both robots online; "rover" never answers and is flooded.
-        let arm = token(&channel, "arm", crate::rendezvous::ROBOT_SECRET, "4rm")
+        let arm = token(&channel, "arm", crate::ROBOT_SECRET, "4rm")
             .await
             .unwrap();
         let mut streams = Vec::new();
@@ -608,7 +599,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let mut flood = Vec::new();
         let mut busy = 0;
-        for _ in 0..(crate::rendezvous::queue::MAX_WAITING + 8) {
+        for _ in 0..(crate::queue::MAX_WAITING + 8) {
             match client.call(to("rover", &c, offer())).await {
                 Ok(stream) => flood.push(stream),
                 Err(s) if s.code() == tonic::Code::Unavailable => busy += 1,

@@ -6,14 +6,14 @@
 //! [`KEEPALIVE`] × 2, so its workers stop counting as online and callers
 //! get NOT_FOUND (and fall back) instead of waiting for a dead answerer.
 
-use super::admission::{Admission, RendezvousAuth};
-use super::config::RendezvousConfig;
-use super::queue::MemoryQueue;
-use super::server::Rendezvous;
-use crate::auth::{AuthLayer, Gate};
-use crate::grpc::malformed::MalformedLayer;
+use crate::admission::{Admission, RendezvousAuth};
+use crate::config::RendezvousConfig;
+use crate::queue::MemoryQueue;
+use crate::server::Rendezvous;
 use axle_proto::rpc::auth_service_server::AuthServiceServer;
 use axle_proto::webrtc::signaling_service_server::SignalingServiceServer;
+use axle_wire::auth::{AuthLayer, Gate};
+use axle_wire::malformed::MalformedLayer;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,7 +46,7 @@ pub async fn serve(
         .http2_keepalive_interval(Some(KEEPALIVE))
         .http2_keepalive_timeout(Some(KEEPALIVE));
     if let Some(files) = &config.tls {
-        let tls = crate::grpc::load_tls(files)?;
+        let tls = axle_wire::settings::load_tls(files)?;
         server = server
             .tls_config(tls)
             .map_err(|e| format!("cannot use the TLS certificate: {e}"))?;

@@ -2,7 +2,7 @@
 //!
 //! Callers and robots both trade credentials for a token at
 //! `AuthService/Authenticate`, under one [`Authenticator`] (so one
-//! [`AuthLayer`](crate::auth::AuthLayer) checks every token):
+//! [`AuthLayer`](axle_wire::auth::AuthLayer) checks every token):
 //! - a caller with `{"type": "api-key"}` and its key id as the entity; it
 //!   may `Call` the hosts that list its key;
 //! - a robot with `{"type": "robot-secret"}` and its host as the entity; it
@@ -11,18 +11,17 @@
 //! Secrets are compared in constant time, and a host can never pass as a
 //! key id (the config refuses a host named like a key).
 
-use super::config::{HostEntry, RendezvousConfig};
-use crate::auth::{AuthError, Authenticator};
-use crate::sessions::Owner;
+use crate::config::{HostEntry, RendezvousConfig};
 use axle_proto::rpc::auth_service_server::AuthService;
 use axle_proto::rpc::{AuthenticateRequest, AuthenticateResponse};
+use axle_wire::Owner;
+use axle_wire::auth::{AuthError, Authenticator};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 use tracing::{info, warn};
 
-/// The credential type robots authenticate with.
-pub const ROBOT_SECRET: &str = "robot-secret";
+pub use axle_wire::signaling::{ROBOT_SECRET, host_of};
 
 /// Checks credentials and what each token may do.
 pub struct Admission {
@@ -92,14 +91,6 @@ impl Admission {
     }
 }
 
-/// The host part of an `rpc-host` value, without a port.
-pub fn host_of(authority: &str) -> &str {
-    match authority.rsplit_once(':') {
-        Some((host, port)) if port.parse::<u16>().is_ok() => host,
-        _ => authority,
-    }
-}
-
 /// `proto.rpc.v1.AuthService` of the rendezvous.
 pub struct RendezvousAuth(pub Arc<Admission>);
 
@@ -109,7 +100,7 @@ impl AuthService for RendezvousAuth {
         &self,
         req: Request<AuthenticateRequest>,
     ) -> Result<Response<AuthenticateResponse>, Status> {
-        let peer = crate::sessions::peer_of(req.extensions());
+        let peer = axle_wire::peer_of(req.extensions());
         let r = req.into_inner();
         let creds = r.credentials.unwrap_or_default();
         match self

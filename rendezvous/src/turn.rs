@@ -4,8 +4,8 @@
 //! `base64(HMAC-SHA1(static-auth-secret, user name))`. coturn checks both
 //! without ever hearing from the rendezvous; a leaked pair dies at expiry.
 
-use super::config::TurnConfig;
-use crate::config::IceServer;
+use crate::config::TurnConfig;
+use axle_wire::settings::IceServer;
 use base64::Engine;
 use ring::hmac;
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -8,6 +8,7 @@ use std::fmt;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 /// One API key: its id (the entity a client names) and its secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -56,7 +57,7 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-type Refusal = (&'static str, String);
+use super::FieldError as Refusal;
 
 /// Reads `auth`; `None` when the config has none (or no handlers).
 pub fn parse_auth(v: &Value) -> Result<Option<AuthConfig>, Refusal> {
@@ -192,6 +193,24 @@ pub fn parse_tls(network: Option<&Value>) -> Result<Option<TlsFiles>, Refusal> {
             "missing; TLS needs both files".into(),
         )),
     }
+}
+
+/// The TLS set-up for `files`, checked now: a certificate that cannot be
+/// used fails here, at start, and not on the first connection.
+pub fn load_tls(files: &TlsFiles) -> Result<ServerTlsConfig, String> {
+    let read = |p: &std::path::Path| {
+        std::fs::read(p).map_err(|e| format!("cannot read TLS file {}: {e}", p.display()))
+    };
+    let identity = Identity::from_pem(read(&files.cert)?, read(&files.key)?);
+    let tls = ServerTlsConfig::new().identity(identity);
+    Server::builder().tls_config(tls.clone()).map_err(|e| {
+        format!(
+            "cannot use TLS certificate {} with key {}: {e}",
+            files.cert.display(),
+            files.key.display()
+        )
+    })?;
+    Ok(tls)
 }
 
 #[cfg(test)]

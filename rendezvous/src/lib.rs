@@ -1,4 +1,4 @@
-//! The rendezvous (`axle signal`): a signaling server that robots behind NAT
+//! axle-rendezvous (`axle signal`): a signaling server that robots behind NAT
 //! connect out to and clients dial.
 //!
 //! - [`config`]: the rendezvous's JSON config: hosts, their secrets and
@@ -13,7 +13,8 @@
 //! - [`turn`]: time-limited TURN credentials for coturn.
 //! - [`serve`](mod@serve): the listener, its gate and keepalives.
 //!
-//! A robot's side of the link is [`crate::webrtc::uplink`].
+//! A robot's side of the link is the runtime's `webrtc::uplink`; both
+//! speak [`axle_wire::signaling`].
 
 pub mod admission;
 pub mod config;

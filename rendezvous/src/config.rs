@@ -14,7 +14,7 @@
 //! secret (its robots prove it) and at least one API key (its callers use
 //! one): a rendezvous never lets anyone reach a robot unauthenticated.
 
-use crate::config::{
+use axle_wire::settings::{
     ApiKey, AuthConfig, IceServer, TlsFiles, is_host_name, parse_auth, parse_duration,
     parse_ice_servers, parse_tls,
 };

@@ -14,7 +14,7 @@ use std::fmt;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
@@ -156,6 +156,19 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Tracked<IO> {
     }
 }
 
+/// A call that came over a WebRTC peer connection, as the peer's data
+/// channel server marks it.
+#[derive(Debug, Clone)]
+pub struct WebRtcPeer {
+    /// `webrtc:<the signaling caller's address>`.
+    pub peer: Arc<str>,
+    /// The call's uuid: one per peer connection.
+    pub call: Arc<str>,
+    /// The peer connection among the process's connections: closing it
+    /// ends what it owns (a remote control's motion).
+    pub connection: ConnId,
+}
+
 /// Resolves when connection `id` has closed (at once if it is not open).
 pub fn closed(id: ConnId) -> impl std::future::Future<Output = ()> + Send + 'static {
     let rx = open().get(&id).cloned();
@@ -186,11 +199,7 @@ pub fn connection_of(extensions: &http::Extensions) -> Option<ConnId> {
                 .get::<TrackedInfo<UdsConnectInfo>>()
                 .map(|i| i.id)
         })
-        .or_else(|| {
-            extensions
-                .get::<crate::webrtc::WebRtcPeer>()
-                .map(|p| p.connection)
-        })
+        .or_else(|| extensions.get::<WebRtcPeer>().map(|p| p.connection))
 }
 
 /// The TCP connect info of a request, plain or under TLS.
