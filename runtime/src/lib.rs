@@ -16,5 +16,8 @@ pub mod remote_control;
 pub mod remotes;
 pub mod resources;
 pub mod robot;
+mod runtime;
 pub mod sessions;
 pub mod webrtc;
+
+pub use runtime::{DEFAULT_BIND, Options, Runtime, StartError};

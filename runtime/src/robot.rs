@@ -4,6 +4,7 @@
 use crate::config::ComponentConfig;
 use crate::proxy::ProxyHandle;
 use crate::resources::{Kind, ResourceHandle, StopReport, Stoppable, stop_together};
+use crate::sessions::layer::Actuators;
 use actix::ArbiterHandle;
 use axle_sdk_module::grpc::Resources;
 use axle_sdk_module::{Api, Model};
@@ -509,6 +510,16 @@ impl Robot {
             warn!(cause, stopped = %report.stopped_names(), failed = %report.failures(), took_ms = report.took_ms(), "stopped all actuators; some did not confirm Stop");
         }
         report
+    }
+}
+
+impl Actuators for Robot {
+    fn api_of_service(&self, service: &str) -> Option<Api> {
+        self.services.api_of(service)
+    }
+
+    fn actuator(&self, api: &Api, name: &str) -> Option<Stoppable> {
+        Robot::actuator(self, api, name)
     }
 }
 

@@ -1,21 +1,16 @@
-//! A module's life at the library level, with a real module process
-//! (`modules/fakes`) and a real client on the parent socket: add,
-//! reconfigure, remove, shut down and reap.
+//! A module's life through the library's entry point, [`Runtime`], with a
+//! real module process (`modules/fakes`) and a real client: added,
+//! reconfigured and removed by live edits of the config file, then shut
+//! down and reaped.
 
 use axle_proto::common::DoCommandRequest;
 use axle_proto::motor::motor_service_client::MotorServiceClient;
-use axle_runtime::config::{RobotConfig, SessionsConfig};
-use axle_runtime::grpc::{self, Listeners, Served};
-use axle_runtime::modules::{Directory, Modules, SocketDir};
-use axle_runtime::reconfigure::ConfigState;
-use axle_runtime::registry::Registry;
-use axle_runtime::robot::Robot;
-use axle_runtime::sessions::Sessions;
+use axle_runtime::config::RobotConfig;
+use axle_runtime::{Options as RuntimeOptions, Runtime};
 use axle_sdk_module::client::{Options, RobotClient};
 use axle_sdk_module::grpc::convert::{from_struct, to_struct};
-use axle_wire::auth::Gate;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 use tonic::Code;
 
 /// A module binary of this workspace, built if the test run has not yet.
@@ -36,16 +31,6 @@ fn module_binary(name: &str, package: &str) -> PathBuf {
     exe
 }
 
-fn config(exe: &std::path::Path, max_rpm: u32) -> RobotConfig {
-    let text = format!(
-        r#"{{"modules": [{{"name": "lifecycle-test", "executable_path": "{}"}}],
-            "components": [{{"name": "m", "api": "rdk:component:motor", "model": "axle:fake:motor",
-                             "attributes": {{"max_rpm": {max_rpm}}}}}]}}"#,
-        exe.display()
-    );
-    RobotConfig::parse(&text, "test").expect("config")
-}
-
 async fn max_rpm(client: &RobotClient) -> f64 {
     let command = serde_json::json!({"get_state": null});
     let req = DoCommandRequest {
@@ -63,86 +48,102 @@ async fn max_rpm(client: &RobotClient) -> f64 {
         .expect("max_rpm in get_state")
 }
 
+/// The config's text: the module, and its motor unless `max_rpm` is `None`.
+fn config_text(exe: &Path, max_rpm: Option<u32>) -> String {
+    let motor = max_rpm.map(|rpm| {
+        format!(
+            r#"{{"name": "m", "api": "rdk:component:motor", "model": "axle:fake:motor",
+                 "attributes": {{"max_rpm": {rpm}}}}}"#
+        )
+    });
+    format!(
+        r#"{{"modules": [{{"name": "lifecycle-test", "executable_path": "{}"}}],
+            "components": [{}]}}"#,
+        exe.display(),
+        motor.unwrap_or_default()
+    )
+}
+
+/// Polls `check` until it holds, for at most 10 s.
+async fn eventually<F: AsyncFnMut() -> bool>(what: &str, mut check: F) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The pids of this process's children running `name`.
+fn children_named(name: &str) -> Vec<u32> {
+    let me = std::process::id().to_string();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let (comm, rest) = stat.split_once(") ")?;
+            let parent = rest.split_whitespace().nth(1)?;
+            (comm.ends_with(&format!("({name}")) && parent == me).then_some(pid)
+        })
+        .collect()
+}
+
 #[actix::test]
 async fn a_modular_motor_is_added_reconfigured_removed_and_its_module_reaped() {
     let exe = module_binary("fakes", "axle-fakes");
-    let sockets = SocketDir::create().expect("socket dir");
-    let served = Served {
-        robot: Arc::new(Robot::default()),
-        sessions: Sessions::start(SessionsConfig::default()).expect("supervisor"),
-        modules: Arc::new(Directory::default()),
-        config: Arc::new(ConfigState::default()),
-        auth: None,
-        signaling: None,
-        uplink: Default::default(),
-        keepalive: std::time::Duration::from_secs(1),
-        origins: Default::default(),
+    let dir = std::env::temp_dir().join(format!("axle-lifecycle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("test dir");
+    let path = dir.join("robot.json");
+    let text = config_text(&exe, Some(60));
+    std::fs::write(&path, &text).expect("write config");
+    let config = RobotConfig::parse(&text, "test").expect("config");
+    let options = RuntimeOptions {
+        config_path: Some(path.clone()),
+        bind: Some("127.0.0.1:0".into()),
+        socket: None,
     };
-    let parent = sockets.parent_socket();
-    let listener = tokio::net::UnixListener::bind(&parent).expect("bind parent socket");
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut stopped = stopped;
-    let server = tokio::spawn(grpc::serve(
-        served.clone(),
-        Listeners {
-            tcp: None,
-            tls: None,
-            unix: vec![(listener, parent.clone())],
-            gate: Gate::Modules,
-        },
-        async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        },
-    ));
-
-    let first = config(&exe, 60);
-    let mut modules = Modules::new(
-        sockets.clone(),
-        served.robot.clone(),
-        served.modules.clone(),
-    );
-    let configs: Vec<_> = first.modules.iter().flatten().cloned().collect();
-    modules.start(&configs).await;
-    axle_runtime::builder::build_config(&first, &Registry::builtin(), &modules, &served.robot)
-        .await;
+    let runtime = Runtime::start(config, text.into_bytes(), options)
+        .await
+        .expect("the robot starts");
     let options = Options {
         disable_sessions: true,
         ..Options::default()
     };
-    let client = RobotClient::connect(parent.to_str().expect("utf-8 path"), options)
+    let client = RobotClient::connect(&runtime.address().to_string(), options)
         .await
         .expect("connect");
     let motor = client.motor("m");
     motor.set_power(0.5).await.expect("set_power");
     assert_eq!(motor.is_powered().await.expect("is_powered"), (true, 0.5));
     assert_eq!(max_rpm(&client).await, 60.0);
+    let module = children_named("fakes");
+    assert_eq!(module.len(), 1, "one module process: {module:?}");
 
-    // Reconfigure: the module rebuilds the motor with the new attributes.
-    let second = config(&exe, 120);
-    let c = second.components[0].as_ref().expect("component");
-    modules
-        .reconfigure(c, Vec::new())
-        .await
-        .expect("reconfigure");
-    assert_eq!(max_rpm(&client).await, 120.0);
+    // A live edit: the module rebuilds the motor with the new attributes.
+    std::fs::write(&path, config_text(&exe, Some(120))).expect("edit config");
+    eventually("the reconfigure", async || max_rpm(&client).await == 120.0).await;
 
-    // Remove: the proxy answers UNAVAILABLE from then on.
-    modules.remove(c).await.expect("remove");
-    let gone = motor.is_moving().await.expect_err("removed");
-    assert_eq!(gone.code(), Code::Unavailable, "{gone:?}");
+    // The motor leaves the config: it is gone, not merely unreachable.
+    std::fs::write(&path, config_text(&exe, None)).expect("edit config");
+    eventually("the removal", async || {
+        motor
+            .is_moving()
+            .await
+            .is_err_and(|e| e.code() == Code::NotFound)
+    })
+    .await;
 
-    let (_, info) = served
-        .modules
-        .all()
-        .into_iter()
-        .next()
-        .expect("module status");
-    let pid = info.pid.expect("module pid");
-    modules.shutdown().await;
-    assert!(
-        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
-        "the module's process is gone and reaped"
-    );
-    let _ = stop.send(true);
-    let _ = server.await;
+    runtime.shutdown("test over").await;
+    for pid in module {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "the module's process is gone and reaped"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

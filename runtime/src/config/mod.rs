@@ -5,6 +5,8 @@
 mod modules;
 mod network;
 mod remotes;
+mod service_configs;
+mod state;
 
 pub use axle_wire::settings::{
     ApiKey, AuthConfig, IceServer, TlsFiles, is_host_name, parse_auth, parse_duration,
@@ -13,6 +15,9 @@ pub use axle_wire::settings::{
 pub use modules::{ModuleConfig, ModuleEntry, ModuleError};
 pub use network::{ReachConfig, UplinkConfig};
 pub use remotes::{RemoteConfig, RemoteEntry, RemoteError};
+use service_configs::gather_capture_methods;
+pub use service_configs::{DATA_MANAGER, declared_captures};
+pub use state::{ConfigState, Shown};
 
 use axle_sdk_module::{Api, Attributes, Model, validate_name};
 use serde_json::{Map, Value};
@@ -341,32 +346,6 @@ fn parse_sessions(v: &Value) -> Result<SessionsConfig, (&'static str, String)> {
         }
     }
     Ok(sessions)
-}
-
-/// Hands every data manager the capture methods that resources declare in
-/// their `service_configs`, after any it lists itself. A change to a
-/// resource's capture methods is then a change to the data manager's
-/// attributes, which a live edit rebuilds.
-fn gather_capture_methods(root: &Map<String, Value>, components: &mut [ComponentEntry]) {
-    let declared = crate::data::config::declared_captures(root);
-    if declared.is_empty() {
-        return;
-    }
-    let api = crate::data::config::API;
-    for c in components
-        .iter_mut()
-        .flatten()
-        .filter(|c| c.api.to_string() == api)
-    {
-        let mut doc = c.attributes.as_document().clone();
-        let list = doc
-            .entry("capture_methods")
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(items) = list {
-            items.extend(declared.iter().cloned());
-        }
-        c.attributes = Attributes::new(doc);
-    }
 }
 
 fn parse_component(index: usize, value: &Value) -> ComponentEntry {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// The data manager's API.
-pub const API: &str = "rdk:service:data_manager";
+pub use crate::config::DATA_MANAGER as API;
 
 /// What to capture, where, and where to sync it.
 #[derive(Debug, Clone, PartialEq)]
@@ -388,65 +388,6 @@ fn parse_capture(i: usize, item: &Value) -> Result<Option<CaptureMethod>, Attrib
     }))
 }
 
-/// The capture methods that the entries of `components` and `services`
-/// declare in `service_configs` (type `data_manager`), each named for its
-/// resource, in the shape `capture_methods` takes.
-pub fn declared_captures(root: &serde_json::Map<String, Value>) -> Vec<Value> {
-    let mut out = Vec::new();
-    for list in ["components", "services"] {
-        let Some(Value::Array(entries)) = root.get(list) else {
-            continue;
-        };
-        for entry in entries {
-            out.extend(declared_by(entry));
-        }
-    }
-    out
-}
-
-fn declared_by(entry: &Value) -> Vec<Value> {
-    let (Some(name), Some(Value::Array(configs))) = (
-        entry.get("name").and_then(Value::as_str),
-        entry.get("service_configs"),
-    ) else {
-        return Vec::new();
-    };
-    let api = match (
-        entry.get("api").and_then(Value::as_str),
-        entry.get("type").and_then(Value::as_str),
-    ) {
-        (Some(api), _) => api.to_string(),
-        (None, Some(t)) => {
-            let ns = entry
-                .get("namespace")
-                .and_then(Value::as_str)
-                .unwrap_or("rdk");
-            format!("{ns}:component:{t}")
-        }
-        (None, None) => return Vec::new(),
-    };
-    let is_data_manager = |c: &&Value| {
-        matches!(
-            c.get("type").and_then(Value::as_str),
-            Some("data_manager" | API)
-        )
-    };
-    configs
-        .iter()
-        .filter(is_data_manager)
-        .filter_map(|c| c.get("attributes")?.get("capture_methods")?.as_array())
-        .flatten()
-        .map(|m| {
-            let mut m = m.clone();
-            if let Value::Object(o) = &mut m {
-                o.entry("name")
-                    .or_insert_with(|| Value::String(format!("{api}/{name}")));
-            }
-            m
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,7 +433,9 @@ mod tests {
             {"name": "s", "type": "sensor", "model": "fake", "service_configs": [
                 {"type": "data_manager", "attributes": {"capture_methods": [
                     {"method": "Readings", "capture_frequency_hz": 0.5}]}}]}]});
-        let list = Value::Array(declared_captures(root.as_object().expect("an object")));
+        let list = Value::Array(crate::config::declared_captures(
+            root.as_object().expect("an object"),
+        ));
         let captures = parse_captures(Some(&list)).expect("valid");
         assert_eq!(captures.len(), 2, "the disabled method is dropped");
         assert_eq!(captures[0].resource(), "rdk:component:motor/m");

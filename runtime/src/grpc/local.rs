@@ -4,7 +4,7 @@
 //! alike. The calls skip authentication and sessions, which guard the
 //! robot's clients, not its own services.
 
-use crate::proxy::RouteLayer;
+use super::route::RouteLayer;
 use crate::robot::Robot;
 use crate::webrtc::CallService;
 use bytes::{Buf, BufMut, Bytes};

@@ -6,6 +6,7 @@ mod last_users;
 pub mod local;
 mod reflection;
 mod robot;
+pub mod route;
 mod server;
 
 pub use server::{Listeners, Served, call_service, serve};

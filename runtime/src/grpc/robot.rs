@@ -1,9 +1,9 @@
 //! `viam.robot.v1.RobotService`: what the robot as a whole answers.
 
+use crate::config::ConfigState;
 use crate::grpc::Served;
 use crate::modules::Directory;
 use crate::modules::directory::ModuleState;
-use crate::reconfigure::ConfigState;
 use crate::robot::{ResourceState, Robot};
 use crate::sessions::supervisor::StartSession;
 use crate::sessions::{Sessions, supervisor_gone};

@@ -4,10 +4,10 @@
 //! resources, then axle's own services.
 
 use super::robot::RobotApi;
+use super::route::RouteLayer;
 use crate::browser::{OriginLayer, Origins, PageLayer};
+use crate::config::ConfigState;
 use crate::modules::Directory;
-use crate::proxy::RouteLayer;
-use crate::reconfigure::ConfigState;
 use crate::robot::Robot;
 use crate::sessions::{HeartbeatLayer, SessionLayer, Sessions};
 use crate::webrtc::{CallService, LinkStatus, Signaling};

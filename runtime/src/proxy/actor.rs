@@ -14,9 +14,9 @@
 use super::forwarder::Forwarder;
 use crate::resources::Stoppable;
 use crate::resources::actor::Stop;
-use crate::sessions::layer::SID_HEADER;
 use actix::prelude::*;
 use axle_sdk_module::ResourceError;
+use axle_sdk_module::client::SID_HEADER;
 use axle_sdk_module::client::{SessionChannel, error_chain};
 use axle_wire::named::{Opened, with_name};
 use bytes::Bytes;

@@ -14,9 +14,9 @@
 //! robot keeps its last good config. A resource that fails to build fails
 //! alone.
 
-use super::ConfigState;
 use super::diff::{Changes, Serving, diff};
 use crate::builder::{self, Sorted};
+use crate::config::ConfigState;
 use crate::config::{AuthConfig, ComponentConfig, ModuleConfig, RemoteConfig, RobotConfig};
 use crate::modules::Modules;
 use crate::modules::module::CameUpLate;

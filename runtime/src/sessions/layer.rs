@@ -11,8 +11,8 @@
 //! Every other call passes straight through.
 
 use super::SessionTable;
-use crate::robot::Robot;
 use axle_sdk_module::Api;
+use axle_sdk_module::host::Stoppable;
 use axle_sdk_module::host::caller::{self, Caller};
 use axle_wire::Owner;
 use axle_wire::named::{read_first, resource_name};
@@ -25,21 +25,29 @@ use tonic::Status;
 use tonic::body::Body;
 use tower::{Layer, Service};
 
-/// Request header carrying the session id.
-pub const SID_HEADER: &str = "viam-sid";
+pub use axle_sdk_module::client::SID_HEADER;
 /// Response header naming the safety-monitored resource a call drove.
 pub const SMRN_HEADER: &str = "viam-smrn";
+
+/// What the session layer asks of the robot: which API a gRPC service
+/// serves, and the actuator a monitored call names.
+pub trait Actuators: Send + Sync + 'static {
+    /// The API that gRPC service `service` serves, whoever serves it.
+    fn api_of_service(&self, service: &str) -> Option<Api>;
+    /// The serving actuator `name` of `api`.
+    fn actuator(&self, api: &Api, name: &str) -> Option<Stoppable>;
+}
 
 /// Adds session checks to a gRPC server.
 #[derive(Clone)]
 pub struct SessionLayer {
-    robot: Arc<Robot>,
+    robot: Arc<dyn Actuators>,
     sessions: Arc<SessionTable>,
 }
 
 impl SessionLayer {
     /// Checks monitored calls to `robot`'s resources against `sessions`.
-    pub fn new(robot: Arc<Robot>, sessions: Arc<SessionTable>) -> Self {
+    pub fn new(robot: Arc<dyn Actuators>, sessions: Arc<SessionTable>) -> Self {
         Self { robot, sessions }
     }
 }
@@ -83,7 +91,7 @@ where
     /// which drivers see: an input controller stamps its events with it.
     fn call(&mut self, req: Request<Body>) -> Self::Future {
         let caller = caller_of(&req);
-        let Some(api) = monitored_api(&self.layer.robot, req.uri().path()) else {
+        let Some(api) = monitored_api(&*self.layer.robot, req.uri().path()) else {
             return Either::Left(caller::serve_as(caller, self.inner.call(req)));
         };
         // The clone is not ready; the instance that was polled ready serves this call.
@@ -110,11 +118,11 @@ fn caller_of(req: &Request<Body>) -> Option<Caller> {
 
 /// The API a monitored path belongs to (whoever serves it); `None` for
 /// paths that are not monitored.
-fn monitored_api(robot: &Robot, path: &str) -> Option<Api> {
+fn monitored_api(robot: &dyn Actuators, path: &str) -> Option<Api> {
     if !axle_proto::is_safety_monitored(path) {
         return None;
     }
-    robot.services.api_of(crate::apis::service_of(path)?)
+    robot.api_of_service(crate::apis::service_of(path)?)
 }
 
 /// Checks the session of one monitored call, then runs it.
@@ -168,9 +176,21 @@ fn with_smrn(mut response: Response<Body>, smrn: Option<HeaderValue>) -> Respons
 mod tests {
     use super::*;
 
+    /// Axle's own APIs, and no resources.
+    struct Apis(crate::apis::Services);
+
+    impl Actuators for Apis {
+        fn api_of_service(&self, service: &str) -> Option<Api> {
+            self.0.api_of(service)
+        }
+        fn actuator(&self, _: &Api, _: &str) -> Option<Stoppable> {
+            None
+        }
+    }
+
     #[test]
     fn only_monitored_paths_of_known_apis_are_guarded() {
-        let robot = Robot::default();
+        let robot = Apis(Default::default());
         let api = |path| monitored_api(&robot, path).map(|a| a.subtype);
         assert_eq!(
             api("/viam.component.motor.v1.MotorService/SetPower").as_deref(),
