@@ -39,10 +39,10 @@ use axle_proto::motor::motor_service_client::MotorServiceClient;
 use axle_proto::robot::robot_service_client::RobotServiceClient;
 use axle_proto::robot::{GetVersionRequest, SendSessionHeartbeatRequest, StartSessionRequest};
 use axle_runtime::config::SessionsConfig;
-use axle_runtime::resources::Stoppable;
-use axle_runtime::resources::actor::Stop;
-use axle_runtime::sessions::supervisor::{MonitoredCall, SessionSupervisor, StartSession};
+use axle_runtime::internals::{MonitoredCall, SessionSupervisor, StartSession};
 use axle_sdk_module::ResourceError;
+use axle_sdk_module::host::Stoppable;
+use axle_sdk_module::host::actor::Stop;
 use axle_wire::Owner;
 use bench_support::{
     axle_command, h2_floor, h2_floor::Floor, median, percentile, raw_h2, spawn_listening,

@@ -1,23 +1,42 @@
-//! axle's runtime: config, registry, builder, resource actors, modules and
-//! the gRPC API.
+//! axle's runtime: a robot from a JSON config, served over the Viam gRPC
+//! API while its sessions keep it safe.
+//!
+//! The API is small: [`Runtime`] starts a robot from a parsed
+//! [`config::RobotConfig`] and shuts it down; [`export`] reads captured
+//! data. Everything else is private, on floors that import only downwards
+//! (ARCHITECTURE.md draws them; `tests/floors.rs` holds them to it).
 
-pub mod apis;
-pub mod browser;
-pub mod builder;
+mod apis;
+mod backoff;
+mod browser;
+mod builder;
 pub mod config;
-pub mod data;
-pub mod grpc;
-pub mod mdns;
-pub mod modules;
-pub mod proxy;
-pub mod reconfigure;
-pub mod registry;
-pub mod remote_control;
-pub mod remotes;
-pub mod resources;
-pub mod robot;
+mod data;
+mod grpc;
+mod mdns;
+mod modules;
+mod proxy;
+mod reconfigure;
+mod registry;
+mod remote_control;
+mod remotes;
+mod resources;
+mod robot;
 mod runtime;
-pub mod sessions;
-pub mod webrtc;
+mod sessions;
+mod webrtc;
 
+pub use data::export;
 pub use runtime::{DEFAULT_BIND, Options, Runtime, StartError};
+
+/// Not API: what the crate's own benchmarks and fuzz targets reach past
+/// [`Runtime`] for. No stability is promised.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::builder::build_config;
+    pub use crate::modules::Modules;
+    pub use crate::reconfigure::diff::diff;
+    pub use crate::registry::Registry;
+    pub use crate::robot::Robot;
+    pub use crate::sessions::supervisor::{MonitoredCall, SessionSupervisor, StartSession};
+}

@@ -93,7 +93,7 @@ fn main() -> ExitCode {
 
 /// `axle data export`.
 fn export(inputs: &[PathBuf], out: Option<&Path>, files_dir: Option<PathBuf>) -> ExitCode {
-    use axle_runtime::data::export;
+    use axle_runtime::export;
     let files = export::capture_files(inputs);
     let files_dir = files_dir.unwrap_or_else(|| {
         out.and_then(Path::parent)

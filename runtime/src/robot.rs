@@ -504,10 +504,13 @@ impl Robot {
     /// Stops every actuator through the one stop path, and logs the outcome.
     pub async fn stop_all(&self, cause: &'static str) -> StopReport {
         let report = stop_together(self.actuators(), cause).await;
+        let actuators = report.stopped.len() + report.failed.len();
+        let (failed, took_ms) = (report.failed.len(), report.took_ms());
         if report.all_stopped() {
-            info!(cause, stopped = %report.stopped_names(), took_ms = report.took_ms(), "stopped all actuators");
+            info!(cause, actuators, failed, took_ms, "stopped all actuators");
         } else {
-            warn!(cause, stopped = %report.stopped_names(), failed = %report.failures(), took_ms = report.took_ms(), "stopped all actuators; some did not confirm Stop");
+            let (stopped, unconfirmed) = (report.stopped_names(), report.failures());
+            warn!(cause, actuators, failed, stopped = %stopped, unconfirmed = %unconfirmed, took_ms, "stopped all actuators; some did not confirm Stop");
         }
         report
     }

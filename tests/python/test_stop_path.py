@@ -174,7 +174,8 @@ def test_shutdown_stops_the_healthy_at_once(start_axle, tmp_path):
     run(go())
     assert axle.signal_and_wait(signal.SIGTERM, timeout=15) == 0
     line = wait_for_line(axle, "stopped all actuators; some did not confirm Stop")
-    assert "cause=\"shutdown\"" in line and "motor/builtin" in line.split("failed=")[0], line
+    stopped, unconfirmed = line.split(" stopped=")[1].split(" unconfirmed=")
+    assert "cause=\"shutdown\"" in line and "motor/builtin" in stopped and "motor/hung" in unconfirmed, line
 
 
 def wait_for_line(axle, needle, timeout=5.0):

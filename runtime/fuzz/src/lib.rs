@@ -14,12 +14,8 @@
 use axle_proto::base::base_service_server::BaseService;
 use axle_proto::motor::motor_service_server::MotorService;
 use axle_proto::{base, common, motor};
-use axle_runtime::builder::build_config;
 use axle_runtime::config::{DEFAULT_ROVER, RobotConfig};
-use axle_runtime::modules::Modules;
-use axle_runtime::reconfigure::diff::diff;
-use axle_runtime::registry::Registry;
-use axle_runtime::robot::Robot;
+use axle_runtime::internals::{Modules, Registry, Robot, build_config, diff};
 use axle_sdk_module::grpc::{BaseApi, MotorApi};
 use axle_wire::named::{resource_name, with_name};
 use bytes::Bytes;

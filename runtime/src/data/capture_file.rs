@@ -86,11 +86,6 @@ impl CaptureFile {
         self.len
     }
 
-    /// Whether no record has been written.
-    pub fn is_empty(&self) -> bool {
-        self.records == 0
-    }
-
     /// Closes the file: synced, renamed to `.capture`, its directory synced.
     /// A file without records is removed. Returns the closed file's path.
     pub fn close(self) -> io::Result<Option<PathBuf>> {

@@ -7,9 +7,6 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The data manager's API.
-pub use crate::config::DATA_MANAGER as API;
-
 /// What to capture, where, and where to sync it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataManagerConfig {

@@ -17,6 +17,7 @@ use super::config::{DataManagerConfig, TargetConfig};
 use super::space::{self, Limits};
 use super::status::{SyncState, SyncStatus};
 use super::target::{Failure, Target};
+use crate::backoff::Backoff;
 use crate::robot::Robot;
 use actix::prelude::*;
 use futures::StreamExt;
@@ -32,6 +33,12 @@ use tracing::{debug, error, info, warn};
 const SURVEY_EVERY: Duration = Duration::from_secs(2);
 /// How long a pass waits for collectors to close their files.
 const FLUSH_WAIT: Duration = Duration::from_secs(5);
+/// Offline: retry from 1 s, doubling to 30 s, each drawn in [d/2, d] so
+/// robots that lost the same uplink do not all come back at once.
+const OFFLINE: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30)).jittered(50);
+/// Refused by the store: retry slowly, from 5 s to a minute.
+const MISCONFIGURED: Backoff =
+    Backoff::new(Duration::from_secs(5), Duration::from_secs(60)).jittered(50);
 
 /// The status, shared with the service.
 pub type SharedStatus = Arc<Mutex<SyncStatus>>;
@@ -54,7 +61,9 @@ pub struct Syncer {
     /// Sync callers who came during a pass: the next one answers them.
     queued: Vec<oneshot::Sender<Result<(), String>>>,
     retry_at: Option<Instant>,
-    backoff: Duration,
+    /// Pauses while the store cannot be reached, and while it refuses us.
+    offline: Backoff,
+    misconfigured: Backoff,
     surveying: bool,
 }
 
@@ -79,7 +88,8 @@ impl Syncer {
             answering: Vec::new(),
             queued: Vec::new(),
             retry_at: None,
-            backoff: Duration::ZERO,
+            offline: OFFLINE,
+            misconfigured: MISCONFIGURED,
             surveying: false,
         }
     }
@@ -176,7 +186,8 @@ impl Syncer {
             debug!(service = %self.name, uploaded, "sync pass done");
         }
         self.retry_at = None;
-        self.backoff = Duration::ZERO;
+        self.offline.succeed();
+        self.misconfigured.succeed();
         let url = self.target.as_ref().map(|t| t.url.clone());
         self.set_status(|s| {
             s.state = SyncState::Running;
@@ -187,20 +198,10 @@ impl Syncer {
     }
 
     fn pause(&mut self, failure: Failure) {
-        let (state, cap, first) = match &failure {
-            Failure::Offline(_) => (
-                SyncState::Offline,
-                Duration::from_secs(30),
-                Duration::from_secs(1),
-            ),
-            Failure::Misconfigured(_) => (
-                SyncState::Misconfigured,
-                Duration::from_secs(60),
-                Duration::from_secs(5),
-            ),
+        let (state, wait) = match &failure {
+            Failure::Offline(_) => (SyncState::Offline, self.offline.fail()),
+            Failure::Misconfigured(_) => (SyncState::Misconfigured, self.misconfigured.fail()),
         };
-        self.backoff = (self.backoff * 2).clamp(first, cap);
-        let wait = jitter(self.backoff);
         self.retry_at = Some(Instant::now() + wait);
         let was = self.state();
         let text = failure.reason().to_string();
@@ -248,17 +249,6 @@ impl Syncer {
             });
         }));
     }
-}
-
-/// A random wait in [d/2, d]: robots that lost the same uplink do not all
-/// come back at once.
-fn jitter(d: Duration) -> Duration {
-    use ring::rand::{SecureRandom, SystemRandom};
-    let mut b = [0u8; 2];
-    let r = SystemRandom::new()
-        .fill(&mut b)
-        .map_or(0, |()| u16::from_le_bytes(b));
-    d.mul_f64(0.5 + 0.5 * f64::from(r) / f64::from(u16::MAX))
 }
 
 async fn flush_all(collectors: &[Addr<Collector>]) {

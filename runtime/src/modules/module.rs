@@ -32,6 +32,7 @@ impl Connection {
         }
     }
 }
+use crate::backoff::Backoff;
 use crate::config::{ComponentConfig, ModuleConfig};
 use crate::resources::stop_together;
 use crate::robot::Robot;
@@ -56,19 +57,11 @@ use tracing::{error, info, warn};
 const EXIT_GRACE: Duration = Duration::from_secs(3);
 /// A module that ran this long before crashing starts its backoff afresh.
 const STABLE_AFTER: Duration = Duration::from_secs(10);
-/// The first restart delay, doubled for each failure in a row.
-const FIRST_BACKOFF: Duration = Duration::from_millis(10);
-/// The longest restart delay.
-const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// Restarts: 10 ms after the first failure, doubling to 10 s.
+const RESTARTS: Backoff = Backoff::new(Duration::from_millis(10), Duration::from_secs(10));
 
 /// The (API, model) pairs a module serves, from its Ready answer.
 pub type Handlers = Vec<(Api, Model)>;
-
-/// The delay before restart number `failures` (1-based) in a row.
-pub fn backoff(failures: u32) -> Duration {
-    let doublings = failures.saturating_sub(1).min(16);
-    (FIRST_BACKOFF * 2u32.pow(doublings)).min(MAX_BACKOFF)
-}
 
 /// Where the module's process is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +98,7 @@ pub struct ModuleActor {
     pid: Option<i32>,
     route: Option<Connection>,
     resources: Vec<Added>,
-    failures: u32,
+    restarts: Backoff,
     up_since: Option<Instant>,
     down_since: Option<Instant>,
     tail: Tail,
@@ -150,7 +143,7 @@ impl ModuleActor {
             pid: None,
             route: None,
             resources: Vec::new(),
-            failures: 0,
+            restarts: RESTARTS,
             up_since: None,
             down_since: None,
             tail: Tail::default(),
@@ -168,7 +161,8 @@ impl ModuleActor {
     }
 
     fn set_state(&self, state: ModuleState, error: &str) {
-        self.directory.set(&self.name, state, error, self.failures);
+        self.directory
+            .set(&self.name, state, error, self.restarts.failures());
     }
 
     /// Spawns the process and starts waiting for it to be ready.
@@ -178,7 +172,7 @@ impl ModuleActor {
         self.phase = Phase::Starting;
         // A module retrying after failures stays unhealthy, with the last
         // error shown, until it is ready again.
-        if self.failures == 0 {
+        if self.restarts.failures() == 0 {
             self.set_state(ModuleState::Starting, "");
         }
         let _ = std::fs::remove_file(&self.socket);
@@ -215,14 +209,14 @@ impl ModuleActor {
     /// The module failed to start: report it, and retry after a backoff once
     /// its process (if any) is gone.
     fn failed(&mut self, error: String, ctx: &mut Context<Self>) {
-        self.failures += 1;
+        let delay = self.restarts.fail();
         self.phase = Phase::Down;
         let error = match self.tail.text() {
             t if t.is_empty() => error,
             t => format!("{error}; its last output: {t}"),
         };
-        let delay = backoff(self.failures);
-        error!(module = %self.name, failures = self.failures, retry_in = ?delay, "module failed to start: {error}");
+        let failures = self.restarts.failures();
+        error!(module = %self.name, failures, retry_in = ?delay, "module failed to start: {error}");
         self.set_state(ModuleState::Unhealthy, &error);
         self.first_start.get_or_insert_with(|| Err(error.clone()));
         for w in self.ready_waiters.drain(..) {
@@ -251,11 +245,10 @@ impl ModuleActor {
             .take()
             .map(|t| t.elapsed())
             .unwrap_or_default();
-        self.failures = if ran >= STABLE_AFTER {
-            1
-        } else {
-            self.failures + 1
-        };
+        if ran >= STABLE_AFTER {
+            self.restarts.succeed();
+        }
+        let delay = self.restarts.fail();
         self.phase = Phase::Down;
         self.down_since = Some(Instant::now());
         let reason = format!("crashed ({status}) and is restarting");
@@ -266,14 +259,14 @@ impl ModuleActor {
                 Some(format!("module {:?} {reason}", self.name)),
             );
         }
-        let delay = backoff(self.failures);
         let error = format!(
             "exited unexpectedly ({status}); last output: {}",
             self.tail.text()
         );
-        error!(module = %self.name, failures = self.failures, restart_in = ?delay, "module crashed: {error}");
-        if self.failures >= 3 {
-            warn!(module = %self.name, failures = self.failures, restart_in = ?delay, "module is crash-looping; backing off");
+        let failures = self.restarts.failures();
+        error!(module = %self.name, failures, restart_in = ?delay, "module crashed: {error}");
+        if failures >= 3 {
+            warn!(module = %self.name, failures, restart_in = ?delay, "module is crash-looping; backing off");
         }
         self.set_state(ModuleState::Unhealthy, &error);
         self.stop_what_it_drove();
@@ -297,9 +290,9 @@ impl ModuleActor {
             let report = stop_together(actuators, "module crashed").await;
             let (stopped, took_ms) = (report.stopped_names(), report.took_ms());
             if report.all_stopped() {
-                info!(module = %module, stopped, took_ms, "stopped what the crashed module drove");
+                info!(module = %module, stopped = %stopped, took_ms, "stopped what the crashed module drove");
             } else {
-                warn!(module = %module, stopped, failed = %report.failures(), took_ms, "could not stop all that the crashed module drove");
+                warn!(module = %module, stopped = %stopped, failed = %report.failures(), took_ms, "could not stop all that the crashed module drove");
             }
         });
     }
@@ -425,7 +418,7 @@ impl Handler<Exited> for ModuleActor {
                 }
             }
             Phase::Starting => self.failed(format!("exited during startup ({})", msg.status), ctx),
-            Phase::Down => self.restart_later(backoff(self.failures), ctx),
+            Phase::Down => self.restart_later(self.restarts.delay(), ctx),
             Phase::Ready => self.crashed(&msg.status, ctx),
         }
     }
@@ -800,17 +793,4 @@ async fn connect(socket: &std::path::Path) -> Result<Channel, tonic::transport::
             async move { Ok::<_, std::io::Error>(TokioIo::new(UnixStream::connect(socket).await?)) }
         }))
         .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_starts_near_zero_and_is_capped() {
-        assert_eq!(backoff(1), Duration::from_millis(10));
-        assert_eq!(backoff(2), Duration::from_millis(20));
-        assert_eq!(backoff(5), Duration::from_millis(160));
-        assert_eq!(backoff(30), MAX_BACKOFF);
-    }
 }

@@ -12,6 +12,7 @@
 //!   sub-part, for its part, stops what this part drove there when this
 //!   part's session expires.
 
+use crate::backoff::Backoff;
 use crate::config::RemoteConfig;
 use crate::proxy::forwarder::Forwarder;
 use crate::proxy::{Link, Proxied, ProxyActor, ProxyHandle, Route};
@@ -27,16 +28,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use tracing::{info, warn};
 
-/// The first reconnect delay, doubled for each failure in a row.
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
-/// The longest reconnect delay.
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Reconnects: 100 ms after the first failure, doubling to 5 s.
+const RECONNECTS: Backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
 /// How long dialing the sub-part may take.
 const DIAL_TIMEOUT: Duration = Duration::from_secs(5);
-
-fn backoff(failures: u32) -> Duration {
-    (FIRST_BACKOFF * 2u32.pow(failures.saturating_sub(1).min(8))).min(MAX_BACKOFF)
-}
 
 /// The actor that links this part to one sub-part.
 pub struct RemoteActor {
@@ -46,7 +41,7 @@ pub struct RemoteActor {
     client: Option<PartLink>,
     /// Proxies by the sub-part's name for the resource.
     proxies: HashMap<String, ProxyHandle>,
-    failures: u32,
+    reconnects: Backoff,
     down_since: Option<Instant>,
     checking: bool,
     check: Option<SpawnHandle>,
@@ -62,7 +57,7 @@ impl RemoteActor {
             robot,
             client: None,
             proxies: HashMap::new(),
-            failures: 0,
+            reconnects: RECONNECTS,
             down_since: Some(Instant::now()),
             checking: false,
             check: None,
@@ -211,8 +206,9 @@ impl RemoteActor {
         }
         warn!(remote = %self.config.name, address = %self.config.address, error = %error, "lost the link to the remote part; reconnecting");
         self.stop_what_used_it();
-        self.failures = 1;
-        self.retry(ctx);
+        self.reconnects.succeed();
+        let delay = self.reconnects.fail();
+        self.retry(delay, ctx);
     }
 
     /// What this part drives over the link now drives blind: stop it. (The
@@ -232,15 +228,15 @@ impl RemoteActor {
             let report = stop_together(actuators, "link lost").await;
             let (stopped, took_ms) = (report.stopped_names(), report.took_ms());
             if report.all_stopped() {
-                info!(remote = %remote, stopped, took_ms, "stopped what used the lost part");
+                info!(remote = %remote, stopped = %stopped, took_ms, "stopped what used the lost part");
             } else {
-                warn!(remote = %remote, stopped, failed = %report.failures(), took_ms, "could not stop all that used the lost part");
+                warn!(remote = %remote, stopped = %stopped, failed = %report.failures(), took_ms, "could not stop all that used the lost part");
             }
         });
     }
 
-    fn retry(&mut self, ctx: &mut Context<Self>) {
-        ctx.run_later(backoff(self.failures), |act, ctx| act.connect(ctx));
+    fn retry(&mut self, delay: Duration, ctx: &mut Context<Self>) {
+        ctx.run_later(delay, |act, ctx| act.connect(ctx));
     }
 }
 
@@ -268,7 +264,7 @@ impl Handler<Connected> for RemoteActor {
         match outcome {
             Ok((client, names)) => {
                 self.client = Some(client);
-                self.failures = 0;
+                self.reconnects.succeed();
                 let count = names.len();
                 self.sync(names);
                 let took_ms = self
@@ -280,12 +276,12 @@ impl Handler<Connected> for RemoteActor {
                 self.check = Some(ctx.run_interval(every, |act, ctx| act.check_now(ctx)));
             }
             Err(e) => {
-                self.failures += 1;
-                let retry_in = backoff(self.failures);
-                if self.failures == 1 || self.failures.is_multiple_of(10) {
-                    warn!(remote = %self.config.name, address = %self.config.address, failures = self.failures, ?retry_in, "cannot reach the remote part: {e}");
+                let retry_in = self.reconnects.fail();
+                let failures = self.reconnects.failures();
+                if failures == 1 || failures.is_multiple_of(10) {
+                    warn!(remote = %self.config.name, address = %self.config.address, failures, ?retry_in, "cannot reach the remote part: {e}");
                 }
-                self.retry(ctx);
+                self.retry(retry_in, ctx);
             }
         }
         self.tried();
@@ -370,17 +366,5 @@ impl Handler<WaitFirstTry> for RemoteActor {
         Box::pin(async move {
             let _ = rx.await;
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reconnects_start_fast_and_are_capped() {
-        assert_eq!(backoff(1), Duration::from_millis(100));
-        assert_eq!(backoff(3), Duration::from_millis(400));
-        assert_eq!(backoff(20), MAX_BACKOFF);
     }
 }

@@ -27,7 +27,7 @@ mod timer;
 
 pub use heartbeat::HeartbeatLayer;
 pub use layer::SessionLayer;
-pub use supervisor::{ConduitClosed, SessionError, SessionSupervisor};
+pub use supervisor::{ConduitClosed, SessionSupervisor};
 pub use table::SessionTable;
 
 /// A handle on the sessions: the supervisor, and the table that the

@@ -25,8 +25,6 @@ use std::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 use uuid::Uuid;
 
-pub use super::table::FIRST_HEARTBEAT_GRACE;
-
 /// Why a session request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
@@ -292,9 +290,9 @@ fn expire(id: Uuid, session: Session, cause: &'static str, late: Option<Duration
         let report = stop_together(driving, "session expired").await;
         let (stopped, took_ms) = (report.stopped_names(), report.took_ms());
         if report.all_stopped() {
-            info!(session = %id, peer = %peer, cause, late_ms, stopped, took_ms, "session expired; stopped what it drove");
+            info!(session = %id, peer = %peer, cause, late_ms, stopped = %stopped, took_ms, "session expired; stopped what it drove");
         } else {
-            warn!(session = %id, peer = %peer, cause, late_ms, stopped, failed = %report.failures(), took_ms, "session expired; some resources did not confirm Stop");
+            warn!(session = %id, peer = %peer, cause, late_ms, stopped = %stopped, failed = %report.failures(), took_ms, "session expired; some resources did not confirm Stop");
         }
     });
 }

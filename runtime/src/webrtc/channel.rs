@@ -11,8 +11,8 @@ use axle_proto::webrtc::{
     ResponseTrailers, Stream, request, response,
 };
 use axle_sdk_module::webrtc::frames::{self, Deframer, Reassembly};
-use axle_wire::Owner;
 use axle_wire::auth::Authenticator;
+use axle_wire::{Owner, WebRtcPeer};
 use bytes::Bytes;
 use futures::StreamExt;
 use http_body_util::{BodyExt, StreamBody};
@@ -45,19 +45,6 @@ const MAX_HELD: usize = 64 << 20;
 /// Sends wait while more than this is queued on the channel (as upstream).
 const HIGH_WATER: usize = 1 << 20;
 const LOW_WATER: usize = 512 << 10;
-
-/// Which peer connection a call came over: `peer_of` and `Via::of` read
-/// it.
-#[derive(Clone, Debug)]
-pub struct WebRtcPeer {
-    /// `webrtc:<the signaling caller's address>`.
-    pub peer: Arc<str>,
-    /// The call's uuid: one per peer connection.
-    pub call: Arc<str>,
-    /// The peer connection among the process's connections: closing it
-    /// ends what it owns (a remote control's motion).
-    pub connection: axle_wire::connections::ConnId,
-}
 
 /// A frame that is not a `Request`: the peer does not speak the protocol.
 #[derive(Debug, thiserror::Error)]
@@ -188,11 +175,6 @@ impl ChannelServer {
     fn forget(&self, stream: Incoming) {
         self.held.release(stream.reassembly.len());
         stream.task.abort();
-    }
-
-    /// Streams open now.
-    pub fn open_streams(&self) -> usize {
-        self.lock().len()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Incoming>> {

@@ -15,8 +15,8 @@ pub mod peer;
 pub mod signaling;
 pub mod uplink;
 
-pub use channel::{CallService, WebRtcPeer};
+pub use channel::CallService;
 pub use hosts::{Hosts, machine_name};
 pub use peer::Peers;
-pub use signaling::{Incoming, Signaling};
+pub use signaling::Signaling;
 pub use uplink::{LinkStatus, Uplink};

@@ -55,11 +55,6 @@ impl Peers {
         self.lock().len()
     }
 
-    /// Whether no peer is live.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     pub(super) fn insert(&self, uuid: String, peer: Addr<PeerActor>) {
         self.lock().insert(uuid, peer);
     }

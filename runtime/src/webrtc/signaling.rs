@@ -7,7 +7,7 @@
 //! from answering fails the call at once, so the client falls back to
 //! direct gRPC instead of waiting out its dial timeout.
 
-use super::channel::{CallService, ChannelServer, WebRtcPeer};
+use super::channel::{CallService, ChannelServer};
 use super::hosts::Hosts;
 use super::peer::{Event, PeerActor, Peers, RemoteCandidate, Serve};
 use crate::config::IceServer;
@@ -19,6 +19,7 @@ use axle_proto::webrtc::{
     OptionalWebRtcConfigResponse, call_response, call_update_request,
 };
 use axle_sdk_module::webrtc::{engine, sdp};
+use axle_wire::WebRtcPeer;
 use axle_wire::auth::Authenticator;
 use axle_wire::signaling::FromAnswerer;
 use axle_wire::signaling::webrtc_config;

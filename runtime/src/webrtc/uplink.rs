@@ -11,12 +11,13 @@
 //!
 //! A worker whose stream fails tells the actor, which records the error,
 //! logs the link's state when it changes, and restarts the worker after a
-//! backoff (doubling from [`BACKOFF_FIRST`] to [`BACKOFF_MAX`], with
+//! backoff ([`RETRIES`]: doubling from 250 ms to 5 s, with
 //! jitter). HTTP/2 keepalives find a dead link within [`KEEPALIVE`] × 2.
 //! Local signaling and mDNS do not depend on any of this.
 
 use super::peer::{Close, RemoteCandidate};
 use super::signaling::{Incoming, Signaling};
+use crate::backoff::Backoff;
 use crate::config::{IceServer, UplinkConfig};
 use actix::prelude::*;
 use axle_proto::google::rpc::Status as WireStatus;
@@ -41,10 +42,10 @@ use tracing::{debug, info, warn};
 
 /// Answer workers kept connected (as upstream's answerer).
 pub const WORKERS: usize = 2;
-/// The first retry's delay after a failure.
-pub const BACKOFF_FIRST: Duration = Duration::from_millis(250);
-/// The longest delay between retries.
-pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// Retries: 250 ms after the first failure, doubling to 5 s, each up to
+/// 25 % sooner so that many robots do not retry in step after an outage.
+const RETRIES: Backoff =
+    Backoff::new(Duration::from_millis(250), Duration::from_secs(5)).jittered(25);
 /// How often an idle link is pinged, and how long a ping may take.
 pub const KEEPALIVE: Duration = Duration::from_secs(5);
 /// How long one call's signaling may last on its stream.
@@ -102,8 +103,8 @@ pub struct Uplink {
     status: LinkStatus,
     /// Workers with a stream open now.
     up: HashSet<usize>,
-    /// Failures since the link was last online: the backoff grows with it.
-    failures: u32,
+    /// Failures since the link was last online: the backoff grows with them.
+    retries: Backoff,
 }
 
 impl Uplink {
@@ -141,7 +142,7 @@ impl Uplink {
             channel,
             status,
             up: HashSet::new(),
-            failures: 0,
+            retries: RETRIES,
         }
         .start())
     }
@@ -175,7 +176,7 @@ impl Uplink {
     fn lost(&mut self, id: usize, error: String, ctx: &mut Context<Self>) {
         let was_online = !self.up.is_empty();
         self.up.remove(&id);
-        self.failures = self.failures.saturating_add(1);
+        let delay = self.retries.fail();
         let repeated = self.status.get().and_then(|r| r.last_error) == Some(error.clone());
         self.status.update(|r| r.last_error = Some(error.clone()));
         if self.up.is_empty() {
@@ -190,20 +191,8 @@ impl Uplink {
         } else {
             debug!(host, rendezvous = address, worker = id, %error, "rendezvous link failed again");
         }
-        ctx.run_later(backoff(self.failures), move |link, ctx| {
-            link.spawn_worker(id, ctx)
-        });
+        ctx.run_later(delay, move |link, ctx| link.spawn_worker(id, ctx));
     }
-}
-
-/// The delay before retry `n` (1-based): doubling, capped, with up to 25 %
-/// jitter so that many robots do not retry in step after an outage.
-fn backoff(n: u32) -> Duration {
-    let base = BACKOFF_FIRST
-        .saturating_mul(1 << n.saturating_sub(1).min(16))
-        .min(BACKOFF_MAX);
-    let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) * base.as_millis() as u64 / 1024;
-    base + Duration::from_millis(jitter)
 }
 
 impl Actor for Uplink {
@@ -245,7 +234,7 @@ impl Handler<Up> for Uplink {
             info!(host = %self.config.host, rendezvous = %self.config.address, "registered with the rendezvous: clients can call this part by host");
         }
         self.up.insert(id);
-        self.failures = 0;
+        self.retries.succeed();
         self.set_state(LinkState::Online);
     }
 }
@@ -478,22 +467,4 @@ fn error_stage(status: &Status) -> answer_response::Stage {
             details: Vec::new(),
         }),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_to_its_cap_with_bounded_jitter() {
-        for n in 1..40 {
-            let d = backoff(n);
-            let base = BACKOFF_FIRST
-                .saturating_mul(1 << (n - 1).min(16))
-                .min(BACKOFF_MAX);
-            assert!(d >= base && d <= base + base / 4, "retry {n}: {d:?}");
-        }
-        assert!(backoff(1) < Duration::from_millis(320));
-        assert!(backoff(30) <= BACKOFF_MAX + BACKOFF_MAX / 4);
-    }
 }
