@@ -8,16 +8,15 @@ mod remotes;
 mod service_configs;
 mod state;
 
-pub use axle_wire::settings::{
-    ApiKey, AuthConfig, IceServer, TlsFiles, is_host_name, parse_auth, parse_duration,
-    parse_ice_servers, parse_tls, show_duration,
-};
+pub use axle_wire::settings::{ApiKey, AuthConfig, IceServer, TlsFiles};
+pub(crate) use axle_wire::settings::{parse_auth, parse_duration, parse_tls, show_duration};
 pub use modules::{ModuleConfig, ModuleEntry, ModuleError};
 pub use network::{ReachConfig, UplinkConfig};
 pub use remotes::{RemoteConfig, RemoteEntry, RemoteError};
+#[cfg(test)]
+pub(crate) use service_configs::declared_captures;
 use service_configs::gather_capture_methods;
-pub use service_configs::{DATA_MANAGER, declared_captures};
-pub use state::{ConfigState, Shown};
+pub(crate) use state::ConfigState;
 
 use axle_sdk_module::{Api, Attributes, Model, validate_name};
 use serde_json::{Map, Value};
