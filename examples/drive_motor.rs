@@ -1,7 +1,7 @@
 //! Drives one motor of an axle robot from Rust, under a session.
 //!
 //! ```text
-//! cargo run -p axle-examples --bin drive_motor -- --motor left --power 0.5 --seconds 3
+//! target/release/drive_motor --motor left --power 0.5 --seconds 3   (built by `cargo build --release`)
 //! ```
 //!
 //! The motor runs until `--seconds` pass or Ctrl-C, then this stops it. If

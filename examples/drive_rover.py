@@ -1,6 +1,6 @@
 """Drives axle's simulated rover with the unmodified Python viam-sdk.
 
-    cargo run --release -p axle-runtime           # in one terminal
+    cargo build --release && target/release/axle   # in one terminal
     python examples/drive_rover.py                # in another (pip install viam-sdk==0.85.1)
 
 AXLE_ADDRESS overrides the address (default 127.0.0.1:8080). It connects as

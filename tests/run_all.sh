@@ -63,7 +63,8 @@ fi
 echo "== acceptance tests (real axle, real viam-sdk)"
 AXLE_BIN="$PWD/target/debug/axle" "$VENV/bin/python" -m pytest -q tests/python \
   --ignore=tests/python/test_webrtc.py --ignore=tests/python/test_routes.py \
-  --ignore=tests/python/test_data_uplink.py --ignore=tests/python/test_browser.py "$@"
+  --ignore=tests/python/test_data_uplink.py --ignore=tests/python/test_browser.py \
+  --ignore=tests/python/test_page.py "$@"
 
 # WebRTC clients look up public STUN hosts and multicast mDNS queries: these
 # tests run in a network namespace of their own, where nothing leaves.
@@ -73,7 +74,8 @@ AXLE_BIN="$PWD/target/debug/axle" tests/netns.sh "$VENV/bin/python" -m pytest -q
 
 # Chromium and the page: in a namespace too, so the browser reaches nothing else.
 echo "== browser tests (Chromium, in a network namespace)"
-AXLE_BIN="$PWD/target/debug/axle" tests/netns.sh "$VENV/bin/python" -m pytest -q tests/python/test_browser.py "$@"
+AXLE_BIN="$PWD/target/debug/axle" tests/netns.sh "$VENV/bin/python" -m pytest -q tests/python/test_browser.py \
+  tests/python/test_page.py "$@"
 
 # The S3 store behind a link that the test cuts.
 echo "== data sync with a cut uplink (in a network namespace)"

@@ -14,14 +14,51 @@
 //! secret (its robots prove it) and at least one API key (its callers use
 //! one): a rendezvous never lets anyone reach a robot unauthenticated.
 
+use axle_wire::settings::keys::{self, Key, Shape};
 use axle_wire::settings::{
-    ApiKey, AuthConfig, IceServer, TlsFiles, is_host_name, parse_auth, parse_duration,
-    parse_ice_servers, parse_tls,
+    AUTH_KEYS, ApiKey, AuthConfig, ICE_SERVER_KEYS, IceServer, TlsFiles, is_host_name, parse_auth,
+    parse_duration, parse_ice_servers, parse_tls,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use thiserror::Error;
+
+/// Every key a rendezvous config may hold; any other is refused.
+pub const KEYS: &[Key] = &[
+    Key::of(
+        "network",
+        "where it listens",
+        Shape::Object(&[
+            Key::value("bind_address", "host:port (default \"0.0.0.0:8443\")"),
+            Key::value("tls_cert_file", "PEM certificate chain"),
+            Key::value("tls_key_file", "PEM private key"),
+        ]),
+    ),
+    Key::of("auth", "callers' API keys", Shape::Object(AUTH_KEYS)),
+    Key::of(
+        "hosts",
+        "the hosts robots answer for",
+        Shape::Map(&[
+            Key::value("secret", "what its robots prove themselves with"),
+            Key::value("api_keys", "ids of the API keys whose holders may call it"),
+        ]),
+    ),
+    Key::of(
+        "ice_servers",
+        "handed to both sides",
+        Shape::List(ICE_SERVER_KEYS),
+    ),
+    Key::of(
+        "turn",
+        "mint time-limited TURN credentials",
+        Shape::Object(&[
+            Key::value("urls", "turn: URLs of the server"),
+            Key::value("secret", "coturn's static-auth-secret"),
+            Key::value("ttl", "how long credentials last (default \"1h\")"),
+        ]),
+    ),
+];
 
 /// A rendezvous config that cannot be used.
 #[derive(Debug, Error)]
@@ -120,6 +157,11 @@ impl RendezvousConfig {
             serde_json::from_str(text).map_err(|e| ("(file)".into(), format!("not JSON: {e}")))?;
         if !root.is_object() {
             return Err(("(top level)".into(), "expected a JSON object".into()));
+        }
+        let problems = keys::check(&root, KEYS, &|_| None).problems;
+        if !problems.is_empty() {
+            let lines: Vec<_> = problems.iter().map(ToString::to_string).collect();
+            return Err(("unknown keys".into(), format!("\n  {}", lines.join("\n  "))));
         }
         let owned = |(f, m): (&'static str, String)| (f.to_string(), m);
         let network = root.get("network");
@@ -306,6 +348,23 @@ mod tests {
             *c.pointer_mut(pointer).unwrap() = value;
             let (got, message) = RendezvousConfig::parse(&c.to_string()).unwrap_err();
             assert_eq!(got, field, "{pointer}: {message}");
+        }
+    }
+
+    #[test]
+    fn typos_are_refused_with_the_nearest_key() {
+        let mut c = good();
+        c["hosts"]["rover.axle"]["api_key"] = json!(["driver"]);
+        c["turn"]["tll"] = json!("1h");
+        c["ice_server"] = json!([]);
+        let (field, message) = RendezvousConfig::parse(&c.to_string()).unwrap_err();
+        assert_eq!(field, "unknown keys");
+        for needle in [
+            "hosts.rover.axle: unknown key \"api_key\"; did you mean \"api_keys\"?",
+            "turn: unknown key \"tll\"; did you mean \"ttl\"?",
+            "(top level): unknown key \"ice_server\"; did you mean \"ice_servers\"?",
+        ] {
+            assert!(message.contains(needle), "{message}");
         }
     }
 }

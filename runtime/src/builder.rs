@@ -453,4 +453,15 @@ mod tests {
             ]
         );
     }
+
+    /// The strict checks know the attributes of every model the registry builds.
+    #[test]
+    fn every_registered_model_declares_its_attributes() {
+        let registry = Registry::builtin();
+        for (api, model, _) in crate::config::schema::MODELS {
+            let (api, model) = (api.parse().unwrap(), axle_sdk_module::Model::builtin(model));
+            assert!(registry.lookup(&api, &model).is_some(), "{api} {model}");
+        }
+        assert_eq!(registry.model_count(), crate::config::schema::MODELS.len());
+    }
 }

@@ -18,9 +18,11 @@ struct Args {
     command: Option<Command>,
     #[command(flatten)]
     robot: RobotArgs,
-    /// Log level (error, warn, info, debug, trace) or a tracing filter.
-    #[arg(long, default_value = "info", global = true)]
-    log_level: String,
+    /// Log level of axle's own lines (error, warn, info, debug, trace), or a
+    /// full tracing filter like "info,webrtc_ice=debug" [default: AXLE_LOG,
+    /// else network.log, else info].
+    #[arg(long, global = true)]
+    log_level: Option<String>,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -71,23 +73,80 @@ struct RobotArgs {
     io_threads: usize,
 }
 
-fn main() -> ExitCode {
-    let args = Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_new(&args.log_level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+/// axle's own crates: their lines show at the chosen level.
+const OURS: [&str; 5] = [
+    "axle",
+    "axle_runtime",
+    "axle_sdk_module",
+    "axle_wire",
+    "axle_rendezvous",
+];
+
+/// Dependencies whose warnings are noise to a robot's operator: the WebRTC
+/// stack warns of every interface and candidate it cannot use, dozens of
+/// lines per client. Their errors still show.
+const QUIET: [&str; 10] = [
+    "webrtc",
+    "webrtc_ice",
+    "webrtc_mdns",
+    "webrtc_sctp",
+    "webrtc_dtls",
+    "webrtc_srtp",
+    "webrtc_data",
+    "turn",
+    "stun",
+    "interceptor",
+];
+
+/// The tracing filter for `wanted`: a level applies to axle's own crates
+/// (other crates show warnings, the quiet ones errors only); a filter with
+/// `=` or `,` is taken as it is.
+fn log_filter(wanted: &str) -> String {
+    if wanted.contains(['=', ',']) {
+        return wanted.to_string();
+    }
+    let ours = OURS.iter().map(|c| format!("{c}={wanted}"));
+    let quiet = QUIET.iter().map(|c| format!("{c}=error"));
+    std::iter::once("warn".to_string())
+        .chain(ours)
+        .chain(quiet)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Logs go to stderr (journald under systemd): `--log-level`, else
+/// `AXLE_LOG`, else the config's `network.log`, else `info`.
+fn init_logging(flag: Option<&str>, config: Option<&str>) {
+    let env = std::env::var("AXLE_LOG").ok();
+    let wanted = flag.or(env.as_deref()).or(config).unwrap_or("info");
+    let filter = tracing_subscriber::EnvFilter::try_new(log_filter(wanted)).unwrap_or_else(|e| {
+        eprintln!("axle: log filter {wanted:?} is not valid ({e}); logging at info");
+        tracing_subscriber::EnvFilter::new(log_filter("info"))
+    });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let flag = args.log_level.as_deref();
     match args.command {
-        Some(Command::Signal { config }) => rendezvous(&config),
+        Some(Command::Signal { config }) => {
+            init_logging(flag, None);
+            rendezvous(&config)
+        }
         Some(Command::Data(DataCommand::Export {
             inputs,
             out,
             files_dir,
-        })) => export(&inputs, out.as_deref(), files_dir),
-        None => robot(args.robot),
+        })) => {
+            init_logging(flag, None);
+            export(&inputs, out.as_deref(), files_dir)
+        }
+        None => robot(args.robot, flag),
     }
 }
 
@@ -129,7 +188,6 @@ fn rendezvous(path: &Path) -> ExitCode {
     let config = match axle_rendezvous::RendezvousConfig::load(path) {
         Ok(c) => c,
         Err(e) => {
-            error!("{e}");
             eprintln!("axle: {e}");
             return ExitCode::from(2);
         }
@@ -162,14 +220,13 @@ fn rendezvous(path: &Path) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             error!("{e}");
-            eprintln!("axle: {e}");
             ExitCode::FAILURE
         }
     }
 }
 
 /// `axle`: serves a robot until SIGTERM or SIGINT.
-fn robot(args: RobotArgs) -> ExitCode {
+fn robot(args: RobotArgs, log_flag: Option<&str>) -> ExitCode {
     // One crypto provider for every rustls user (tonic's TLS, data sync's
     // HTTPS): with none installed, building an S3 client panics.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -177,7 +234,6 @@ fn robot(args: RobotArgs) -> ExitCode {
         Some(path) => match std::fs::read(path) {
             Ok(text) => (text, path.clone()),
             Err(e) => {
-                error!("cannot read config {}: {e}", path.display());
                 eprintln!("axle: cannot read config {}: {e}", path.display());
                 return ExitCode::from(2);
             }
@@ -189,11 +245,11 @@ fn robot(args: RobotArgs) -> ExitCode {
     let config = match RobotConfig::from_file_text(&text, &path) {
         Ok(c) => c,
         Err(e) => {
-            error!("{e}");
             eprintln!("axle: {e}");
             return ExitCode::from(2);
         }
     };
+    init_logging(log_flag, config.log.as_deref());
     let system = if args.io_threads == 0 {
         actix::System::new()
     } else {
@@ -210,7 +266,6 @@ fn robot(args: RobotArgs) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             error!("{e}");
-            eprintln!("axle: {e}");
             ExitCode::FAILURE
         }
     }

@@ -191,6 +191,12 @@ impl Registry {
             .collect()
     }
 
+    /// How many models it can build.
+    #[cfg(test)]
+    pub fn model_count(&self) -> usize {
+        self.models.len()
+    }
+
     /// Whether any model serves `api`.
     pub fn knows_api(&self, api: &Api) -> bool {
         self.models.keys().any(|(a, _)| a == api)

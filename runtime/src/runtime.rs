@@ -83,6 +83,7 @@ pub struct Runtime {
     servers: Vec<JoinHandle<Result<(), String>>>,
     stop_listening: watch::Sender<bool>,
     sockets: Option<SocketDir>,
+    tls: bool,
 }
 
 impl Runtime {
@@ -144,6 +145,7 @@ impl Runtime {
             .flatten();
         let gate = served.auth.clone().map_or(Gate::Open, Gate::Tokens);
         say_who_may_connect(&address, options.socket.as_deref(), &gate, tls.is_some());
+        let serves_tls = tls.is_some();
         let public = Listeners {
             tcp: Some(tcp),
             tls,
@@ -162,6 +164,7 @@ impl Runtime {
             servers,
             stop_listening,
             sockets,
+            tls: serves_tls,
         };
         runtime.say_listening(&config, &options, &revision);
         Ok(runtime)
@@ -209,6 +212,15 @@ impl Runtime {
             heartbeat_window = %show_duration(config.sessions.heartbeat_window),
             "listening"
         );
+        let scheme = if self.tls { "https" } else { "http" };
+        let page = match self.address.ip() {
+            ip if ip.is_unspecified() => format!(
+                "{scheme}://localhost:{port}/ (or this machine's address, port {port})",
+                port = self.address.port()
+            ),
+            _ => format!("{scheme}://{}/", self.address),
+        };
+        info!("control page: {page}");
     }
 }
 

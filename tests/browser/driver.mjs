@@ -25,7 +25,9 @@ const server = await chromium.launchServer({
     // WebRTC on loopback (tests run in a namespace with only `lo`), with
     // real host candidates rather than mDNS names.
     '--allow-loopback-in-peer-connection',
-    '--disable-features=MediaRouter,OptimizationHints,WebRtcHideLocalIpsWithMdns'],
+    '--disable-features=MediaRouter,OptimizationHints,WebRtcHideLocalIpsWithMdns',
+    // A test's own flags, e.g. --host-resolver-rules to name a namespace.
+    ...JSON.parse(process.env.CHROMIUM_EXTRA_ARGS || '[]')],
 });
 const browser = await chromium.connect(server.wsEndpoint());
 const context = await browser.newContext();

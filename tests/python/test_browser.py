@@ -21,6 +21,8 @@ from viam.components.base import Base
 from viam.components.input import Controller
 from viam.components.motor import Motor
 
+from viam.robot.client import RobotClient
+
 from conftest import ROOT, connect
 
 DRIVER = ROOT / "target" / "browser" / "driver.mjs"
@@ -94,10 +96,10 @@ def page_url(axle):
 class Watcher:
     """A Python client on its own event loop thread, to check the robot."""
 
-    def __init__(self, address):
+    def __init__(self, address, opts=None):
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        self.robot = self.call(connect(address))
+        self.robot = self.call(RobotClient.at_address(address, opts) if opts else connect(address))
 
     def call(self, coro, timeout=20):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -124,8 +126,8 @@ class Watcher:
 def watch():
     made = []
 
-    def make(address):
-        w = Watcher(address)
+    def make(address, opts=None):
+        w = Watcher(address, opts)
         made.append(w)
         return w
     yield make

@@ -176,6 +176,21 @@ def test_the_python_client_connects_over_webrtc_and_drives_everything(start_axle
     assert 'reason="data channel closed"' in axle.log_text()
 
 
+def test_a_webrtc_client_adds_at_most_three_lines_to_the_log(start_axle, clients):
+    """The WebRTC stack's own chatter (candidates it cannot use, interfaces
+    it cannot listen on) stays out of axle's log at the default level."""
+    axle = start_axle(rover())
+    before = len(axle.log_text().splitlines())
+    c = clients(axle.address)
+    assert c.via_webrtc(), c.log()[-3000:]
+    assert c.send("names") == "base gamepad left right"
+    assert c.send("close") == "closed"
+    wait_for(lambda: "WebRTC peer closed" in axle.log_text(), "the peer to close")
+    time.sleep(1)
+    added = axle.log_text().splitlines()[before:]
+    assert len(added) <= 3, "\n".join(added)
+
+
 def test_the_docs_snippet_connects_over_webrtc_with_tls_and_an_api_key(start_axle, clients, tmp_path):
     host = socket.gethostname()
     ca, cert, key = make_tls(tmp_path, host)

@@ -5,6 +5,7 @@
 mod modules;
 mod network;
 mod remotes;
+pub(crate) mod schema;
 mod service_configs;
 mod state;
 
@@ -19,6 +20,7 @@ use service_configs::gather_capture_methods;
 pub(crate) use state::ConfigState;
 
 use axle_sdk_module::{Api, Attributes, Model, validate_name};
+pub use axle_wire::settings::keys::Problem;
 use serde_json::{Map, Value};
 use std::ops::RangeInclusive;
 use std::path::Path;
@@ -48,6 +50,14 @@ pub enum ConfigError {
         /// What the parser expected.
         message: String,
     },
+    /// The file holds keys that axle does not know: typos, most likely.
+    #[error("config {path} has {} unknown key{}:\n  {}", problems.len(), if problems.len() == 1 { "" } else { "s" }, list(problems))]
+    Keys {
+        /// The file.
+        path: String,
+        /// Every unknown key, with its path and the nearest known key.
+        problems: Vec<Problem>,
+    },
     /// The JSON is not shaped like a config.
     #[error("config {path}: {field}: {message}")]
     Shape {
@@ -58,6 +68,11 @@ pub enum ConfigError {
         /// What was wrong.
         message: String,
     },
+}
+
+fn list(problems: &[Problem]) -> String {
+    let lines: Vec<_> = problems.iter().map(ToString::to_string).collect();
+    lines.join("\n  ")
 }
 
 /// A component that cannot be built, and why: the resource and the field.
@@ -148,6 +163,10 @@ pub struct RobotConfig {
     pub tls: Option<TlsFiles>,
     /// `network.fqdn`, `network.mdns`, `network.webrtc`.
     pub reach: ReachConfig,
+    /// `network.log`: the log filter, if set.
+    pub log: Option<String>,
+    /// Upstream keys the file holds that axle accepts without acting on.
+    pub ignored: Vec<String>,
 }
 
 /// The rover axle serves when started without `--config`.
@@ -223,6 +242,13 @@ impl RobotConfig {
             field,
             message: message.into(),
         };
+        let keys = schema::check(&root);
+        if !keys.problems.is_empty() {
+            return Err(ConfigError::Keys {
+                path: path.into(),
+                problems: keys.problems,
+            });
+        }
         let sessions = match root.get("network").and_then(|n| n.get("sessions")) {
             None | Some(Value::Null) => SessionsConfig::default(),
             Some(v) => parse_sessions(v).map_err(|(field, message)| shape(field, &message))?,
@@ -230,16 +256,16 @@ impl RobotConfig {
         let root = root
             .as_object()
             .ok_or_else(|| shape("(top level)", "expected a JSON object"))?;
-        let bind_address = match root.get("network").and_then(|n| n.get("bind_address")) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => {
-                return Err(shape(
-                    "network.bind_address",
-                    "expected a string like \"127.0.0.1:8080\"",
-                ));
-            }
+        let network_text = |key: &'static str, field, like: &str| match root
+            .get("network")
+            .and_then(|n| n.get(key))
+        {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(shape(field, &format!("expected a string like {like}"))),
         };
+        let bind_address =
+            network_text("bind_address", "network.bind_address", "\"127.0.0.1:8080\"")?;
         // Services (`"api": "rdk:service:vision"`) are resources built and
         // served as components are; they come after them in build order.
         let mut components = Vec::new();
@@ -281,6 +307,11 @@ impl RobotConfig {
             parse_tls(root.get("network")).map_err(|(field, message)| shape(field, &message))?;
         let reach = network::parse_reach(root.get("network"))
             .map_err(|(field, message)| shape(field, &message))?;
+        let log = network_text(
+            "log",
+            "network.log",
+            "\"info\" or \"info,axle_runtime::webrtc=debug\"",
+        )?;
         Ok(Self {
             bind_address,
             sessions,
@@ -290,6 +321,8 @@ impl RobotConfig {
             auth,
             tls,
             reach,
+            log,
+            ignored: keys.ignored,
         })
     }
 }
@@ -600,5 +633,90 @@ mod tests {
         let c = RobotConfig::parse(DEFAULT_ROVER, "rover").unwrap();
         assert!(c.components.iter().all(Result::is_ok));
         assert_eq!(c.components.len(), 4);
+    }
+
+    /// One typo per section: each is refused with its path and the key meant.
+    #[test]
+    fn typos_anywhere_are_refused_with_their_path_and_the_key_meant() {
+        let motor = r#"{"name": "m", "api": "rdk:component:motor", "model": "fake""#;
+        for (text, expected) in [
+            (format!(r#"{{"components": [{motor}, "attributes": {{"max_rmp": 500}}}}]}}"#),
+                r#"components[0].attributes: unknown key "max_rmp"; did you mean "max_rpm"?"#),
+            (format!(r#"{{"components": [{motor}, "atributes": {{}}}}]}}"#),
+                r#"components[0]: unknown key "atributes"; did you mean "attributes"?"#),
+            (r#"{"componets": []}"#.to_string(),
+                r#"(top level): unknown key "componets"; did you mean "components"?"#),
+            (r#"{"network": {"bind_adress": "127.0.0.1:1"}}"#.to_string(),
+                r#"network: unknown key "bind_adress"; did you mean "bind_address"?"#),
+            (r#"{"network": {"sessions": {"heartbeat_windw": "500ms"}}}"#.to_string(),
+                r#"network.sessions: unknown key "heartbeat_windw"; did you mean "heartbeat_window"?"#),
+            (r#"{"auth": {"handler": []}}"#.to_string(),
+                r#"auth: unknown key "handler"; did you mean "handlers"?"#),
+            (r#"{"modules": [{"name": "x", "executable_path": "/x", "enviroment": {}}]}"#.to_string(),
+                r#"modules[0]: unknown key "enviroment"; known keys:"#),
+            (r#"{"modules": [{"name": "x", "exectuable_path": "/x"}]}"#.to_string(),
+                r#"modules[0]: unknown key "exectuable_path"; did you mean "executable_path"?"#),
+            (r#"{"remotes": [{"name": "r", "adress": "h:1"}]}"#.to_string(),
+                r#"remotes[0]: unknown key "adress"; did you mean "address"?"#),
+            (r#"{"services": [{"name": "d", "api": "rdk:service:data_manager", "model": "builtin", "attributes": {"sync_intervl_mins": 1}}]}"#.to_string(),
+                r#"services[0].attributes: unknown key "sync_intervl_mins"; did you mean "sync_interval_mins"?"#),
+            (r#"{"services": [{"name": "d", "api": "rdk:service:data_manager", "model": "builtin", "attributes": {"sync_target": {"ulr": "file:///x"}}}]}"#.to_string(),
+                r#"services[0].attributes.sync_target: unknown key "ulr"; did you mean "url"?"#),
+            (r#"{"services": [{"name": "rc", "api": "rdk:service:base_remote_control", "model": "builtin", "attributes": {"base": "b", "input_controler": "p"}}]}"#.to_string(),
+                r#"services[0].attributes: unknown key "input_controler"; did you mean "input_controller"?"#),
+            (format!(r#"{{"components": [{motor}, "service_configs": [{{"type": "data_manager", "attributes": {{"capture_methods": [{{"method": "Position", "capture_frequency": 1}}]}}}}]}}]}}"#),
+                r#"components[0].service_configs[0].attributes.capture_methods[0]: unknown key "capture_frequency"; did you mean "capture_frequency_hz"?"#),
+        ] {
+            let e = RobotConfig::parse(&text, "robot.json").unwrap_err().to_string();
+            assert!(e.contains(expected), "{text}\n{e}");
+        }
+    }
+
+    #[test]
+    fn every_problem_is_listed_and_upstream_keys_are_accepted() {
+        let e = RobotConfig::parse(r#"{"componets": [], "remots": []}"#, "x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("config x has 2 unknown keys:"), "{e}");
+        let c = RobotConfig::parse(
+            r#"{"packages": [], "components": [{"name": "m", "type": "motor", "model": "fake", "frame": {}, "attributes": {"board": "b", "pins": {}}},
+                {"name": "x", "api": "acme:component:motor", "model": "acme:demo:m", "attributes": {"anything": 1}}]}"#,
+            "x",
+        )
+        .unwrap();
+        assert_eq!(
+            c.ignored,
+            [
+                "components[0].attributes.board",
+                "components[0].attributes.pins",
+                "components[0].frame",
+                "packages"
+            ]
+        );
+    }
+
+    /// Every attribute a fake reads (`attrs.number("max_rpm")`, ...) is one
+    /// it declares: otherwise strict checks would refuse a key it reads.
+    #[test]
+    fn the_fakes_declare_every_attribute_they_read() {
+        let declared: Vec<&str> = schema::MODELS
+            .iter()
+            .flat_map(|(_, _, keys)| keys.iter().map(|k| k.name))
+            .collect();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk-module/src/fake");
+        for file in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
+            for (i, _) in text.match_indices("attrs") {
+                let rest = &text[i..];
+                let Some(open) = rest.find("(\"").filter(|&o| o < 40) else {
+                    continue;
+                };
+                let key = rest[open + 2..].split('"').next().unwrap();
+                assert!(
+                    declared.contains(&key),
+                    "a fake reads {key:?} but declares it nowhere"
+                );
+            }
+        }
     }
 }

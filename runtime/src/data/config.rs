@@ -38,6 +38,11 @@ pub struct DataManagerConfig {
     /// `capture_methods`: from the components' `service_configs`, or set
     /// here with full resource names.
     pub captures: Vec<CaptureMethod>,
+    /// Why `sync_target` cannot be used, if it cannot: sync waits for a
+    /// fix while capture goes on.
+    pub target_error: Option<String>,
+    /// Capture methods that cannot run, each with why: the others run.
+    pub refused: Vec<String>,
 }
 
 /// `sync_target`: an object store URL and what reaching it takes.
@@ -92,34 +97,6 @@ fn bad(field: &str, problem: impl Into<String>) -> AttributeError {
     }
 }
 
-const KNOWN: [&str; 14] = [
-    "capture_dir",
-    "tags",
-    "capture_disabled",
-    "sync_disabled",
-    "sync_interval_mins",
-    "maximum_capture_file_size_bytes",
-    "additional_sync_paths",
-    "file_last_modified_millis",
-    "maximum_num_sync_threads",
-    "capture_dir_quota_bytes",
-    "minimum_free_disk_bytes",
-    "sync_target",
-    "capture_methods",
-    "disk_usage_deletion_threshold",
-];
-
-/// Upstream attributes that axle reads but does not act on: accepted, so a
-/// config shared with viam-server loads, and named in the log.
-pub const IGNORED: [&str; 6] = [
-    "delete_every_nth_when_disk_full",
-    "capture_dir_deletion_threshold",
-    "selective_syncer_name",
-    "mongo_capture_config",
-    "capture_control_sensor",
-    "delete_data_on_part_deletion",
-];
-
 /// The default free-space floor: enough that the robot's own logs and
 /// updates still fit when capture fills the disk.
 pub const DEFAULT_FREE_FLOOR: u64 = 100 << 20;
@@ -127,16 +104,8 @@ pub const DEFAULT_FREE_FLOOR: u64 = 100 << 20;
 impl DataManagerConfig {
     /// Reads and checks the attributes.
     pub fn parse(attrs: &Attributes) -> Result<Self, AttributeError> {
+        // Unknown keys were refused with the whole config (config::schema).
         let doc = attrs.as_document();
-        if let Some(unknown) = doc
-            .keys()
-            .find(|k| !KNOWN.contains(&k.as_str()) && !IGNORED.contains(&k.as_str()))
-        {
-            return Err(bad(
-                unknown,
-                format!("unknown attribute; expected one of {KNOWN:?}"),
-            ));
-        }
         let default_dir = home().join(".viam").join("capture");
         let capture_dir = match attrs.string("capture_dir", "")? {
             d if d.is_empty() => default_dir,
@@ -167,6 +136,14 @@ impl DataManagerConfig {
             (None, Some(t)) => free_floor_for(&capture_dir, t),
             (None, None) => DEFAULT_FREE_FLOOR,
         };
+        // One bad capture method or an unusable target is refused alone:
+        // the healthy collectors keep capturing.
+        let (captures, refused) = parse_captures(doc.get("capture_methods"))?;
+        let (target, target_error) = match attrs.object("sync_target")?.map(|t| parse_target(&t)) {
+            None => (None, None),
+            Some(Ok(t)) => (Some(t), None),
+            Some(Err(e)) => (None, Some(e.to_string())),
+        };
         Ok(Self {
             tags: attrs.strings("tags")?.unwrap_or_default(),
             capture_disabled: attrs.boolean("capture_disabled", false)?,
@@ -187,11 +164,10 @@ impl DataManagerConfig {
             sync_threads: threads,
             quota: whole(attrs, "capture_dir_quota_bytes")?,
             free_floor,
-            target: attrs
-                .object("sync_target")?
-                .map(|t| parse_target(&t))
-                .transpose()?,
-            captures: parse_captures(doc.get("capture_methods"))?,
+            target,
+            target_error,
+            captures,
+            refused,
             capture_dir,
         })
     }
@@ -244,22 +220,6 @@ fn parse_target(t: &Document) -> Result<TargetConfig, AttributeError> {
             Some(v) => Err(bad(&field(k), format!("expected a string, got {v}"))),
         }
     };
-    const KEYS: [&str; 8] = [
-        "url",
-        "endpoint",
-        "region",
-        "allow_http",
-        "access_key_id",
-        "secret_access_key",
-        "access_key_id_env",
-        "secret_access_key_env",
-    ];
-    if let Some(k) = t.keys().find(|k| !KEYS.contains(&k.as_str())) {
-        return Err(bad(
-            &field(k),
-            format!("unknown key; expected one of {KEYS:?}"),
-        ));
-    }
     let url = text("url")?.ok_or_else(|| {
         bad(
             &field("url"),
@@ -306,19 +266,24 @@ fn parse_target(t: &Document) -> Result<TargetConfig, AttributeError> {
     })
 }
 
-fn parse_captures(list: Option<&Value>) -> Result<Vec<CaptureMethod>, AttributeError> {
+/// The capture methods that can run, and why each of the others cannot.
+type Captures = (Vec<CaptureMethod>, Vec<String>);
+
+fn parse_captures(list: Option<&Value>) -> Result<Captures, AttributeError> {
     let items = match list {
-        None | Some(Value::Null) => return Ok(Vec::new()),
+        None | Some(Value::Null) => return Ok(Default::default()),
         Some(Value::Array(items)) => items,
         Some(v) => return Err(bad("capture_methods", format!("expected a list, got {v}"))),
     };
-    let mut out = Vec::new();
+    let (mut good, mut refused) = (Vec::new(), Vec::new());
     for (i, item) in items.iter().enumerate() {
-        if let Some(c) = parse_capture(i, item)? {
-            out.push(c);
+        match parse_capture(i, item) {
+            Ok(Some(c)) => good.push(c),
+            Ok(None) => {}
+            Err(e) => refused.push(e.to_string()),
         }
     }
-    Ok(out)
+    Ok((good, refused))
 }
 
 /// One capture method; None if disabled (or, as upstream, at a rate so low
@@ -408,16 +373,20 @@ mod tests {
     fn bad_values_name_their_field() {
         let e = DataManagerConfig::parse(&attrs(json!({"sync_interval_mins": -1}))).unwrap_err();
         assert_eq!(e.field, "sync_interval_mins");
-        let e = DataManagerConfig::parse(&attrs(json!({"sync_intervl_mins": 1}))).unwrap_err();
-        assert_eq!(e.field, "sync_intervl_mins");
-        let e = DataManagerConfig::parse(&attrs(json!({"sync_target": {"url": "ftp://x"}})))
-            .unwrap_err();
-        assert_eq!(e.field, "sync_target.url");
-        let e = DataManagerConfig::parse(&attrs(
-            json!({"capture_methods": [{"name": "rdk:component:motor/m", "method": "Position"}]}),
-        ))
-        .unwrap_err();
-        assert!(e.field.contains("capture_frequency_hz"), "{e}");
+        let c = DataManagerConfig::parse(&attrs(json!({"sync_target": {"url": "ftp://x"}})))
+            .expect("a bad target is refused alone");
+        assert!(c.target.is_none());
+        assert!(c.target_error.unwrap().contains("sync_target.url"));
+        let c = DataManagerConfig::parse(&attrs(json!({"capture_methods": [
+            {"name": "rdk:component:motor/m", "method": "Position"},
+            {"name": "rdk:component:motor/m", "method": "IsPowered", "capture_frequency_hz": 1}]})))
+        .expect("a bad method is refused alone");
+        assert_eq!(c.captures.len(), 1);
+        assert!(
+            c.refused[0].contains("capture_frequency_hz"),
+            "{:?}",
+            c.refused
+        );
     }
 
     #[test]
@@ -433,7 +402,7 @@ mod tests {
         let list = Value::Array(crate::config::declared_captures(
             root.as_object().expect("an object"),
         ));
-        let captures = parse_captures(Some(&list)).expect("valid");
+        let (captures, _) = parse_captures(Some(&list)).expect("valid");
         assert_eq!(captures.len(), 2, "the disabled method is dropped");
         assert_eq!(captures[0].resource(), "rdk:component:motor/m");
         assert_eq!(captures[1].resource(), "rdk:component:sensor/s");

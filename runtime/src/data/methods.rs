@@ -184,8 +184,10 @@ fn rpc_of(service: &str, api: &Api, method: &str) -> Result<String, String> {
         .filter(|m| m.input().get_field_by_name("name").is_some())
         .map(|m| m.name().strip_prefix("Get").unwrap_or(m.name()).to_string())
         .collect();
+    let hint = axle_wire::settings::keys::nearest(method, offered.iter().map(String::as_str))
+        .map_or(String::new(), |near| format!(" did you mean {near:?}?"));
     Err(format!(
-        "{api} has no method {method:?} to capture; it has {}",
+        "{api} has no method {method:?} to capture;{hint} it has {}",
         offered.join(", ")
     ))
 }

@@ -5,7 +5,7 @@
 use super::Retire;
 use super::capture_file::{self, Recovered};
 use super::collector::{Collector, CollectorSetup, CollectorStats};
-use super::config::{self, CaptureMethod, DataManagerConfig};
+use super::config::{CaptureMethod, DataManagerConfig};
 use super::methods::Plan;
 use super::syncer::{SharedStatus, SyncNow, Syncer};
 use crate::grpc::local::LocalCalls;
@@ -53,30 +53,21 @@ impl DataManagerService {
         _: Vec<Serving>,
         robot: &Robot,
     ) -> Result<Built, AttributeError> {
-        let config = Arc::new(DataManagerConfig::parse(attrs)?);
-        let ignored: Vec<_> = config::IGNORED
-            .iter()
-            .filter(|k| attrs.as_document().contains_key(**k))
-            .collect();
-        if !ignored.is_empty() {
+        let mut config = DataManagerConfig::parse(attrs)?;
+        let plans = plan_each(&mut config);
+        for why in &config.refused {
             warn!(
                 service = name,
-                ?ignored,
-                "upstream attributes that axle accepts but does not act on"
+                "capture method refused, the others capture: {why}"
             );
         }
-        let plans = config
-            .captures
-            .iter()
-            .map(|m| {
-                Plan::for_method(m).map_err(|e| {
-                    refused(
-                        "capture_methods",
-                        format!("{} {}: {e}", m.resource(), m.method),
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(why) = &config.target_error {
+            warn!(
+                service = name,
+                "sync_target refused, capture goes on: {why}"
+            );
+        }
+        let config = Arc::new(config);
         let robot = robot
             .shared()
             .ok_or_else(|| refused("capture_methods", "the robot is not running yet".into()))?;
@@ -95,6 +86,7 @@ impl DataManagerService {
         let status: SharedStatus = Arc::default();
         if let Ok(mut s) = status.lock() {
             s.recovered = recovered;
+            s.refused = config.refused.clone();
         }
         let addrs = collectors.iter().map(|(_, _, a)| a.clone()).collect();
         let syncer = Syncer::new(name.into(), config.clone(), addrs, status.clone(), robot).start();
@@ -140,6 +132,26 @@ impl DataManagerService {
         doc.insert("collectors".into(), Value::Array(collectors));
         doc
     }
+}
+
+/// The plan of each capture method; a method that has none (an API's
+/// method that cannot be captured, a misspelt one) moves to `refused`.
+fn plan_each(config: &mut DataManagerConfig) -> Vec<Plan> {
+    let mut plans = Vec::new();
+    let mut kept = Vec::new();
+    for m in std::mem::take(&mut config.captures) {
+        match Plan::for_method(&m) {
+            Ok(plan) => {
+                plans.push(plan);
+                kept.push(m);
+            }
+            Err(e) => config
+                .refused
+                .push(format!("{} {}: {e}", m.resource(), m.method)),
+        }
+    }
+    config.captures = kept;
+    plans
 }
 
 fn start_collectors(

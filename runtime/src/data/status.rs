@@ -72,6 +72,8 @@ pub struct SyncStatus {
     pub deleted_bytes: u64,
     /// What recovery found at start.
     pub recovered: Recovered,
+    /// Capture methods that cannot run, each with why.
+    pub refused: Vec<String>,
 }
 
 fn at(t: Option<SystemTime>) -> Value {
@@ -107,11 +109,23 @@ impl SyncStatus {
             "recovered_files": self.recovered.files,
             "recovered_records": self.recovered.records,
             "recovered_torn_bytes": self.recovered.torn_bytes,
+            "refused_captures": self.refused,
         })
     }
 
-    /// The line GetMachineStatus shows when sync is not running well.
+    /// The line GetMachineStatus shows when capture or sync is not running
+    /// well: refused capture methods first, then sync's trouble.
     pub fn problem(&self) -> Option<String> {
+        let mut lines: Vec<String> = self
+            .refused
+            .iter()
+            .map(|why| format!("capture method refused: {why}"))
+            .collect();
+        lines.extend(self.sync_problem());
+        (!lines.is_empty()).then(|| lines.join("; "))
+    }
+
+    fn sync_problem(&self) -> Option<String> {
         let (why, _) = self.last_error.as_ref()?;
         let state = match self.state {
             SyncState::Offline | SyncState::Misconfigured => self.state.name(),

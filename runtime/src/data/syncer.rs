@@ -118,7 +118,10 @@ impl Syncer {
 
     fn start_pass(&mut self, ctx: &mut Context<Self>) {
         let Some(target_config) = self.config.target.clone() else {
-            let why = "no sync_target is configured: capture files stay on disk".to_string();
+            let why = match &self.config.target_error {
+                Some(e) => format!("sync_target cannot be used: {e}"),
+                None => "no sync_target is configured: capture files stay on disk".to_string(),
+            };
             for waiter in self.queued.drain(..) {
                 let _ = waiter.send(Err(why.clone()));
             }
@@ -225,7 +228,27 @@ impl Syncer {
         });
     }
 
+    /// A directory target that was not there (a disk not yet mounted) is
+    /// tried again as soon as it appears, not when the backoff ends.
+    fn retry_if_mounted(&mut self, ctx: &mut Context<Self>) {
+        let Some(dir) = self
+            .config
+            .target
+            .as_ref()
+            .and_then(|t| t.url.strip_prefix("file://"))
+        else {
+            return;
+        };
+        if self.retry_at.is_some() && self.state() == SyncState::Offline && Path::new(dir).is_dir()
+        {
+            info!(service = %self.name, dir, "the sync directory appeared; syncing now");
+            self.retry_at = None;
+            self.tick(ctx);
+        }
+    }
+
     fn survey(&mut self, ctx: &mut Context<Self>) {
+        self.retry_if_mounted(ctx);
         if self.surveying {
             return;
         }
@@ -261,13 +284,20 @@ impl Actor for Syncer {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         let url = self.config.target.as_ref().map(|t| t.url.clone());
+        let refused = self.config.target_error.clone();
         self.set_status(|s| {
             s.target = url.clone();
-            s.state = if url.is_some() {
-                SyncState::Running
-            } else {
-                SyncState::NoTarget
+            s.state = match (&url, &refused) {
+                (Some(_), _) => SyncState::Running,
+                (None, Some(_)) => SyncState::Misconfigured,
+                (None, None) => SyncState::NoTarget,
             };
+            if let Some(why) = refused {
+                s.last_error = Some((
+                    format!("sync_target cannot be used: {why}"),
+                    SystemTime::now(),
+                ));
+            }
         });
         if self.config.target.is_some() && !self.config.sync_disabled {
             ctx.run_interval(self.config.sync_interval, Self::tick);

@@ -216,7 +216,13 @@ impl ModuleActor {
             t => format!("{error}; its last output: {t}"),
         };
         let failures = self.restarts.failures();
-        error!(module = %self.name, failures, retry_in = ?delay, "module failed to start: {error}");
+        // Say what happens next; once the backoff is at its longest, say it
+        // about once a minute rather than on every try.
+        if failures <= 3 || failures.is_multiple_of(6) {
+            let retry_in = axle_wire::settings::show_duration(delay);
+            error!(module = %self.name, failures, retry_in = %retry_in,
+                "module failed to start: {error}; its resources stay down, and axle tries again in {retry_in} (backing off to 10s) until it starts or the config changes");
+        }
         self.set_state(ModuleState::Unhealthy, &error);
         self.first_start.get_or_insert_with(|| Err(error.clone()));
         for w in self.ready_waiters.drain(..) {
@@ -325,7 +331,7 @@ impl ModuleActor {
                     }
                 }
             }
-            let took_ms = down_since.map(|t| t.elapsed().as_secs_f64() * 1e3);
+            let took_ms = down_since.map(|t| axle_sdk_module::host::millis(t.elapsed()));
             info!(module = %module, resources = count, took_ms, "module serving again after a crash");
         });
     }
@@ -374,7 +380,7 @@ impl Handler<Launched> for ModuleActor {
             Ok(ready) => ready,
             Err(e) => return self.failed(e, ctx),
         };
-        info!(module = %self.name, took_ms = msg.took.as_secs_f64() * 1e3, models = ready.handlers.len(), "module ready");
+        info!(module = %self.name, took_ms = axle_sdk_module::host::millis(msg.took), models = ready.handlers.len(), "module ready");
         let who = format!("module {:?}", self.name);
         for (api, service) in &ready.services {
             self.robot.services.learn(service, api, &who);

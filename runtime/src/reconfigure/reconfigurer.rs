@@ -210,6 +210,9 @@ impl Live {
     /// Moves the running robot from its config to `new`; see the module docs.
     pub async fn apply(&mut self, new: RobotConfig, revision: &str) {
         let began = Instant::now();
+        if !new.ignored.is_empty() && new.ignored != self.config.ignored {
+            warn!(keys = ?new.ignored, "upstream keys accepted and not acted on");
+        }
         let plan = diff(&self.config, &new, &self.serving());
         // Quiet: nothing running changes; only failed components are retried.
         let quiet = plan.is_quiet();
@@ -253,7 +256,7 @@ impl Live {
             kept = keep.len(),
             failed,
             quiet,
-            took_ms = began.elapsed().as_secs_f64() * 1e3,
+            took_ms = axle_sdk_module::host::millis(began.elapsed()),
             "config applied"
         );
     }

@@ -38,24 +38,6 @@ fn name(attrs: &Attributes, field: &str) -> Result<String, AttributeError> {
 impl RemoteControlConfig {
     /// Reads and checks the attributes.
     pub fn parse(attrs: &Attributes) -> Result<Self, AttributeError> {
-        const KNOWN: [&str; 6] = [
-            "base",
-            "input_controller",
-            "control_mode",
-            "max_angular_deg_per_sec",
-            "max_linear_mm_per_sec",
-            "deadman_ms",
-        ];
-        if let Some(unknown) = attrs
-            .as_document()
-            .keys()
-            .find(|k| !KNOWN.contains(&k.as_str()))
-        {
-            return Err(bad(
-                unknown,
-                format!("unknown attribute; expected one of {KNOWN:?}"),
-            ));
-        }
         let mode_name = attrs.string("control_mode", "arrowControl")?;
         let mode = Mode::parse(&mode_name).ok_or_else(|| {
             let names: Vec<_> = Mode::NAMES.iter().map(|(n, _)| *n).collect();
@@ -115,12 +97,6 @@ mod tests {
         assert_eq!(
             parse(json!({"input_controller": "p"})).unwrap_err().field,
             "base"
-        );
-        assert_eq!(
-            parse(json!({"base": "b", "input_controller": "p", "speed": 1}))
-                .unwrap_err()
-                .field,
-            "speed"
         );
         assert_eq!(
             parse(json!({"base": "b", "input_controller": "p", "deadman_ms": -5}))

@@ -270,7 +270,7 @@ impl Handler<Connected> for RemoteActor {
                 let took_ms = self
                     .down_since
                     .take()
-                    .map(|t| t.elapsed().as_secs_f64() * 1e3);
+                    .map(|t| axle_sdk_module::host::millis(t.elapsed()));
                 info!(remote = %self.config.name, address = %self.config.address, resources = count, took_ms, "remote part connected");
                 let every = self.config.check_interval;
                 self.check = Some(ctx.run_interval(every, |act, ctx| act.check_now(ctx)));

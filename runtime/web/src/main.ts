@@ -42,6 +42,20 @@ const SessionService = {
   },
 } as const;
 
+// The heartbeat the page's watchdog sends (the SDK's RobotService client is
+// private to RobotClient).
+const RobotService = {
+  typeName: 'viam.robot.v1.RobotService',
+  methods: {
+    sendSessionHeartbeat: {
+      name: 'SendSessionHeartbeat',
+      I: VIAM.robotApi.SendSessionHeartbeatRequest,
+      O: VIAM.robotApi.SendSessionHeartbeatResponse,
+      kind: UNARY,
+    },
+  },
+} as const;
+
 let client: VIAM.RobotClient | undefined;
 let sessionID: string | undefined;
 let connected = false;
@@ -62,10 +76,20 @@ async function stopDriven(why: string) {
   if (stops.length) console.debug(`stopped ${stops.length} for ${why}`);
 }
 
+/** The SDK dials grpc-web directly only to a URL that says "local" (its
+ * guard against dialing the cloud without WebRTC), so at 127.0.0.1, a LAN
+ * address or a host name it refuses. The robot that served this page is at
+ * the page's own origin whatever its address: the dot segment says "local",
+ * and the browser's URL parser removes it, so every call goes to
+ * location.origin. */
+function directHost() {
+  return location.origin.includes('local') ? location.origin : `${location.origin}/local/..`;
+}
+
 async function dial(credentials?: VIAM.Credential) {
   const c = new VIAM.RobotClient();
   // A direct grpc-web dial: createRobotClient succeeds only over WebRTC.
-  await c.dial({ host: location.origin, credentials, noReconnect: false, dialTimeout: 5000 });
+  await c.dial({ host: directHost(), credentials, noReconnect: false, dialTimeout: 5000 });
   return c;
 }
 
@@ -102,22 +126,65 @@ async function connect(credentials?: VIAM.Credential) {
   }
   $('#login').hidden = true;
   connected = true;
-  client.on('disconnected', () => {
-    connected = false;
-    driving.clear();
-    document.body.classList.add('lost');
-    say('connection lost: controls are off until it is back', 'bad');
-  });
-  client.on('connected', () => {
-    connected = true;
-    document.body.classList.remove('lost');
-    say('connected');
-  });
   const sid = await startSession(client).catch(() => undefined);
-  sessionID = sid;
-  $('#session').textContent = sid ? `session ${sid}` : 'no session';
+  showSession(sid);
   say('connected');
   await render(client);
+  watchdog(client);
+}
+
+function showSession(sid: string | undefined) {
+  sessionID = sid;
+  $('#session').textContent = sid ? `session ${sid}` : 'no session';
+}
+
+function lost(why: string) {
+  if (!connected) return;
+  connected = false;
+  driving.clear();
+  document.body.classList.add('lost');
+  say(`connection lost (${why}): controls are off until it is back`, 'bad');
+}
+
+/** Asks the robot about this page's session about four times per
+ * heartbeat window: a robot that stopped answering shows as lost at once,
+ * not when the SDK gives up; a robot that answers but no longer knows the
+ * session has restarted, so the page starts a new session, rebuilds its
+ * cards and says so. */
+function watchdog(c: VIAM.RobotClient) {
+  const robot = c.createServiceClient(RobotService as any) as any;
+  const every = () => Math.max(100, ((c as any).sessionManager?.heartbeatIntervalMs ?? 400) * 5 / 4);
+  const check = async () => {
+    try {
+      await robot.sendSessionHeartbeat({ id: sessionID ?? '' }, { timeoutMs: 2000 });
+      if (!connected) {
+        connected = true;
+        document.body.classList.remove('lost');
+        say('connected');
+      }
+    } catch (e) {
+      const code = (e as any)?.code;
+      // INVALID_ARGUMENT "SESSION_EXPIRED" or NOT_FOUND: a robot that
+      // answers but has never heard of this session.
+      if (code === 3 || code === 5) await renew(c).catch((e2) => lost(String(e2)));
+      else lost(String((e as Error)?.message ?? e));
+    }
+    window.setTimeout(check, every());
+  };
+  window.setTimeout(check, every());
+}
+
+async function renew(c: VIAM.RobotClient) {
+  const manager = (c as any).sessionManager;
+  manager.reset();
+  manager.currentSessionID = '';
+  const sid = await startSession(c).catch(() => undefined);
+  showSession(sid);
+  connected = true;
+  document.body.classList.remove('lost');
+  for (const id of pollers.splice(0)) window.clearInterval(id);
+  await render(c);
+  say(sid ? 'the robot restarted: new session started' : 'the robot restarted; no session', sid ? 'ok' : 'bad');
 }
 
 async function render(c: VIAM.RobotClient) {
@@ -130,10 +197,11 @@ async function render(c: VIAM.RobotClient) {
     const card = el('section', { class: 'card', 'data-name': n.name, 'data-kind': n.subtype, 'data-full': full },
       el('h2', {}, n.name, el('small', {}, ` ${n.type}:${n.subtype}`)));
     const body = el('div', { class: 'body' });
-    card.append(body);
+    card.append(body, el('div', { class: 'said' }));
     list.append(card);
     const builder = BUILDERS[n.subtype];
     if (builder) builder(c, n.name, body);
+    else commandCard(c, n.name, body, n.type);
     // Here from the start: a line appearing later would shift the layout
     // under a held button, and the pointer leaving it stops the motion.
     if (ACTUATORS.has(n.subtype)) card.append(el('div', { class: 'driver' }, '…'));
@@ -165,24 +233,70 @@ function showDrivers(c: VIAM.RobotClient) {
 /** The kinds a session can drive, and so stop. */
 const ACTUATORS = new Set(['arm', 'base', 'gantry', 'gripper', 'motor', 'servo', 'switch', 'button']);
 
-const BUILDERS: Record<string, (c: VIAM.RobotClient, name: string, body: HTMLElement) => void> = {
+type Builder = (c: VIAM.RobotClient, name: string, body: HTMLElement) => void;
+
+const BUILDERS: Record<string, Builder> = {
   motor: motorCard,
   base: baseCard,
   sensor: readingsCard,
-  movement_sensor: readingsCard,
-  power_sensor: readingsCard,
+  movement_sensor: movementCard,
+  power_sensor: powerCard,
   camera: cameraCard,
   input_controller: controllerCard,
+  arm: armCard,
+  servo: servoCard,
+  gripper: gripperCard,
+  gantry: gantryCard,
+  button: buttonCard,
+  switch: switchCard,
+  encoder: encoderCard,
+  data_manager: dataCard,
 };
 
-function poll(every: number, f: () => Promise<void>) {
+/** Runs `f` now and every `every` ms while connected and visible; an error
+ * shows in `out`, the card's state line, until a later run succeeds. */
+function poll(every: number, f: () => Promise<void>, out?: HTMLElement) {
   let busy = false;
-  pollers.push(window.setInterval(async () => {
+  const run = async () => {
     if (busy || !connected || document.hidden) return;
     busy = true;
-    try { await f(); } catch { /* shown by the connection state */ } finally { busy = false; }
-  }, every));
+    try {
+      await f();
+      out?.classList.remove('error');
+    } catch (e) {
+      if (out && connected) failed(out, e);
+    } finally { busy = false; }
+  };
+  void run();
+  pollers.push(window.setInterval(run, every));
 }
+
+function failed(out: HTMLElement, e: unknown) {
+  out.textContent = `error: ${String((e as Error)?.message ?? e)}`;
+  out.classList.add('error');
+}
+
+/** A button whose action's error shows in its card's `.said` line, which
+ * polling does not overwrite; success clears it. */
+function action(label: string, name: string, f: () => Promise<unknown>, cls = '') {
+  const b = button(label, { 'data-action': name, ...(cls ? { class: cls } : {}) });
+  b.onclick = () => {
+    const said = b.closest('.card')?.querySelector<HTMLElement>('.said');
+    f().then(() => { if (said?.classList.contains('error')) said.replaceChildren(); said?.classList.remove('error'); },
+      (e) => { if (said) failed(said, e); });
+  };
+  return b;
+}
+
+function stateLine() {
+  return el('div', { class: 'state' }, '…');
+}
+
+function numbers(text: string) {
+  return text.split(/[ ,]+/).filter(Boolean).map(Number);
+}
+
+const fixed = (xs: readonly number[], digits = 1) => xs.map((x) => x.toFixed(digits)).join(', ');
 
 function button(label: string, attrs: Record<string, string> = {}) {
   return el('button', { type: 'button', ...attrs }, label) as HTMLButtonElement;
@@ -223,7 +337,7 @@ function motorCard(c: VIAM.RobotClient, name: string, body: HTMLElement) {
     const [pos, moving] = await Promise.all([m.getPosition(), m.isMoving()]);
     state.textContent = `position ${pos.toFixed(2)} rev · ${moving ? 'moving' : 'still'}`;
     state.dataset.moving = String(moving);
-  });
+  }, state);
 }
 
 const DIRECTIONS: Record<string, [number, number, string]> = {
@@ -298,13 +412,14 @@ function readingsCard(c: VIAM.RobotClient, name: string, body: HTMLElement) {
   const s = new VIAM.SensorClient(c, name);
   const out = el('pre', { class: 'readings' }, '…');
   body.append(out);
-  poll(1000, async () => { out.textContent = JSON.stringify(await s.getReadings(), null, 1); });
+  poll(1000, async () => { out.textContent = JSON.stringify(await s.getReadings(), null, 1); }, out);
 }
 
 function cameraCard(c: VIAM.RobotClient, name: string, body: HTMLElement) {
   const cam = new VIAM.CameraClient(c, name);
   const img = el('img', { alt: `${name} image` }) as HTMLImageElement;
-  body.append(img);
+  const state = el('div', { class: 'state' }, '…');
+  body.append(img, state);
   poll(500, async () => {
     const { images } = await cam.getImages();
     const first = images[0];
@@ -313,8 +428,148 @@ function cameraCard(c: VIAM.RobotClient, name: string, body: HTMLElement) {
     const old = img.src;
     img.src = url;
     if (old.startsWith('blob:')) URL.revokeObjectURL(old);
-  });
+    state.textContent = `${first.sourceName || name} · ${first.mimeType}`;
+  }, state);
 }
+
+function armCard(c: VIAM.RobotClient, name: string, body: HTMLElement) {
+  const arm = new VIAM.ArmClient(c, name);
+  const state = stateLine();
+  const joints = el('input', { 'aria-label': 'joint degrees', size: '14' }) as HTMLInputElement;
+  const move = action('move joints', 'move', () => {
+    driving.set(`arm/${name}`, () => arm.stop());
+    return arm.moveToJointPositions(numbers(joints.value));
+  });
+  body.append(joints, move, action('stop', 'stop', () => arm.stop(), 'stop'), state);
+  poll(500, async () => {
+    const [j, pose] = await Promise.all([arm.getJointPositions(), arm.getEndPosition()]);
+    if (!joints.value) joints.value = fixed(j.values, 0);
+    state.textContent = `joints ${fixed(j.values)}° · pose x ${pose.x.toFixed(0)} y ${pose.y.toFixed(0)} z ${pose.z.toFixed(0)} mm`;
+  }, state);
+}
+
+function servoCard(c: VIAM.RobotClient, name: string, body: HTMLElement) {
+  const servo = new VIAM.ServoClient(c, name);
+  const state = stateLine();
+  const angle = el('input', { type: 'range', min: '0', max: '180', value: '90', 'aria-label': 'angle' }) as HTMLInputElement;
+  const move = action('move', 'move', () => {
+    driving.set(`servo/${name}`, () => servo.stop());
+    return servo.move(Number(angle.value));
+  });
+  body.append(el('label', {}, 'angle ', angle), move, action('stop', 'stop', () => servo.stop(), 'stop'), state);
+  poll(500, async () => { state.textContent = `angle ${(await servo.getPosition()).toFixed(0)}°`; }, state);
+}
+
+function gripperCard(c: VIAM.RobotClient, name: string, body: HTMLElement) {
+  const g = new VIAM.GripperClient(c, name);
+  const state = stateLine();
+  const drive = (f: () => Promise<void>) => () => { driving.set(`gripper/${name}`, () => g.stop()); return f(); };
+  body.append(
+    action('open', 'open', drive(() => g.open())),
+    action('grab', 'grab', drive(() => g.grab())),
+    action('stop', 'stop', () => g.stop(), 'stop'), state);
+  poll(500, async () => { state.textContent = (await g.isMoving()) ? 'moving' : 'still'; }, state);
+}
+
+function gantryCard(c: VIAM.RobotClient, name: string, body: HTMLElement) {
+  const g = new VIAM.GantryClient(c, name);
+  const state = stateLine();
+  const to = el('input', { 'aria-label': 'positions mm', size: '14', value: '100, 200, 50' }) as HTMLInputElement;
+  const move = action('move', 'move', () => {
+    driving.set(`gantry/${name}`, () => g.stop());
+    const at = numbers(to.value);
+    return g.moveToPosition(at, []);
+  });
+  body.append(to, move, action('home', 'home', () => g.home()),
+    action('stop', 'stop', () => g.stop(), 'stop'), state);
+  poll(500, async () => {
+    const [at, lengths] = await Promise.all([g.getPosition(), g.getLengths()]);
+    state.textContent = `at ${fixed(at, 0)} of ${fixed(lengths, 0)} mm`;
+  }, state);
+}
+
+function buttonCard(c: VIAM.RobotClient, name: string, body: HTMLElement) {
+  const b = new VIAM.ButtonClient(c, name);
+  const state = el('div', { class: 'state' }, 'not pushed from this page');
+  let pushes = 0;
+  body.append(action('push', 'push', async () => {
+    await b.push();
+    state.textContent = `pushed ${++pushes}× from this page`;
+  }), state);
+}
+
+function switchCard(c: VIAM.RobotClient, name: string, body: HTMLElement) {
+  const sw = new VIAM.SwitchClient(c, name);
+  const state = stateLine();
+  const choices = el('div', { class: 'choices' });
+  body.append(choices, state);
+  sw.getNumberOfPositions().then(([count, labels]) => {
+    for (let i = 0; i < count; i++) {
+      choices.append(action(labels[i] || `position ${i}`, `set-${i}`, () => sw.setPosition(i)));
+    }
+  }, (e) => failed(state, e));
+  poll(500, async () => { state.textContent = `at position ${await sw.getPosition()}`; }, state);
+}
+
+function encoderCard(c: VIAM.RobotClient, name: string, body: HTMLElement) {
+  const enc = new VIAM.EncoderClient(c, name);
+  const state = stateLine();
+  body.append(action('reset', 'reset', () => enc.resetPosition()), state);
+  poll(500, async () => { state.textContent = `${(await enc.getPosition())[0].toFixed(1)} ticks`; }, state);
+}
+
+function movementCard(c: VIAM.RobotClient, name: string, body: HTMLElement) {
+  const ms = new VIAM.MovementSensorClient(c, name);
+  const state = stateLine();
+  body.append(state);
+  poll(1000, async () => {
+    const [at, v, o] = await Promise.all([ms.getPosition(), ms.getLinearVelocity(), ms.getOrientation()]);
+    const p = at.coordinate;
+    state.textContent = `lat ${p?.latitude.toFixed(5)} lng ${p?.longitude.toFixed(5)} · `
+      + `velocity ${fixed([v.x, v.y, v.z], 2)} m/s · orientation θ ${o.theta.toFixed(0)}°`;
+  }, state);
+}
+
+function powerCard(c: VIAM.RobotClient, name: string, body: HTMLElement) {
+  const ps = new VIAM.PowerSensorClient(c, name);
+  const state = stateLine();
+  body.append(state);
+  poll(1000, async () => {
+    const [[volts, ac], [amps], watts] = await Promise.all([ps.getVoltage(), ps.getCurrent(), ps.getPower()]);
+    state.textContent = `${volts.toFixed(2)} V ${ac ? 'AC' : 'DC'} · ${amps.toFixed(2)} A · ${watts.toFixed(2)} W`;
+  }, state);
+}
+
+function dataCard(c: VIAM.RobotClient, name: string, body: HTMLElement) {
+  const dm = new VIAM.DataManagerClient(c, name);
+  const state = stateLine();
+  const synced = el('div', { class: 'state' });
+  const sync = action('sync now', 'sync', async () => {
+    await dm.sync();
+    synced.textContent = `synced at ${new Date().toLocaleTimeString()}`;
+  });
+  body.append(sync, state, synced);
+  poll(1000, async () => {
+    const answer = (await dm.doCommand(VIAM.Struct.fromJson({ status: true }))) as any;
+    const st = answer.status ?? {};
+    const refused = (st.sync?.refused_captures ?? []).length;
+    state.textContent = `capture: ${(st.collectors ?? []).length} methods${refused ? `, ${refused} refused` : ''} · `
+      + `sync ${st.sync?.state} · ${st.sync?.pending_files ?? 0} files pending`
+      + (st.sync?.last_error ? ` · ${st.sync.last_error}` : '');
+  }, state);
+}
+
+/** Any other API (generic, a module's, remote control): its DoCommand. */
+function commandCard(c: VIAM.RobotClient, name: string, body: HTMLElement, type: string) {
+  const generic = type === 'service' ? new VIAM.GenericServiceClient(c, name) : new VIAM.GenericComponentClient(c, name);
+  const state = el('div', { class: 'state' }, 'DoCommand: send a JSON object');
+  const input = el('input', { 'aria-label': 'command', size: '18', value: '{}' }) as HTMLInputElement;
+  body.append(input, action('send', 'send', async () => {
+    const answer = await generic.doCommand(VIAM.Struct.fromJson(JSON.parse(input.value)));
+    state.textContent = `answered ${JSON.stringify(answer)}`;
+  }), state);
+}
+
 
 // StreamEvents and GetControls are not in the SDK's InputControllerClient: call them with the
 // SDK's generated messages through the client's own transport.

@@ -8,6 +8,7 @@
 use super::travel::Travel;
 use crate::host::{Built, kind};
 use crate::{Arm, AttributeError, Attributes, Document, Motion, Pose, Resource, ResourceError};
+use axle_wire::settings::keys::Key;
 use serde_json::json;
 
 const JOINTS: [&str; 3] = ["waist", "shoulder", "elbow"];
@@ -25,6 +26,18 @@ pub struct FakeArm {
 }
 
 impl FakeArm {
+    /// The attributes it reads: anything else in its config is refused.
+    pub const ATTRIBUTES: &[Key] = &[
+        Key::value(
+            "link_lengths_mm",
+            "lengths of the links, base to tip (default [400, 300])",
+        ),
+        Key::value("base_height_mm", "height of the first joint (default 200)"),
+        Key::value("degs_per_sec", "joint speed (default 90)"),
+        Key::ignored("arm-model", "upstream's"),
+        Key::ignored("model-path", "upstream's"),
+    ];
+
     /// Attributes: `link_lengths_mm` (default `[400, 300]`: upper arm and
     /// forearm), `base_height_mm` (default 200), `degs_per_sec` (default 90).
     pub fn build(name: &str, attrs: &Attributes) -> Result<Built, AttributeError> {

@@ -6,6 +6,7 @@ use crate::{
     Actuator, AttributeError, Attributes, Base, BaseProperties, Document, Motion, Resource,
     ResourceError, Vector3,
 };
+use axle_wire::settings::keys::Key;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -85,6 +86,17 @@ pub struct FakeBase {
 }
 
 impl FakeBase {
+    /// The attributes it reads: anything else in its config is refused.
+    pub const ATTRIBUTES: &[Key] = &[
+        Key::value("width_mm", "track width (default 600)"),
+        Key::value("wheel_circumference_mm", "default 300"),
+        Key::value("max_mm_per_sec", "top linear speed (default 500)"),
+        Key::value("max_degs_per_sec", "top turn rate (default 90)"),
+        Key::ignored("left", "upstream's"),
+        Key::ignored("right", "upstream's"),
+        Key::ignored("spin_slip_factor", "upstream's"),
+    ];
+
     /// Attributes: `width_mm` (default 600), `wheel_circumference_mm`
     /// (default 300), `max_mm_per_sec` and `max_degs_per_sec` (500 and 90:
     /// the speeds of full power, for SetPower's odometry).

@@ -3,6 +3,7 @@
 use super::doc;
 use crate::host::{Built, kind};
 use crate::{AttributeError, Attributes, Button, Document, Resource, ResourceError};
+use axle_wire::settings::keys::Key;
 use serde_json::json;
 
 /// The fake button.
@@ -12,6 +13,9 @@ pub struct FakeButton {
 }
 
 impl FakeButton {
+    /// It reads no attributes.
+    pub const ATTRIBUTES: &[Key] = &[];
+
     /// No attributes.
     pub fn build(_name: &str, _: &Attributes) -> Result<Built, AttributeError> {
         Ok(Built::new::<kind::Button>(Box::<Self>::default()))

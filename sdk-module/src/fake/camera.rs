@@ -6,6 +6,7 @@ use crate::host::{Built, kind};
 use crate::{
     AttributeError, Attributes, Camera, CameraProperties, Document, Image, Resource, ResourceError,
 };
+use axle_wire::settings::keys::Key;
 use serde_json::json;
 use std::time::Instant;
 
@@ -37,6 +38,14 @@ pub struct FakeCamera {
 }
 
 impl FakeCamera {
+    /// The attributes it reads: anything else in its config is refused.
+    pub const ATTRIBUTES: &[Key] = &[
+        Key::value("width_px", "frame width, 8 to 4096 (default 640)"),
+        Key::value("height_px", "frame height, 8 to 4096 (default 480)"),
+        Key::value("mime_type", "\"image/jpeg\" (default) or \"image/png\""),
+        Key::value("frame_rate", "how fast the pattern moves (default 30)"),
+    ];
+
     /// Attributes: `width_px` (default 640), `height_px` (default 480),
     /// `mime_type` (`image/jpeg`, the default, or `image/png`),
     /// `frame_rate` (default 30: how fast the pattern moves).

@@ -7,6 +7,7 @@ use crate::{
     AttributeError, Attributes, Document, Encoder, EncoderPosition, PositionType, Resource,
     ResourceError,
 };
+use axle_wire::settings::keys::Key;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,16 @@ pub struct FakeEncoder {
 }
 
 impl FakeEncoder {
+    /// The attributes it reads: anything else in its config is refused.
+    pub const ATTRIBUTES: &[Key] = &[
+        Key::value("motor", "a built-in motor whose shaft it reads"),
+        Key::value("ticks_per_rotation", "default 100"),
+        Key::value(
+            "ticks_per_second",
+            "counts at this rate when it reads no motor",
+        ),
+    ];
+
     /// The motor the encoder is mounted on, from `attributes.motor`: the
     /// builder builds it first and passes it to [`Self::build_on`].
     pub fn motor(attrs: &Attributes) -> Result<Vec<String>, AttributeError> {

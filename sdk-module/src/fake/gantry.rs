@@ -3,6 +3,7 @@
 use super::travel::Travel;
 use crate::host::{Built, kind};
 use crate::{AttributeError, Attributes, Document, Gantry, Motion, Resource, ResourceError};
+use axle_wire::settings::keys::Key;
 use serde_json::json;
 
 /// The fake gantry.
@@ -15,6 +16,12 @@ pub struct FakeGantry {
 }
 
 impl FakeGantry {
+    /// The attributes it reads: anything else in its config is refused.
+    pub const ATTRIBUTES: &[Key] = &[
+        Key::value("lengths_mm", "axis lengths (default [1000, 1000, 500])"),
+        Key::value("mm_per_sec", "axis speed (default 200)"),
+    ];
+
     /// Attributes: `lengths_mm` (default `[1000, 1000, 500]`, one per axis),
     /// `mm_per_sec` (default 200, the speed when a call gives none).
     pub fn build(name: &str, attrs: &Attributes) -> Result<Built, AttributeError> {

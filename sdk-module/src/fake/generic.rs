@@ -3,12 +3,16 @@
 
 use crate::host::{Built, kind};
 use crate::{AttributeError, Attributes, Document, Generic, Resource, ResourceError};
+use axle_wire::settings::keys::Key;
 
 /// The fake generic component and service.
 #[derive(Debug, Default)]
 pub struct FakeGeneric;
 
 impl FakeGeneric {
+    /// It reads no attributes.
+    pub const ATTRIBUTES: &[Key] = &[];
+
     /// A generic component; no attributes.
     pub fn build(_name: &str, _: &Attributes) -> Result<Built, AttributeError> {
         Ok(Built::new::<kind::Generic>(Box::new(Self)))

@@ -4,6 +4,7 @@
 use super::travel::Travel;
 use crate::host::{Built, kind};
 use crate::{AttributeError, Attributes, Document, Gripper, Motion, Resource, ResourceError};
+use axle_wire::settings::keys::Key;
 use serde_json::json;
 
 /// The fake gripper.
@@ -19,6 +20,16 @@ pub struct FakeGripper {
 }
 
 impl FakeGripper {
+    /// The attributes it reads: anything else in its config is refused.
+    pub const ATTRIBUTES: &[Key] = &[
+        Key::value("max_width_mm", "fully open (default 100)"),
+        Key::value("mm_per_sec", "finger speed (default 200)"),
+        Key::value(
+            "object_width_mm",
+            "the object between the fingers (default 40)",
+        ),
+    ];
+
     /// Attributes: `max_width_mm` (default 100), `mm_per_sec` (default 200),
     /// `object_width_mm` (default 40; 0 means nothing to hold).
     pub fn build(name: &str, attrs: &Attributes) -> Result<Built, AttributeError> {

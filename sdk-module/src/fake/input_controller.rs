@@ -9,6 +9,7 @@ use crate::{
     AttributeError, Attributes, Document, Event, EventSink, InputController, Resource,
     ResourceError,
 };
+use axle_wire::settings::keys::Key;
 use serde_json::json;
 use std::time::SystemTime;
 
@@ -23,6 +24,12 @@ pub struct FakeInputController {
 }
 
 impl FakeInputController {
+    /// The attributes it reads: anything else in its config is refused.
+    pub const ATTRIBUTES: &[Key] = &[Key::value(
+        "controls",
+        "the controls it has (default [\"AbsoluteX\", \"ButtonStart\"])",
+    )];
+
     /// Attributes: `controls` (default `["AbsoluteX", "ButtonStart"]`, as upstream).
     pub fn build(_name: &str, attrs: &Attributes) -> Result<Built, AttributeError> {
         let controls = attrs

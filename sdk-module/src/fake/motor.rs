@@ -6,6 +6,7 @@ use crate::{
     Actuator, AttributeError, Attributes, Document, Motion, Motor, MotorProperties, Resource,
     ResourceError,
 };
+use axle_wire::settings::keys::Key;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tracing::warn;
@@ -39,6 +40,26 @@ pub struct FakeMotor {
 }
 
 impl FakeMotor {
+    /// The attributes it reads: anything else in its config is refused.
+    pub const ATTRIBUTES: &[Key] = &[
+        Key::value(
+            "max_rpm",
+            "top speed; faster commands run at it (default 100)",
+        ),
+        Key::value("ticks_per_rotation", "default 1"),
+        Key::value(
+            "stop_delay_ms",
+            "Stop blocks this long, to rehearse a hung driver",
+        ),
+        Key::ignored("board", "upstream's"),
+        Key::ignored("pins", "upstream's"),
+        Key::ignored("encoder", "upstream's"),
+        Key::ignored("dir_flip", "upstream's"),
+        Key::ignored("pwm_freq", "upstream's"),
+        Key::ignored("min_power_pct", "upstream's"),
+        Key::ignored("max_power_pct", "upstream's"),
+    ];
+
     /// Attributes: `max_rpm` (default 100); `stop_delay_ms` makes Stop block
     /// that long, to rehearse a driver that hangs. Pins, board and encoder
     /// settings that upstream configs carry are accepted and ignored.

@@ -8,6 +8,7 @@ use crate::{
     AttributeError, Attributes, Document, GeoPoint, MovementSensor, MovementSensorProperties,
     Orientation, Resource, ResourceError, Vector3,
 };
+use axle_wire::settings::keys::Key;
 use serde_json::json;
 use std::time::Instant;
 
@@ -24,6 +25,14 @@ pub struct FakeMovementSensor {
 }
 
 impl FakeMovementSensor {
+    /// The attributes it reads: anything else in its config is refused.
+    pub const ATTRIBUTES: &[Key] = &[
+        Key::value("latitude", "centre of the circle it drives (default 40.7)"),
+        Key::value("longitude", "default -74.0"),
+        Key::value("radius_m", "circle radius (default 10)"),
+        Key::value("speed_mps", "speed along the circle (default 1)"),
+    ];
+
     /// Attributes: `latitude` and `longitude` of the circle's centre
     /// (default 40.7, -74.0), `radius_m` (default 10), `speed_mps` (default 1).
     pub fn build(_name: &str, attrs: &Attributes) -> Result<Built, AttributeError> {

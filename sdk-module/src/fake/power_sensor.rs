@@ -3,6 +3,7 @@
 use super::{do_commands, doc};
 use crate::host::{Built, kind};
 use crate::{AttributeError, Attributes, Document, PowerSensor, Resource, ResourceError};
+use axle_wire::settings::keys::Key;
 use serde_json::json;
 
 /// The fake power sensor.
@@ -14,6 +15,13 @@ pub struct FakePowerSensor {
 }
 
 impl FakePowerSensor {
+    /// The attributes it reads: anything else in its config is refused.
+    pub const ATTRIBUTES: &[Key] = &[
+        Key::value("volts", "default 12"),
+        Key::value("amperes", "default 0.5"),
+        Key::value("is_ac", "default false"),
+    ];
+
     /// Attributes: `volts` (default 12), `amperes` (default 0.5), `is_ac`
     /// (default false).
     pub fn build(_name: &str, attrs: &Attributes) -> Result<Built, AttributeError> {

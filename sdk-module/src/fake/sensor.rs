@@ -4,6 +4,7 @@
 use super::{do_commands, doc};
 use crate::host::{Built, kind};
 use crate::{AttributeError, Attributes, Document, Resource, ResourceError, Sensor};
+use axle_wire::settings::keys::Key;
 use serde_json::json;
 use std::time::Duration;
 
@@ -16,6 +17,15 @@ pub struct FakeSensor {
 }
 
 impl FakeSensor {
+    /// The attributes it reads: anything else in its config is refused.
+    pub const ATTRIBUTES: &[Key] = &[
+        Key::value(
+            "readings",
+            "what Readings answers (default {\"a\": 1, \"b\": 2, \"c\": 3})",
+        ),
+        Key::value("readings_delay_ms", "Readings takes this long"),
+    ];
+
     /// Attributes: `readings`, an object (default `{"a": 1, "b": 2, "c": 3}`,
     /// as upstream's fake); `readings_delay_ms`, how long each reading
     /// takes (default 0).

@@ -3,6 +3,7 @@
 use super::travel::Travel;
 use crate::host::{Built, kind};
 use crate::{AttributeError, Attributes, Document, Motion, Resource, ResourceError, Servo};
+use axle_wire::settings::keys::Key;
 use serde_json::json;
 
 /// The fake servo.
@@ -14,6 +15,17 @@ pub struct FakeServo {
 }
 
 impl FakeServo {
+    /// The attributes it reads: anything else in its config is refused.
+    pub const ATTRIBUTES: &[Key] = &[
+        Key::value("min_angle_deg", "default 0"),
+        Key::value("max_angle_deg", "default 180"),
+        Key::value("degs_per_sec", "default 180"),
+        Key::ignored("board", "upstream's"),
+        Key::ignored("pin", "upstream's"),
+        Key::ignored("starting_position_deg", "upstream's"),
+        Key::ignored("frequency_hz", "upstream's"),
+    ];
+
     /// Attributes: `min_angle_deg` (default 0), `max_angle_deg` (default
     /// 180), `degs_per_sec` (default 180).
     pub fn build(_name: &str, attrs: &Attributes) -> Result<Built, AttributeError> {

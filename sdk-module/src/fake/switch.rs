@@ -3,6 +3,7 @@
 use super::doc;
 use crate::host::{Built, kind};
 use crate::{AttributeError, Attributes, Document, Resource, ResourceError, Switch};
+use axle_wire::settings::keys::Key;
 use serde_json::json;
 
 /// The fake switch.
@@ -14,6 +15,12 @@ pub struct FakeSwitch {
 }
 
 impl FakeSwitch {
+    /// The attributes it reads: anything else in its config is refused.
+    pub const ATTRIBUTES: &[Key] = &[
+        Key::value("position_count", "default 2"),
+        Key::value("labels", "a label per position"),
+    ];
+
     /// Attributes: `position_count` (default 2), `labels` (optional, one per
     /// position).
     pub fn build(_name: &str, attrs: &Attributes) -> Result<Built, AttributeError> {

@@ -23,7 +23,7 @@ use std::any::Any;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-pub use stop::{STOP_TIMEOUT, StopReport, Stoppable, stop_together};
+pub use stop::{STOP_TIMEOUT, StopReport, Stoppable, millis, stop_together};
 
 /// The address of one resource actor, and the resource's full name.
 pub struct Handle<K: Kind> {

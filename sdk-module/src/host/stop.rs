@@ -78,8 +78,14 @@ impl StopReport {
 
     /// The time taken, in milliseconds, for a log field.
     pub fn took_ms(&self) -> f64 {
-        self.took.as_secs_f64() * 1e3
+        millis(self.took)
     }
+}
+
+/// A duration in milliseconds for a log field, to the hundredth: a log
+/// reads `took_ms=0.38`, not `took_ms=0.38089500000000004`.
+pub fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e5).round() / 100.0
 }
 
 /// Stops every actuator in `actuators` concurrently, each bounded by

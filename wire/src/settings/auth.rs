@@ -58,6 +58,27 @@ pub struct TlsFiles {
 }
 
 use super::FieldError as Refusal;
+use super::keys::{Key, Shape};
+
+/// The keys of `auth`, for strict checks and the reference.
+pub const AUTH_KEYS: &[Key] = &[
+    Key::of(
+        "handlers",
+        "who may call: a list of handlers",
+        Shape::List(&[
+            Key::value("type", "\"api-key\""),
+            Key::of(
+                "config",
+                "{\"<key id>\": \"<secret>\"}: the keys this handler accepts",
+                Shape::Free,
+            ),
+        ]),
+    ),
+    Key::value(
+        "token_lifetime",
+        "how long an access token lasts (default \"1h\")",
+    ),
+];
 
 /// Reads `auth`; `None` when the config has none (or no handlers).
 pub fn parse_auth(v: &Value) -> Result<Option<AuthConfig>, Refusal> {

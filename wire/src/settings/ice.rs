@@ -31,6 +31,13 @@ pub fn parse_ice_servers(
     }
 }
 
+/// The keys of one ICE server, for strict checks and the reference.
+pub const ICE_SERVER_KEYS: &[super::keys::Key] = &[
+    super::keys::Key::value("urls", "stun: or turn: URLs"),
+    super::keys::Key::value("username", "for a TURN server"),
+    super::keys::Key::value("credential", "for a TURN server"),
+];
+
 fn parse_ice_server(v: &Value, field: &'static str) -> Result<IceServer, FieldError> {
     let text = |key: &str| match v.get(key) {
         None | Some(Value::Null) => Ok(String::new()),
