@@ -19,7 +19,7 @@ from viam.components.gantry import Gantry
 from viam.components.servo import Servo
 from viam.components.switch import Switch
 
-from test_browser import Browser, Watcher, rover, watch  # noqa: F401 (a fixture)
+from test_browser import SHOTS, Browser, Watcher, rover, watch  # noqa: F401 (a fixture)
 
 KEY_ID, KEY = "9c7d4e1a-2b3c-4d5e-8f90-a1b2c3d4e5f6", "s" * 32
 
@@ -225,8 +225,8 @@ def test_every_built_in_api_has_a_card_whose_state_shows_and_whose_action_works(
     assert "sync running" in card_text(browser, tab, "data")
     errors = browser.do("eval", tab=tab, js="[...document.querySelectorAll('.card .error')].map(e => e.closest('.card').dataset.name + ': ' + e.textContent)")["value"]
     assert not errors, errors
-    shot = tmp_path.parent / "page-every-api.png"
-    browser.do("screenshot", tab=tab, path=str(shot))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.do("screenshot", tab=tab, path=str(SHOTS / "page-every-api.png"))
 
 
 def free_port():
