@@ -216,8 +216,12 @@ def test_every_built_in_api_has_a_card_whose_state_shows_and_whose_action_works(
     for action in ("open", "grab"):
         click("gripper", action)
     click("ticks", "reset")
-    click("thing", "send")
-    until("the generic answer", lambda: "answered" in card_text(browser, tab, "thing"))
+    for name in ("thing", "helper"):
+        click(name, "send")
+        until(f"{name}'s answer", lambda: "answered" in card_text(browser, tab, name))
+    browser.do("fill", tab=tab, selector='.card[data-name="rc"] input', text='{"status": true}')
+    click("rc", "send")
+    until(lambda: f"remote control's status: {card_text(browser, tab, 'rc')}", lambda: "arrowControl" in card_text(browser, tab, "rc"))
     click("data", "sync")
     until("the sync", lambda: "synced at" in card_text(browser, tab, "data"))
     assert "lat " in card_text(browser, tab, "gps") and "velocity" in card_text(browser, tab, "gps")

@@ -189,6 +189,10 @@ async function renew(c: VIAM.RobotClient) {
 
 async function render(c: VIAM.RobotClient) {
   const names = ((await c.resourceNames()) as Name[]).filter((n) => n.namespace === 'rdk');
+  // Which gRPC service serves each API: a card without a builder of its own
+  // sends DoCommand there.
+  const services = new Map((await c.resourceRPCSubtypes().catch(() => []))
+    .map((s) => [`${s.subtype?.namespace}:${s.subtype?.type}:${s.subtype?.subtype}`, s.protoService]));
   names.sort((a, b) => a.subtype.localeCompare(b.subtype) || a.name.localeCompare(b.name));
   const list = $('#resources');
   list.replaceChildren();
@@ -201,7 +205,7 @@ async function render(c: VIAM.RobotClient) {
     list.append(card);
     const builder = BUILDERS[n.subtype];
     if (builder) builder(c, n.name, body);
-    else commandCard(c, n.name, body, n.type);
+    else commandCard(c, n.name, body, services.get(`${n.namespace}:${n.type}:${n.subtype}`));
     // Here from the start: a line appearing later would shift the layout
     // under a held button, and the pointer leaving it stops the motion.
     if (ACTUATORS.has(n.subtype)) card.append(el('div', { class: 'driver' }, '…'));
@@ -559,17 +563,23 @@ function dataCard(c: VIAM.RobotClient, name: string, body: HTMLElement) {
   }, state);
 }
 
-/** Any other API (generic, a module's, remote control): its DoCommand. */
-function commandCard(c: VIAM.RobotClient, name: string, body: HTMLElement, type: string) {
-  const generic = type === 'service' ? new VIAM.GenericServiceClient(c, name) : new VIAM.GenericComponentClient(c, name);
+/** Any other API (generic, remote control, a module's): its DoCommand, on
+ * the service the robot says serves that API. */
+function commandCard(c: VIAM.RobotClient, name: string, body: HTMLElement, service = 'viam.service.generic.v1.GenericService') {
+  const api = c.createServiceClient({
+    typeName: service,
+    methods: {
+      doCommand: { name: 'DoCommand', I: VIAM.commonApi.DoCommandRequest, O: VIAM.commonApi.DoCommandResponse, kind: UNARY },
+    },
+  } as any) as any;
   const state = el('div', { class: 'state' }, 'DoCommand: send a JSON object');
   const input = el('input', { 'aria-label': 'command', size: '18', value: '{}' }) as HTMLInputElement;
   body.append(input, action('send', 'send', async () => {
-    const answer = await generic.doCommand(VIAM.Struct.fromJson(JSON.parse(input.value)));
-    state.textContent = `answered ${JSON.stringify(answer)}`;
+    const command = VIAM.Struct.fromJson(JSON.parse(input.value));
+    const { result } = await api.doCommand({ name, command });
+    state.textContent = `answered ${JSON.stringify(result?.toJson() ?? {})}`;
   }), state);
 }
-
 
 // StreamEvents and GetControls are not in the SDK's InputControllerClient: call them with the
 // SDK's generated messages through the client's own transport.

@@ -123,6 +123,11 @@ pub const SERVED_APIS: &[(&str, &str, &str)] = &[
         "data_manager",
         "viam.service.datamanager.v1.DataManagerService",
     ),
+    (
+        "service",
+        "base_remote_control",
+        "viam.service.baseremotecontrol.v1.BaseRemoteControlService",
+    ),
 ];
 
 /// `routes` plus every resource API's service, finding resources in `r`.
