@@ -177,7 +177,7 @@ def test_a_killed_module_comes_back_and_axle_keeps_serving(start_axle, tmp_path)
     new_pid = module_pids(axle)["diff-drive"]
     assert new_pid != pid and alive(new_pid)
     assert "module crashed" in axle.log_text()
-    assert "module serving again after a crash" in axle.log_text()
+    assert "module serving again" in axle.log_text()
 
 
 def test_sigkill_of_axle_leaves_no_module_running(start_axle, tmp_path):

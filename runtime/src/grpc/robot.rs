@@ -211,6 +211,72 @@ impl RobotService for RobotApi {
         }))
     }
 
+    async fn get_models_from_modules(
+        &self,
+        _: Request<GetModelsFromModulesRequest>,
+    ) -> Reply<GetModelsFromModulesResponse> {
+        let models = self
+            .modules
+            .all()
+            .into_iter()
+            .flat_map(|(module_name, info)| {
+                info.models
+                    .into_iter()
+                    .map(move |(api, model)| ModuleModel {
+                        module_name: module_name.clone(),
+                        model: model.to_string(),
+                        api: api.to_string(),
+                        from_local_module: true,
+                    })
+            })
+            .collect();
+        Ok(Response::new(GetModelsFromModulesResponse { models }))
+    }
+
+    /// axle is no cloud's part: it has no organisation, location or machine
+    /// ids to tell, and says so with empty ones rather than UNIMPLEMENTED.
+    async fn get_cloud_metadata(
+        &self,
+        _: Request<GetCloudMetadataRequest>,
+    ) -> Reply<GetCloudMetadataResponse> {
+        Ok(Response::new(GetCloudMetadataResponse::default()))
+    }
+
+    async fn restart_module(
+        &self,
+        req: Request<RestartModuleRequest>,
+    ) -> Reply<RestartModuleResponse> {
+        use restart_module_request::IdOrName;
+        let name = match req.into_inner().id_or_name {
+            Some(IdOrName::ModuleName(name)) if !name.is_empty() => name,
+            Some(IdOrName::ModuleId(id)) if !id.is_empty() => {
+                return Err(Status::not_found(format!(
+                    "no module has id {id:?}: axle's modules are local; restart one by its name"
+                )));
+            }
+            _ => {
+                return Err(Status::invalid_argument(
+                    "give the name of the module to restart (module_name)",
+                ));
+            }
+        };
+        let actor = self.modules.actor(&name).ok_or_else(|| {
+            let known: Vec<String> = self.modules.all().into_iter().map(|(n, _)| n).collect();
+            Status::not_found(format!(
+                "no module named {name:?}; the modules are {known:?}"
+            ))
+        })?;
+        match actor.send(crate::modules::module::Restart).await {
+            Ok(Ok(())) => Ok(Response::new(RestartModuleResponse {})),
+            Ok(Err(why)) => Err(Status::unavailable(format!(
+                "module {name:?} was restarted but is not serving: {why}"
+            ))),
+            Err(_) => Err(Status::unavailable(format!(
+                "module {name:?} is being removed"
+            ))),
+        }
+    }
+
     async fn get_version(&self, _: Request<GetVersionRequest>) -> Reply<GetVersionResponse> {
         Ok(Response::new(GetVersionResponse {
             platform: "axle".into(),

@@ -1,7 +1,11 @@
 //! What the rest of axle may know about the modules without asking their
-//! actors: each module's state for GetMachineStatus, and its process id, so
-//! that a Log call on the parent socket is tagged with the module that sent it.
+//! actors: each module's state for GetMachineStatus, the models it serves
+//! for GetModelsFromModules, its process id, so that a Log call on the
+//! parent socket is tagged with the module that sent it, and its actor, for
+//! RestartModule.
 
+use super::module::{Handlers, ModuleActor};
+use actix::Addr;
 use std::collections::BTreeMap;
 use std::sync::RwLock;
 use std::time::SystemTime;
@@ -32,12 +36,15 @@ pub struct ModuleInfo {
     pub pid: Option<i32>,
     /// When the state last changed.
     pub since: SystemTime,
+    /// The (API, model) pairs it said it serves when last ready.
+    pub models: Handlers,
 }
 
 /// Every module's status, kept current by the module actors.
 #[derive(Default)]
 pub struct Directory {
     modules: RwLock<BTreeMap<String, ModuleInfo>>,
+    actors: RwLock<BTreeMap<String, Addr<ModuleActor>>>,
 }
 
 impl Directory {
@@ -50,6 +57,7 @@ impl Directory {
             failures: 0,
             pid: None,
             since: SystemTime::now(),
+            models: Vec::new(),
         });
         info.state = state;
         info.error = error.into();
@@ -61,6 +69,28 @@ impl Directory {
     pub fn remove(&self, name: &str) {
         let mut modules = self.modules.write().unwrap_or_else(|e| e.into_inner());
         modules.remove(name);
+        let mut actors = self.actors.write().unwrap_or_else(|e| e.into_inner());
+        actors.remove(name);
+    }
+
+    /// Records the models module `name` serves, from its Ready answer.
+    pub fn set_models(&self, name: &str, models: &Handlers) {
+        let mut modules = self.modules.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(info) = modules.get_mut(name) {
+            info.models = models.clone();
+        }
+    }
+
+    /// Records the actor that runs module `name`.
+    pub fn set_actor(&self, name: &str, actor: Addr<ModuleActor>) {
+        let mut actors = self.actors.write().unwrap_or_else(|e| e.into_inner());
+        actors.insert(name.into(), actor);
+    }
+
+    /// The actor that runs module `name`, if it is configured.
+    pub fn actor(&self, name: &str) -> Option<Addr<ModuleActor>> {
+        let actors = self.actors.read().unwrap_or_else(|e| e.into_inner());
+        actors.get(name).cloned()
     }
 
     /// Records the process id of module `name` (`None` once it has exited).

@@ -118,6 +118,7 @@ impl Modules {
             )
             .on_late_ready(self.late.clone())
             .start();
+            self.directory.set_actor(&name, actor.clone());
             waiting.push((name.clone(), actor.clone(), actor.send(WaitReady)));
             self.actors.push((name, actor));
         }

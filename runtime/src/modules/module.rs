@@ -106,6 +106,9 @@ pub struct ModuleActor {
     first_start: Option<Result<Handlers, String>>,
     ready_waiters: Vec<oneshot::Sender<Result<Handlers, String>>>,
     exit_waiters: Vec<oneshot::Sender<()>>,
+    /// RestartModule callers, answered when the module serves again (or
+    /// failed to start).
+    restart_waiters: Vec<oneshot::Sender<Result<(), String>>>,
     /// Told when the module becomes ready after its first start failed.
     late: Option<Recipient<CameUpLate>>,
 }
@@ -150,6 +153,7 @@ impl ModuleActor {
             first_start: None,
             ready_waiters: Vec::new(),
             exit_waiters: Vec::new(),
+            restart_waiters: Vec::new(),
             late: None,
         }
     }
@@ -226,6 +230,9 @@ impl ModuleActor {
         self.set_state(ModuleState::Unhealthy, &error);
         self.first_start.get_or_insert_with(|| Err(error.clone()));
         for w in self.ready_waiters.drain(..) {
+            let _ = w.send(Err(error.clone()));
+        }
+        for w in self.restart_waiters.drain(..) {
             let _ = w.send(Err(error.clone()));
         }
         match self.pid {
@@ -317,6 +324,7 @@ impl ModuleActor {
             self.config.startup_timeout,
         );
         let down_since = self.down_since.take();
+        let waiters = std::mem::take(&mut self.restart_waiters);
         actix::spawn(async move {
             let count = jobs.len();
             for (config, dependencies, proxy) in jobs {
@@ -332,7 +340,10 @@ impl ModuleActor {
                 }
             }
             let took_ms = down_since.map(|t| axle_sdk_module::host::millis(t.elapsed()));
-            info!(module = %module, resources = count, took_ms, "module serving again after a crash");
+            info!(module = %module, resources = count, took_ms, "module serving again");
+            for w in waiters {
+                let _ = w.send(Ok(()));
+            }
         });
     }
 }
@@ -389,6 +400,7 @@ impl Handler<Launched> for ModuleActor {
         self.up_since = Some(Instant::now());
         self.route = Some(ready.route.clone());
         self.set_state(ModuleState::Ready, "");
+        self.directory.set_models(&self.name, &ready.handlers);
         if let (Some(Err(_)), Some(late)) = (&self.first_start, &self.late) {
             late.do_send(CameUpLate {
                 module: self.name.to_string(),
@@ -400,7 +412,11 @@ impl Handler<Launched> for ModuleActor {
         for w in self.ready_waiters.drain(..) {
             let _ = w.send(Ok(ready.handlers.clone()));
         }
-        if !self.resources.is_empty() {
+        if self.resources.is_empty() {
+            for w in self.restart_waiters.drain(..) {
+                let _ = w.send(Ok(()));
+            }
+        } else {
             self.readd(ready.route);
         }
     }
@@ -416,13 +432,11 @@ impl Handler<Exited> for ModuleActor {
         self.pid = None;
         self.route = None;
         self.directory.set_pid(&self.name, None);
+        for w in self.exit_waiters.drain(..) {
+            let _ = w.send(());
+        }
         match self.phase {
-            Phase::Closing => {
-                info!(module = %self.name, status = %msg.status, "module exited");
-                for w in self.exit_waiters.drain(..) {
-                    let _ = w.send(());
-                }
-            }
+            Phase::Closing => info!(module = %self.name, status = %msg.status, "module exited"),
             Phase::Starting => self.failed(format!("exited during startup ({})", msg.status), ctx),
             Phase::Down => self.restart_later(self.restarts.delay(), ctx),
             Phase::Ready => self.crashed(&msg.status, ctx),
@@ -631,6 +645,83 @@ impl Handler<Remove> for ModuleActor {
                 )),
             }
         })
+    }
+}
+
+/// Restarts the module on request (RestartModule): as a crash, but asked
+/// for. Its own actuators and what its resources drive are stopped first,
+/// through the one stop path and while the module can still carry the
+/// Stops; then its process gets SIGTERM (SIGKILL after the grace period), is
+/// started again without backoff, and its resources are added again. The
+/// answer comes when it serves again, or why it could not.
+#[derive(Message)]
+#[rtype(result = "Result<(), String>")]
+pub struct Restart;
+
+impl Handler<Restart> for ModuleActor {
+    type Result = ResponseFuture<Result<(), String>>;
+
+    fn handle(&mut self, _: Restart, ctx: &mut Context<Self>) -> Self::Result {
+        if self.phase == Phase::Closing {
+            let closing = Err(format!("module {:?} is shutting down", self.name));
+            return Box::pin(async move { closing });
+        }
+        let (tx, rx) = oneshot::channel();
+        self.restart_waiters.push(tx);
+        let answer = Box::pin(async move {
+            rx.await
+                .unwrap_or_else(|_| Err("the module's actor stopped".into()))
+        });
+        if self.restart_waiters.len() > 1 {
+            return answer; // a restart is already under way: answer with it
+        }
+        info!(module = %self.name, pid = self.pid, "restarting the module on request");
+        let names: Vec<String> = self
+            .resources
+            .iter()
+            .flat_map(|r| std::iter::once(r.config.full_name()).chain(r.dependencies.clone()))
+            .collect();
+        let stopping = stop_together(self.robot.actuators_named(&names), "module restart");
+        ctx.wait(fut::wrap_future(stopping).map(|report, act: &mut Self, ctx| {
+            if !report.all_stopped() {
+                warn!(module = %act.name, failed = %report.failures(), "restarting the module; some of what it drove did not confirm Stop");
+            }
+            act.go_down_for_restart(ctx);
+        }));
+        answer
+    }
+}
+
+impl ModuleActor {
+    /// The second half of a requested restart: resources unlinked, the
+    /// process ended; `Exited` then starts it again.
+    fn go_down_for_restart(&mut self, ctx: &mut Context<Self>) {
+        let reason = "is restarting on request";
+        for r in &self.resources {
+            r.proxy.relink(Link::Down(reason.into()));
+            self.robot.set_problem(
+                &r.config.name,
+                Some(format!("module {:?} {reason}", self.name)),
+            );
+        }
+        self.restarts.succeed();
+        self.phase = Phase::Down;
+        self.up_since = None;
+        self.down_since = Some(Instant::now());
+        self.set_state(ModuleState::Starting, "");
+        let Some(pid) = self.pid else {
+            return self.launch(ctx);
+        };
+        let (tx, exited) = oneshot::channel();
+        self.exit_waiters.push(tx);
+        let module = self.name.clone();
+        actix::spawn(async move {
+            process::signal(pid, Signal::SIGTERM);
+            if tokio::time::timeout(EXIT_GRACE, exited).await.is_err() {
+                warn!(module = %module, pid, "module did not exit within {EXIT_GRACE:?} of SIGTERM; killing its process group");
+                process::signal_group(pid, Signal::SIGKILL);
+            }
+        });
     }
 }
 

@@ -1,0 +1,54 @@
+"""RobotService beyond resources, with the unmodified Python client:
+RestartModule, GetModelsFromModules, GetCloudMetadata."""
+
+import time
+
+import pytest
+from grpclib import GRPCError, Status
+from viam.components.motor import Motor
+
+from conftest import connect, run
+from test_modules import alive, module_pids
+from test_stop_path import probe, stop_times
+
+
+def test_restart_module_stops_its_motor_first_and_serves_again_from_a_new_process(start_axle, tmp_path):
+    stops = tmp_path / "stops.log"
+    stops.touch()
+    config = {
+        "modules": [probe(tmp_path, "probe", "acme:test:probe", stops)],
+        "components": [{"name": "pm", "api": "rdk:component:motor", "model": "acme:test:probe"}],
+    }
+    axle = start_axle(config)
+    old = module_pids(axle)["probe"]
+
+    async def scenario():
+        robot = await connect(axle.address)
+        pm = Motor.from_robot(robot, "pm")
+        await pm.set_power(0.5)
+        assert await pm.is_powered() == (True, 0.5)
+        began = time.monotonic()
+        await robot.restart_module(name="probe")
+        took = time.monotonic() - began
+        # Stop reached the old process before it was ended.
+        assert "pm" in stop_times(stops), stops.read_text()
+        new = module_pids(axle)["probe"]
+        assert new != old and not alive(old), (old, new)
+        assert await pm.is_powered() == (False, 0.0), "the new process serves the motor"
+        await pm.set_power(0.2)
+        models = await robot.get_models_from_modules()
+        assert [(m.module_name, m.api, m.model, m.from_local_module) for m in models] == [
+            ("probe", "rdk:component:motor", "acme:test:probe", True)]
+        for kwargs, code in (({"name": "nope"}, Status.NOT_FOUND), ({"id": "acme:probe"}, Status.INVALID_ARGUMENT)):
+            with pytest.raises(GRPCError) as e:
+                await robot.restart_module(**kwargs)
+            assert e.value.status == code, e.value
+        metadata = await robot.get_cloud_metadata()
+        assert (metadata.machine_id, metadata.location_id) == ("", "")
+        await robot.close()
+        return took
+
+    took = run(scenario())
+    print(f"RestartModule answered {took * 1000:.0f} ms after it was asked, serving again")
+    assert "restarting the module on request" in axle.log_text()
+    assert "module serving again" in axle.log_text()
