@@ -288,6 +288,7 @@ async fn run(args: RobotArgs, config: RobotConfig, text: Vec<u8>) -> Result<(), 
         tokio::select! {
             _ = term.recv() => break "SIGTERM",
             _ = int.recv() => break "SIGINT",
+            _ = runtime.shutdown_requested() => break "RobotService/Shutdown",
             _ = hup.recv() => match runtime.reload() {
                 true => info!("SIGHUP: reading the config file again"),
                 false => info!("SIGHUP ignored: axle runs the built-in rover, not a config file"),

@@ -175,6 +175,12 @@ impl Runtime {
         self.address
     }
 
+    /// Returns once a client has asked for a shutdown (RobotService/Shutdown);
+    /// the caller then calls [`Runtime::shutdown`].
+    pub async fn shutdown_requested(&self) {
+        self.served.shutdown.requested().await;
+    }
+
     /// Reads the config file again (SIGHUP); false if there is none.
     pub fn reload(&self) -> bool {
         self.watcher.as_ref().map(Watcher::poke).is_some()
@@ -249,6 +255,9 @@ fn serving(config: &RobotConfig) -> Result<Served, StartError> {
         uplink: Default::default(),
         keepalive: config.sessions.heartbeat_window / 2,
         origins: crate::browser::Origins::new(&config.reach.cors_origins),
+        shutdown: grpc::ShutdownSwitch::new(
+            config.auth.is_some() || config.reach.shutdown_without_auth,
+        ),
     };
     served
         .robot

@@ -52,3 +52,41 @@ def test_restart_module_stops_its_motor_first_and_serves_again_from_a_new_proces
     print(f"RestartModule answered {took * 1000:.0f} ms after it was asked, serving again")
     assert "restarting the module on request" in axle.log_text()
     assert "module serving again" in axle.log_text()
+
+
+def test_shutdown_is_refused_without_keys_and_with_the_switch_stops_everything_and_exits_0(start_axle, tmp_path):
+    stops = tmp_path / "stops.log"
+    stops.touch()
+    config = {
+        "modules": [probe(tmp_path, "probe", "acme:test:probe", stops)],
+        "components": [{"name": "pm", "api": "rdk:component:motor", "model": "acme:test:probe"},
+                       {"name": "left", "api": "rdk:component:motor", "model": "fake"}],
+    }
+    refusing = start_axle(config)
+
+    async def refused():
+        robot = await connect(refusing.address)
+        with pytest.raises(GRPCError) as e:
+            await robot.shutdown()
+        assert e.value.status == Status.PERMISSION_DENIED, e.value
+        assert "network.shutdown_without_auth" in e.value.message
+        await Motor.from_robot(robot, "left").set_power(0.1)
+        await robot.close()
+
+    run(refused())
+    assert refusing.proc.poll() is None, "a refused Shutdown leaves the robot running"
+
+    axle = start_axle({**config, "network": {"shutdown_without_auth": True}})
+
+    async def shut():
+        robot = await connect(axle.address)
+        await Motor.from_robot(robot, "pm").set_power(0.5)
+        await robot.shutdown()
+        robot._channel.close()
+
+    run(shut())
+    assert axle.proc.wait(timeout=15) == 0
+    assert "pm" in stop_times(stops), "every actuator is stopped before axle exits"
+    log = axle.log_text()
+    assert "RobotService/Shutdown: shutting down" in log
+    assert 'stopped all actuators cause="shutdown"' in log

@@ -21,6 +21,9 @@ pub struct ReachConfig {
     /// `network.cors_origins`: browser origins allowed to call, beside the
     /// page's own (`https://dash.example.com`, `http://localhost:3000`).
     pub cors_origins: Vec<String>,
+    /// `network.shutdown_without_auth` (default false): RobotService/Shutdown
+    /// is served to anyone even when the robot has no API keys.
+    pub shutdown_without_auth: bool,
 }
 
 /// `network.signaling`: a rendezvous that this part keeps outbound `Answer`
@@ -57,6 +60,7 @@ impl Default for ReachConfig {
             ice_servers: Vec::new(),
             signaling: None,
             cors_origins: Vec::new(),
+            shutdown_without_auth: false,
         }
     }
 }
@@ -78,6 +82,11 @@ pub fn parse_reach(network: Option<&Value>) -> Result<ReachConfig, FieldError> {
         }
     }
     reach.mdns = flag(network.get("mdns"), "network.mdns", true)?;
+    reach.shutdown_without_auth = flag(
+        network.get("shutdown_without_auth"),
+        "network.shutdown_without_auth",
+        false,
+    )?;
     reach.signaling = parse_uplink(network.get("signaling"))?;
     reach.cors_origins = parse_origins(network.get("cors_origins"))?;
     let Some(webrtc) = network.get("webrtc").filter(|v| !v.is_null()) else {

@@ -224,6 +224,10 @@ const NETWORK: &[Key] = &[
         "browser origins allowed to call beside the page's own",
     ),
     Key::value(
+        "shutdown_without_auth",
+        "serve RobotService/Shutdown on a robot without API keys (default false)",
+    ),
+    Key::value(
         "log",
         "the log filter, like \"info,axle_runtime::webrtc=debug\" (AXLE_LOG and --log win)",
     ),

@@ -9,4 +9,4 @@ mod robot;
 pub mod route;
 mod server;
 
-pub use server::{Listeners, Served, call_service, serve};
+pub use server::{Listeners, Served, ShutdownSwitch, call_service, serve};

@@ -1,7 +1,7 @@
 //! `viam.robot.v1.RobotService`: what the robot as a whole answers.
 
 use crate::config::ConfigState;
-use crate::grpc::Served;
+use crate::grpc::{Served, ShutdownSwitch};
 use crate::modules::Directory;
 use crate::modules::directory::ModuleState;
 use crate::robot::{ResourceState, Robot};
@@ -29,6 +29,7 @@ pub struct RobotApi {
     modules: Arc<Directory>,
     config: Arc<ConfigState>,
     uplink: LinkStatus,
+    shutdown: ShutdownSwitch,
 }
 
 /// The link to a rendezvous, shown as the pseudo-resource
@@ -87,6 +88,7 @@ impl RobotApi {
             modules: served.modules.clone(),
             config: served.config.clone(),
             uplink: served.uplink.clone(),
+            shutdown: served.shutdown.clone(),
         }
     }
 }
@@ -275,6 +277,23 @@ impl RobotService for RobotApi {
                 "module {name:?} is being removed"
             ))),
         }
+    }
+
+    /// Stops the robot as SIGTERM does (every actuator first), after
+    /// answering. Served only to a robot with API keys (a caller then holds
+    /// one), or with `network.shutdown_without_auth`.
+    async fn shutdown(&self, req: Request<ShutdownRequest>) -> Reply<ShutdownResponse> {
+        if !self.shutdown.allowed {
+            return Err(Status::permission_denied(
+                "Shutdown is refused: this robot has no API keys, so anyone who can reach it could \
+                 stop it; configure auth.handlers, or set network.shutdown_without_auth",
+            ));
+        }
+        let owner = Owner::of(req.extensions());
+        let peer = peer_of(req.extensions());
+        warn!(entity = %owner.entity(), peer = %peer, "RobotService/Shutdown: shutting down");
+        self.shutdown.request();
+        Ok(Response::new(ShutdownResponse {}))
     }
 
     async fn get_version(&self, _: Request<GetVersionRequest>) -> Reply<GetVersionResponse> {

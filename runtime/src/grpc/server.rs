@@ -69,6 +69,37 @@ pub struct Served {
     pub keepalive: std::time::Duration,
     /// The web pages that may call besides the robot's own.
     pub origins: Origins,
+    /// Where RobotService/Shutdown asks the runtime to shut down.
+    pub shutdown: ShutdownSwitch,
+}
+
+/// RobotService/Shutdown's way to the runtime: whether the call is served,
+/// and the signal the runtime waits on beside SIGTERM.
+#[derive(Clone, Default)]
+pub struct ShutdownSwitch {
+    /// With API keys configured, or `network.shutdown_without_auth`.
+    pub allowed: bool,
+    requested: Arc<tokio::sync::Notify>,
+}
+
+impl ShutdownSwitch {
+    /// A switch that serves Shutdown if `allowed`.
+    pub fn new(allowed: bool) -> Self {
+        Self {
+            allowed,
+            requested: Arc::default(),
+        }
+    }
+
+    /// Asks the runtime to shut down.
+    pub fn request(&self) {
+        self.requested.notify_one();
+    }
+
+    /// Returns once a shutdown has been asked for.
+    pub async fn requested(&self) {
+        self.requested.notified().await;
+    }
 }
 
 type Layers = Stack<
