@@ -255,6 +255,7 @@ fn serving(config: &RobotConfig) -> Result<Served, StartError> {
         uplink: Default::default(),
         keepalive: config.sessions.heartbeat_window / 2,
         origins: crate::browser::Origins::new(&config.reach.cors_origins),
+        operations: Arc::default(),
         shutdown: grpc::ShutdownSwitch::new(
             config.auth.is_some() || config.reach.shutdown_without_auth,
         ),

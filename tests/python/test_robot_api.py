@@ -1,6 +1,7 @@
 """RobotService beyond resources, with the unmodified Python client:
 RestartModule, GetModelsFromModules, GetCloudMetadata."""
 
+import asyncio
 import time
 
 import pytest
@@ -90,3 +91,44 @@ def test_shutdown_is_refused_without_keys_and_with_the_switch_stops_everything_a
     log = axle.log_text()
     assert "RobotService/Shutdown: shutting down" in log
     assert 'stopped all actuators cause="shutdown"' in log
+
+
+def test_operations_list_a_goFor_in_flight_cancel_stops_it_and_block_waits(start_axle):
+    axle = start_axle({"components": [{"name": "left", "api": "rdk:component:motor", "model": "fake"}]})
+
+    async def scenario():
+        driver = await connect(axle.address)
+        watcher = await connect(axle.address)
+        left = Motor.from_robot(driver, "left")
+        going = asyncio.ensure_future(left.go_for(rpm=6, revolutions=10))  # 100 s
+        deadline = time.monotonic() + 5
+        while not (ops := [o for o in await watcher.get_operations() if o.method.endswith("/GoFor")]):
+            assert time.monotonic() < deadline, "the GoFor never showed"
+            await asyncio.sleep(0.02)
+        op = ops[0]
+        assert op.method == "/viam.component.motor.v1.MotorService/GoFor"
+        assert op.session_id, "a GoFor runs under the driver's session"
+        assert op.arguments["name"] == "left" and op.arguments["rpm"] == 6, op.arguments
+        assert await Motor.from_robot(watcher, "left").is_moving()
+        blocked = asyncio.ensure_future(watcher.block_for_operation(op.id))
+        await asyncio.sleep(0.2)
+        assert not blocked.done(), "BlockForOperation waits while the GoFor runs"
+        began = time.monotonic()
+        await watcher.cancel_operation(op.id)
+        await asyncio.wait_for(blocked, 2)
+        assert not await Motor.from_robot(watcher, "left").is_moving(), "a cancelled GoFor stops its motor"
+        took = time.monotonic() - began
+        with pytest.raises(GRPCError) as e:
+            await going
+        assert e.value.status == Status.CANCELLED, e.value
+        assert [o for o in await watcher.get_operations() if o.id == op.id] == []
+        with pytest.raises(GRPCError) as e:
+            await watcher.cancel_operation(op.id)
+        assert e.value.status == Status.NOT_FOUND
+        await watcher.block_for_operation(op.id)  # an ended operation: answered at once
+        await driver.close()
+        await watcher.close()
+        return took
+
+    took = run(scenario())
+    print(f"cancelled GoFor stopped and BlockForOperation answered within {took * 1000:.0f} ms")

@@ -4,6 +4,7 @@
 
 mod last_users;
 pub mod local;
+pub mod operations;
 mod reflection;
 mod robot;
 pub mod route;

@@ -1,6 +1,7 @@
 //! `viam.robot.v1.RobotService`: what the robot as a whole answers.
 
 use crate::config::ConfigState;
+use crate::grpc::operations::Operations;
 use crate::grpc::{Served, ShutdownSwitch};
 use crate::modules::Directory;
 use crate::modules::directory::ModuleState;
@@ -12,7 +13,7 @@ use crate::webrtc::uplink::{LinkReport, LinkState};
 use axle_proto::common::ResourceName;
 use axle_proto::robot::robot_service_server::RobotService;
 use axle_proto::robot::*;
-use axle_sdk_module::grpc::convert::{duration, timestamp};
+use axle_sdk_module::grpc::convert::{duration, timestamp, to_struct};
 use axle_wire::{Owner, Via, peer_of};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -30,6 +31,7 @@ pub struct RobotApi {
     config: Arc<ConfigState>,
     uplink: LinkStatus,
     shutdown: ShutdownSwitch,
+    operations: Arc<Operations>,
 }
 
 /// The link to a rendezvous, shown as the pseudo-resource
@@ -89,6 +91,7 @@ impl RobotApi {
             config: served.config.clone(),
             uplink: served.uplink.clone(),
             shutdown: served.shutdown.clone(),
+            operations: served.operations.clone(),
         }
     }
 }
@@ -308,9 +311,43 @@ impl RobotService for RobotApi {
         &self,
         _: Request<GetOperationsRequest>,
     ) -> Reply<GetOperationsResponse> {
-        Ok(Response::new(GetOperationsResponse {
-            operations: Vec::new(),
-        }))
+        let operations = self
+            .operations
+            .list()
+            .into_iter()
+            .map(|op| Operation {
+                id: op.id,
+                method: op.method,
+                arguments: op.arguments.as_object().map(|o| to_struct(o.clone())),
+                started: Some(timestamp(op.started)),
+                session_id: op.session,
+            })
+            .collect();
+        Ok(Response::new(GetOperationsResponse { operations }))
+    }
+
+    /// Ends the call as its caller hanging up would: a motion it started is
+    /// stopped by its resource.
+    async fn cancel_operation(
+        &self,
+        req: Request<CancelOperationRequest>,
+    ) -> Reply<CancelOperationResponse> {
+        let id = req.into_inner().id;
+        if !self.operations.cancel(&id) {
+            return Err(Status::not_found(format!(
+                "no operation {id:?} is running (GetOperations lists them)"
+            )));
+        }
+        info!(operation = %id, "operation cancelled by CancelOperation");
+        Ok(Response::new(CancelOperationResponse {}))
+    }
+
+    async fn block_for_operation(
+        &self,
+        req: Request<BlockForOperationRequest>,
+    ) -> Reply<BlockForOperationResponse> {
+        self.operations.block_for(&req.into_inner().id).await;
+        Ok(Response::new(BlockForOperationResponse {}))
     }
 
     async fn stop_all(&self, _: Request<StopAllRequest>) -> Reply<StopAllResponse> {

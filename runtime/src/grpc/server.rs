@@ -3,6 +3,7 @@
 //! gate (authentication), the session layer, then the router to proxied
 //! resources, then axle's own services.
 
+use super::operations::{Operations, OperationsLayer};
 use super::robot::RobotApi;
 use super::route::RouteLayer;
 use crate::browser::{OriginLayer, Origins, PageLayer};
@@ -71,6 +72,8 @@ pub struct Served {
     pub origins: Origins,
     /// Where RobotService/Shutdown asks the runtime to shut down.
     pub shutdown: ShutdownSwitch,
+    /// The unary resource calls in flight.
+    pub operations: Arc<Operations>,
 }
 
 /// RobotService/Shutdown's way to the runtime: whether the call is served,
@@ -105,14 +108,17 @@ impl ShutdownSwitch {
 type Layers = Stack<
     RouteLayer,
     Stack<
-        SessionLayer,
+        OperationsLayer,
         Stack<
-            HeartbeatLayer,
+            SessionLayer,
             Stack<
-                AuthLayer,
+                HeartbeatLayer,
                 Stack<
-                    MalformedLayer,
-                    Stack<GrpcWebLayer, Stack<PageLayer, Stack<OriginLayer, Identity>>>,
+                    AuthLayer,
+                    Stack<
+                        MalformedLayer,
+                        Stack<GrpcWebLayer, Stack<PageLayer, Stack<OriginLayer, Identity>>>,
+                    >,
                 >,
             >,
         >,
@@ -121,8 +127,8 @@ type Layers = Stack<
 
 /// The services, behind the layers every listener has: browsers' origins
 /// checked, the page, grpc-web translated to gRPC, the malformed-request
-/// answer, the gate, heartbeats (answered there), sessions, the module
-/// router.
+/// answer, the gate, heartbeats (answered there), sessions, operations,
+/// the module router.
 fn layers(s: &Served, gate: &Gate) -> Layers {
     tower::ServiceBuilder::new()
         .layer(OriginLayer(s.origins.clone()))
@@ -132,6 +138,7 @@ fn layers(s: &Served, gate: &Gate) -> Layers {
         .layer(AuthLayer(gate.clone()))
         .layer(HeartbeatLayer(s.sessions.table.clone()))
         .layer(SessionLayer::new(s.robot.clone(), s.sessions.table.clone()))
+        .layer(OperationsLayer(s.operations.clone()))
         .layer(RouteLayer::new(s.robot.clone()))
         .into_inner()
 }
