@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 const MONITORED_OPTION: &str = "(viam.common.v1.safety_heartbeat_monitored) = true";
 
 fn main() -> io::Result<()> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // Read when run, not when built: cargo may reuse this script's binary
+    // for a checkout elsewhere (a worktree sharing the target directory).
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(io::Error::other)?);
     // `viam/`: the Viam API packages; `proto/`: goutils' `proto.rpc.v1` (auth) and
     // `proto.rpc.webrtc.v1` (signaling, gRPC over data channels); `google/`: `google.rpc.Status`; `axle/`: axle's own additions.
     let mut protos = Vec::new();
