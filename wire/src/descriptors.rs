@@ -13,17 +13,20 @@ pub fn pool() -> &'static DescriptorPool {
     })
 }
 
+/// The method at `path` (`/pkg.Service/Method`), if our protos describe it.
+pub fn method(path: &str) -> Option<prost_reflect::MethodDescriptor> {
+    let (service, method) = path.trim_start_matches('/').split_once('/')?;
+    pool()
+        .get_service_by_name(service)?
+        .methods()
+        .find(|m| m.name() == method)
+}
+
 /// Whether the method at `path` (`/pkg.Service/Method`) takes exactly one
 /// request message (unary or server streaming), as our protos say. A
 /// method they do not describe (a module's own API) is not assumed to.
 pub fn takes_one_message(path: &str) -> bool {
-    let Some((service, method)) = path.trim_start_matches('/').split_once('/') else {
-        return false;
-    };
-    pool()
-        .get_service_by_name(service)
-        .and_then(|s| s.methods().find(|m| m.name() == method))
-        .is_some_and(|m| !m.is_client_streaming())
+    method(path).is_some_and(|m| !m.is_client_streaming())
 }
 
 #[cfg(test)]

@@ -488,6 +488,20 @@ fn text_field<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<Option<&'a
     }
 }
 
+/// The API a component or service entry names, as written: `api`, or the
+/// legacy `type` with `namespace` (default `rdk`); unchecked.
+fn written_api(entry: &Map<String, Value>) -> Option<String> {
+    let text = |k: &str| entry.get(k).and_then(Value::as_str);
+    match (text("api"), text("type")) {
+        (Some(api), _) => Some(api.to_string()),
+        (None, Some(kind)) => Some(format!(
+            "{}:component:{kind}",
+            text("namespace").unwrap_or("rdk")
+        )),
+        (None, None) => None,
+    }
+}
+
 /// `depends_on` may hold short names or full names (`api/name`).
 fn short_name(s: &str) -> String {
     s.rsplit_once('/').map_or(s, |(_, n)| n).to_string()

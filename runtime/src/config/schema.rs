@@ -360,17 +360,8 @@ pub const MODELS: &[(&str, &str, &[Key])] = &[
 /// The attributes a component or service entry's model declares, if the
 /// model is built in.
 fn attributes_of(entry: &Map<String, Value>) -> Option<&'static [Key]> {
-    let text = |k: &str| entry.get(k).and_then(Value::as_str);
-    let api: Api = match (text("api"), text("type")) {
-        (Some(api), _) => api.parse().ok()?,
-        (None, Some(kind)) => Api {
-            namespace: text("namespace").unwrap_or("rdk").to_string(),
-            kind: "component".into(),
-            subtype: kind.to_string(),
-        },
-        (None, None) => return None,
-    };
-    let model: Model = text("model")?.parse().ok()?;
+    let api: Api = super::written_api(entry)?.parse().ok()?;
+    let model: Model = entry.get("model")?.as_str()?.parse().ok()?;
     let (api, model) = (api.to_string(), model.to_string());
     MODELS
         .iter()

@@ -58,19 +58,8 @@ fn declared_by(entry: &Value) -> Vec<Value> {
     ) else {
         return Vec::new();
     };
-    let api = match (
-        entry.get("api").and_then(Value::as_str),
-        entry.get("type").and_then(Value::as_str),
-    ) {
-        (Some(api), _) => api.to_string(),
-        (None, Some(t)) => {
-            let ns = entry
-                .get("namespace")
-                .and_then(Value::as_str)
-                .unwrap_or("rdk");
-            format!("{ns}:component:{t}")
-        }
-        (None, None) => return Vec::new(),
+    let Some(api) = entry.as_object().and_then(super::written_api) else {
+        return Vec::new();
     };
     let is_data_manager = |c: &&Value| {
         matches!(

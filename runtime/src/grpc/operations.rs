@@ -9,7 +9,7 @@
 //! is kept as bytes and decoded only when GetOperations asks, so a call pays
 //! for a table insert and remove, not for a decode.
 
-use axle_wire::descriptors::pool;
+use axle_wire::descriptors;
 use axle_wire::frame;
 use axle_wire::named::read_first;
 use bytes::Bytes;
@@ -135,14 +135,10 @@ fn arguments(method: &MethodDescriptor, request: &Bytes) -> serde_json::Value {
 
 /// A resource API's unary method, as our protos describe it.
 fn unary_resource_method(path: &str) -> Option<MethodDescriptor> {
-    let (service, method) = path.trim_start_matches('/').split_once('/')?;
-    if !(service.starts_with("viam.component.") || service.starts_with("viam.service.")) {
+    if !(path.starts_with("/viam.component.") || path.starts_with("/viam.service.")) {
         return None;
     }
-    pool()
-        .get_service_by_name(service)?
-        .methods()
-        .find(|m| m.name() == method && !m.is_client_streaming() && !m.is_server_streaming())
+    descriptors::method(path).filter(|m| !m.is_client_streaming() && !m.is_server_streaming())
 }
 
 /// Registers every unary resource call in [`Operations`].

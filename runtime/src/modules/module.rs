@@ -264,14 +264,7 @@ impl ModuleActor {
         let delay = self.restarts.fail();
         self.phase = Phase::Down;
         self.down_since = Some(Instant::now());
-        let reason = format!("crashed ({status}) and is restarting");
-        for r in &self.resources {
-            r.proxy.relink(Link::Down(reason.as_str().into()));
-            self.robot.set_problem(
-                &r.config.name,
-                Some(format!("module {:?} {reason}", self.name)),
-            );
-        }
+        self.resources_down(&format!("crashed ({status}) and is restarting"));
         let error = format!(
             "exited unexpectedly ({status}); last output: {}",
             self.tail.text()
@@ -284,6 +277,18 @@ impl ModuleActor {
         self.set_state(ModuleState::Unhealthy, &error);
         self.stop_what_it_drove();
         self.restart_later(delay, ctx);
+    }
+
+    /// Every resource answers UNAVAILABLE, and GetMachineStatus shows why,
+    /// until the module serves again.
+    fn resources_down(&self, reason: &str) {
+        for r in &self.resources {
+            r.proxy.relink(Link::Down(reason.into()));
+            self.robot.set_problem(
+                &r.config.name,
+                Some(format!("module {:?} {reason}", self.name)),
+            );
+        }
     }
 
     /// A module that dies mid-command may leave the motors its resources
@@ -696,14 +701,7 @@ impl ModuleActor {
     /// The second half of a requested restart: resources unlinked, the
     /// process ended; `Exited` then starts it again.
     fn go_down_for_restart(&mut self, ctx: &mut Context<Self>) {
-        let reason = "is restarting on request";
-        for r in &self.resources {
-            r.proxy.relink(Link::Down(reason.into()));
-            self.robot.set_problem(
-                &r.config.name,
-                Some(format!("module {:?} {reason}", self.name)),
-            );
-        }
+        self.resources_down("is restarting on request");
         self.restarts.succeed();
         self.phase = Phase::Down;
         self.up_since = None;
